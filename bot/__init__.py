@@ -1,0 +1,1 @@
+"""Conversations: channel-neutral commands and their SMS and Discord front ends."""

@@ -1,0 +1,262 @@
+"""The `presave` command: the one place that wires every role together."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from core import migrate, runtime
+from core.db import transaction
+from core.redis_conn import RedisStartError
+from core.services import campaigns
+from core.settings import Settings, SettingsError, load_settings
+from core.validation import ValidationError
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad input on the command line: printed as one line, exit 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports mistakes as one `error:` line, never a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        """Raise `<field>: <problem>` instead of printing usage and exiting."""
+        raise UsageError(argparse_field_message(message))
+
+
+def argparse_field_message(message: str) -> str:
+    """Rewrite argparse's wording so the line starts with the field it is about."""
+    if message.startswith("argument "):
+        return message.removeprefix("argument ")
+    required = "the following arguments are required: "
+    if message.startswith(required):
+        return f"{message.removeprefix(required).split(',')[0]}: required"
+    unknown = "unrecognized arguments: "
+    if message.startswith(unknown):
+        return f"{message.removeprefix(unknown).split()[0]}: not an option of this command"
+    return f"arguments: {message}"
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _print_json(value: object) -> None:
+    print(json.dumps(value, indent=2, sort_keys=False))
+
+
+def _print_campaign(data: dict[str, object]) -> None:
+    counts = data["counts"]
+    assert isinstance(counts, dict)
+    lines = [
+        f"{data['title']} by {data['artist']}  [{data['status']}]",
+        f"  slug       {data['slug']}",
+        f"  keyword    {data['keyword']}",
+        f"  release    {data['release_at']} (artist time zone {data['timezone']})",
+        f"  link       {data['link']}",
+        f"  fans       {counts['fans']}",
+    ]
+    for name in ("consents", "presaves", "deliveries", "events", "sources"):
+        part = counts[name]
+        shown = ", ".join(f"{k} {v}" for k, v in sorted(part.items())) or "none"
+        lines.append(f"  {name:<10} {shown}")
+    print("\n".join(lines))
+
+
+def cmd_campaign_create(settings: Settings, args: argparse.Namespace) -> int:
+    """presave campaign create."""
+    draft = campaigns.CampaignDraft(
+        artist=args.artist,
+        title=args.title,
+        keyword=args.keyword,
+        release_at=args.release_at,
+        timezone=args.timezone,
+        spotify_album_id=args.spotify_album_id,
+        upc=args.upc,
+        isrc=args.isrc,
+        spotify_artist_id=args.spotify_artist_id,
+        follow=not args.no_follow,
+    )
+    with transaction(settings.database_url) as session:
+        campaign = campaigns.create_campaign(session, draft)
+        data = campaigns.campaign_json(session, campaign, settings.public_url)
+    _print_json(data) if args.json else _print_campaign(data)
+    return 0
+
+
+def cmd_campaign_list(settings: Settings, args: argparse.Namespace) -> int:
+    """presave campaign list."""
+    with transaction(settings.database_url) as session:
+        rows = [
+            campaigns.campaign_json(session, c, settings.public_url)
+            for c in campaigns.list_campaigns(session)
+        ]
+    if args.json:
+        _print_json(rows)
+    elif not rows:
+        print("no campaigns yet: presave campaign create --help")
+    else:
+        for row in rows:
+            print(f"{row['slug']:<40} {row['keyword']:<12} {row['release_at']}  {row['link']}")
+    return 0
+
+
+def cmd_campaign_show(settings: Settings, args: argparse.Namespace) -> int:
+    """presave campaign show SLUG."""
+    with transaction(settings.database_url) as session:
+        campaign = campaigns.get_by_slug(session, args.slug)
+        if campaign is None:
+            raise ValidationError("slug", f"no campaign {args.slug!r}; see presave campaign list")
+        data = campaigns.campaign_json(session, campaign, settings.public_url)
+    _print_json(data) if args.json else _print_campaign(data)
+    return 0
+
+
+def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
+    """presave db upgrade."""
+    migrate.upgrade(settings.database_url)
+    print(f"database at revision {migrate.head_revision()}")
+    return 0
+
+
+def _long_running() -> None:
+    """Roles that run for hours log what they do."""
+    if "LOG_LEVEL" not in os.environ:
+        logging.getLogger().setLevel(logging.INFO)
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    """presave worker."""
+    _long_running()
+    from workers.runner import run_worker
+
+    ok = run_worker(runtime.redis_client(settings), burst=args.burst)
+    return 0 if ok or not args.burst else 1
+
+
+def cmd_clock(settings: Settings, _args: argparse.Namespace) -> int:
+    """presave clock."""
+    _long_running()
+    from workers import clock
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    clock.run(runtime.redis_client(settings), stop)
+    return 0
+
+
+def cmd_bot(settings: Settings, _args: argparse.Namespace) -> int:
+    """presave bot."""
+    _long_running()
+    if not settings.discord_bot_token:
+        raise ValidationError("DISCORD_BOT_TOKEN", "set it to run the Discord bot")
+    from bot.discord_bot import run_bot
+
+    run_bot(settings)
+    return 0
+
+
+def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
+    """presave up."""
+    _long_running()
+    from core.supervisor import run_all
+
+    return run_all(settings, port=args.port)
+
+
+def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
+    """presave web: the web role under gunicorn."""
+    from core.supervisor import gunicorn_argv
+
+    os.execv(sys.executable, gunicorn_argv(args.port, args.workers))
+
+
+def build_parser() -> Parser:
+    """Every subcommand and flag."""
+    parser = Parser(prog="presave", description="Drop-day fan messaging.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    up = sub.add_parser("up", help="run web, worker, clock (and bot) in the foreground")
+    up.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
+    up.set_defaults(func=cmd_up)
+
+    web = sub.add_parser("web", help="run the web role under gunicorn")
+    web.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
+    web.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+    web.set_defaults(func=cmd_web)
+
+    worker = sub.add_parser("worker", help="run an RQ worker with its scheduler")
+    worker.add_argument("--burst", action="store_true", help="stop when the queues are empty")
+    worker.set_defaults(func=cmd_worker)
+    sub.add_parser("clock", help="enqueue periodic jobs").set_defaults(func=cmd_clock)
+    sub.add_parser("bot", help="run the Discord bot").set_defaults(func=cmd_bot)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(
+        dest="subcommand", required=True, parser_class=Parser
+    )
+    db.add_parser("upgrade", help="migrate to the newest schema").set_defaults(func=cmd_db_upgrade)
+
+    campaign = sub.add_parser("campaign", help="campaigns").add_subparsers(
+        dest="subcommand", required=True, parser_class=Parser
+    )
+    create = campaign.add_parser("create", help="create a campaign")
+    create.add_argument("--artist")
+    create.add_argument("--title")
+    create.add_argument("--keyword")
+    create.add_argument("--release-at", dest="release_at")
+    create.add_argument("--timezone")
+    create.add_argument("--spotify-album-id", dest="spotify_album_id")
+    create.add_argument("--upc")
+    create.add_argument("--isrc")
+    create.add_argument("--spotify-artist-id", dest="spotify_artist_id")
+    create.add_argument("--no-follow", action="store_true", help="do not follow the artist")
+    create.add_argument("--json", action="store_true")
+    create.set_defaults(func=cmd_campaign_create)
+    listing = campaign.add_parser("list", help="list campaigns")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=cmd_campaign_list)
+    show = campaign.add_parser("show", help="one campaign and its counts")
+    show.add_argument("slug")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=cmd_campaign_show)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "WARNING").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        args = build_parser().parse_args(argv)
+        settings = load_settings()
+        func: Callable[[Settings, argparse.Namespace], int] = args.func
+        return func(settings, args)
+    except UsageError as exc:
+        return _fail(str(exc))
+    except ValidationError as exc:
+        return _fail(str(exc))
+    except SettingsError as exc:
+        return _fail(str(exc))
+    except RedisStartError as exc:
+        print(f"error: redis: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The domain shared by every role: settings, database, models, services, providers."""

@@ -1,0 +1,29 @@
+"""All tables, one module per part of the domain."""
+
+from core.models.analytics import Event
+from core.models.audience import Channel, Consent, ConsentStatus, Fan
+from core.models.base import Base, UTCDateTime
+from core.models.catalog import Artist, Campaign, CampaignStatus
+from core.models.messaging import Delivery, DeliveryStatus, MessageStatus, ScheduledMessage
+from core.models.spotify import GrantStatus, PreSave, PreSaveStatus, SpotifyGrant
+
+__all__ = [
+    "Artist",
+    "Base",
+    "Campaign",
+    "CampaignStatus",
+    "Channel",
+    "Consent",
+    "ConsentStatus",
+    "Delivery",
+    "DeliveryStatus",
+    "Event",
+    "Fan",
+    "GrantStatus",
+    "MessageStatus",
+    "PreSave",
+    "PreSaveStatus",
+    "ScheduledMessage",
+    "SpotifyGrant",
+    "UTCDateTime",
+]

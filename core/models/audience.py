@@ -1,0 +1,62 @@
+"""Fans and their consent to be messaged, per channel and campaign."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.models.base import Base, UTCDateTime
+from core.timeutil import utcnow
+
+
+class Channel(StrEnum):
+    """Where a fan can be reached."""
+
+    SMS = "sms"
+    DISCORD = "discord"
+
+
+class ConsentStatus(StrEnum):
+    """Whether a fan may be messaged on a channel."""
+
+    OPTED_IN = "opted_in"
+    OPTED_OUT = "opted_out"
+
+
+class Fan(Base):
+    """A person, known by phone, Discord user id and/or Spotify user id."""
+
+    __tablename__ = "fans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_e164: Mapped[str | None] = mapped_column(String(16), unique=True)
+    discord_user_id: Mapped[str | None] = mapped_column(String(24), unique=True)
+    spotify_user_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    country: Mapped[str | None] = mapped_column(String(2))
+    region: Mapped[str | None] = mapped_column(String(64))
+    city: Mapped[str | None] = mapped_column(String(64))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    consents: Mapped[list[Consent]] = relationship(back_populates="fan")
+
+
+class Consent(Base):
+    """A fan's opt-in or opt-out for one campaign on one channel and sender."""
+
+    __tablename__ = "consents"
+    __table_args__ = (UniqueConstraint("fan_id", "campaign_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fan_id: Mapped[int] = mapped_column(ForeignKey("fans.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    sender: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=ConsentStatus.OPTED_IN)
+    source: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    fan: Mapped[Fan] = relationship(back_populates="consents")

@@ -1,0 +1,1 @@
+"""Business logic: each function takes a session and never commits."""

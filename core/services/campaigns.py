@@ -1,0 +1,194 @@
+"""Create, find and summarise campaigns."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core import validation
+from core.models import (
+    Artist,
+    Campaign,
+    CampaignStatus,
+    Consent,
+    Delivery,
+    Event,
+    PreSave,
+    ScheduledMessage,
+)
+
+
+@dataclass(frozen=True)
+class CampaignDraft:
+    """What an artist asked for, unchecked."""
+
+    artist: str | None
+    title: str | None
+    keyword: str | None
+    release_at: str | None
+    timezone: str | None = None
+    spotify_album_id: str | None = None
+    upc: str | None = None
+    isrc: str | None = None
+    spotify_artist_id: str | None = None
+    follow: bool = True
+
+
+def slugify(text: str) -> str:
+    """Lower-case ASCII words joined by hyphens."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "campaign"
+
+
+def open_keyword_taken(session: Session, keyword: str) -> bool:
+    """Whether an open campaign already uses `keyword` (case-insensitive)."""
+    query = select(Campaign.id).where(
+        func.upper(Campaign.keyword) == keyword.upper(),
+        Campaign.status == CampaignStatus.OPEN,
+    )
+    return session.scalar(query) is not None
+
+
+def _unique_slug(session: Session, base: str) -> str:
+    taken = set(session.scalars(select(Campaign.slug).where(Campaign.slug.like(f"{base}%"))))
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def create_campaign(session: Session, draft: CampaignDraft) -> Campaign:
+    """Check every field of `draft`, then add the campaign (and its artist if new)."""
+    artist_name = validation.text("artist", draft.artist, max_len=100)
+    title = validation.text("title", draft.title, max_len=200)
+    keyword = validation.keyword(draft.keyword)
+    release_at = validation.release_time(draft.release_at)
+    timezone = validation.timezone(draft.timezone if draft.timezone is not None else "UTC")
+    given = [
+        name
+        for name, value in (
+            ("--spotify-album-id", draft.spotify_album_id),
+            ("--upc", draft.upc),
+            ("--isrc", draft.isrc),
+        )
+        if value is not None
+    ]
+    if len(given) > 1:
+        raise validation.ValidationError(
+            "release", "give one of --spotify-album-id, --upc, --isrc, not " + " and ".join(given)
+        )
+    album_id = (
+        validation.spotify_id("spotify-album-id", draft.spotify_album_id)
+        if draft.spotify_album_id is not None
+        else None
+    )
+    upc = validation.upc(draft.upc) if draft.upc is not None else None
+    isrc = validation.isrc(draft.isrc) if draft.isrc is not None else None
+    artist_id = (
+        validation.spotify_id("spotify-artist-id", draft.spotify_artist_id)
+        if draft.spotify_artist_id is not None
+        else None
+    )
+    if open_keyword_taken(session, keyword):
+        raise validation.ValidationError(
+            "keyword", f"{keyword} is already used by an open campaign; pick another"
+        )
+
+    artist = session.scalar(select(Artist).where(Artist.name == artist_name))
+    if artist is None:
+        artist = Artist(name=artist_name, spotify_artist_id=artist_id)
+        session.add(artist)
+    elif artist_id and not artist.spotify_artist_id:
+        artist.spotify_artist_id = artist_id
+    campaign = Campaign(
+        artist=artist,
+        slug=_unique_slug(session, slugify(f"{artist_name} {title}")),
+        title=title,
+        keyword=keyword,
+        status=CampaignStatus.OPEN,
+        release_at=release_at,
+        timezone=timezone,
+        spotify_album_id=album_id,
+        upc=upc,
+        isrc=isrc,
+        spotify_artist_id=artist_id or artist.spotify_artist_id,
+        action_save=True,
+        action_follow=draft.follow,
+    )
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def get_by_slug(session: Session, slug: str) -> Campaign | None:
+    """The campaign with this slug, if any."""
+    return session.scalar(select(Campaign).where(Campaign.slug == slug))
+
+
+def list_campaigns(session: Session) -> list[Campaign]:
+    """Every campaign, soonest release first."""
+    return list(session.scalars(select(Campaign).order_by(Campaign.release_at, Campaign.id)))
+
+
+def _grouped(session: Session, column: Any, *where: Any) -> dict[str, int]:
+    rows = session.execute(select(column, func.count()).where(*where).group_by(column))
+    return {str(key): int(n) for key, n in rows if key is not None}
+
+
+def campaign_counts(session: Session, campaign_id: int) -> dict[str, Any]:
+    """The `counts` object of a campaign: fans, consents, pre-saves, deliveries, events."""
+    fan_ids = (
+        select(Consent.fan_id)
+        .where(Consent.campaign_id == campaign_id)
+        .union(select(PreSave.fan_id).where(PreSave.campaign_id == campaign_id))
+        .subquery()
+    )
+    delivery_rows = session.execute(
+        select(Delivery.status, func.count())
+        .join(ScheduledMessage, ScheduledMessage.id == Delivery.message_id)
+        .where(ScheduledMessage.campaign_id == campaign_id)
+        .group_by(Delivery.status)
+    )
+    return {
+        "fans": int(session.scalar(select(func.count()).select_from(fan_ids)) or 0),
+        "consents": _grouped(session, Consent.channel, Consent.campaign_id == campaign_id),
+        "presaves": _grouped(session, PreSave.status, PreSave.campaign_id == campaign_id),
+        "deliveries": {str(status): int(n) for status, n in delivery_rows},
+        "events": _grouped(session, Event.kind, Event.campaign_id == campaign_id),
+        "sources": _grouped(session, Event.source, Event.campaign_id == campaign_id),
+    }
+
+
+def campaign_public_link(public_url: str, campaign: Campaign) -> str:
+    """The campaign's public page, shared on social media."""
+    return f"{public_url}/c/{campaign.slug}"
+
+
+def campaign_json(session: Session, campaign: Campaign, public_url: str) -> dict[str, Any]:
+    """The machine-readable view of one campaign (names are an interface: add, never rename)."""
+    release_at: datetime = campaign.release_at
+    return {
+        "id": campaign.id,
+        "slug": campaign.slug,
+        "keyword": campaign.keyword,
+        "title": campaign.title,
+        "artist": campaign.artist.name,
+        "status": campaign.status,
+        "release_at": release_at.isoformat(),
+        "timezone": campaign.timezone,
+        "release": {
+            "spotify_album_id": campaign.spotify_album_id,
+            "upc": campaign.upc,
+            "isrc": campaign.isrc,
+            "spotify_artist_id": campaign.spotify_artist_id,
+        },
+        "actions": {"save": campaign.action_save, "follow_artist": campaign.action_follow},
+        "link": campaign_public_link(public_url, campaign),
+        "counts": campaign_counts(session, campaign.id),
+    }

@@ -1,0 +1,195 @@
+"""One typed settings object, read from the environment (and `.env`) once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from cryptography.fernet import Fernet
+from dotenv import dotenv_values
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+SECRET_FILES = {"SECRET_KEY": "secret_key", "TOKEN_ENCRYPTION_KEY": "token_encryption_key"}
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about one running service."""
+
+    env: str = "development"
+    instance_path: Path = field(default_factory=lambda: Path.cwd() / "instance")
+    database_url: str = ""
+    redis_url: str | None = None
+    public_url: str = DEFAULT_PUBLIC_URL
+    secret_key: str = ""
+    token_encryption_keys: tuple[str, ...] = ()
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_mps: float = 1.0
+    twilio_api_base: str = "https://api.twilio.com"
+    twilio_opt_out_handled_by_twilio: bool = False
+    spotify_client_id: str | None = None
+    spotify_client_secret: str | None = None
+    spotify_redirect_uri: str = ""
+    spotify_api_base: str = "https://api.spotify.com/v1"
+    spotify_accounts_base: str = "https://accounts.spotify.com"
+    spotify_max_rps: float = 20.0
+    discord_bot_token: str | None = None
+    discord_application_id: str | None = None
+    discord_api_base: str = "https://discord.com/api/v10"
+    program_name: str = "Presave alerts"
+    program_contact: str = ""
+
+    @property
+    def is_production(self) -> bool:
+        """True when running with PRESAVE_ENV=production."""
+        return self.env == "production"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with some fields replaced (tests, CLI flags)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _text(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise SettingsError(f"{name}: expected true or false, got {raw!r}")
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: expected a positive number, got {raw!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise SettingsError(f"{name}: expected a positive number, got {raw!r}")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = _text(env, name) or default
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(f"{name}: expected an http(s) URL, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def _fernet_keys(raw: str, name: str) -> tuple[str, ...]:
+    keys = tuple(k.strip() for k in raw.split(",") if k.strip())
+    if not keys:
+        raise SettingsError(f"{name}: expected one or more comma-separated Fernet keys")
+    for index, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            raise SettingsError(
+                f"{name}: key {index} is not a Fernet key (32 url-safe base64 bytes)"
+            ) from None
+    return keys
+
+
+def _instance_secret(instance: Path, name: str) -> str:
+    """Read the generated secret for `name`, creating it once (atomic, mode 0600)."""
+    path = instance / SECRET_FILES[name]
+    instance.mkdir(parents=True, exist_ok=True)
+    value = Fernet.generate_key().decode()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        stored = path.read_text().strip()
+        if stored:
+            return stored
+        raise SettingsError(
+            f"{name}: {path} exists but is empty; delete it to regenerate"
+        ) from None
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, dotenv_path: Path | None = None
+) -> Settings:
+    """Build Settings from the environment, with `.env` values where the env is silent."""
+    env: dict[str, str] = {}
+    dotenv_file = dotenv_path if dotenv_path is not None else Path.cwd() / ".env"
+    if dotenv_file.is_file():
+        env.update({k: v for k, v in dotenv_values(dotenv_file).items() if v is not None})
+    env.update(os.environ if environ is None else environ)
+
+    mode = (_text(env, "PRESAVE_ENV") or "development").lower()
+    if mode not in ("development", "production", "test"):
+        raise SettingsError(f"PRESAVE_ENV: expected development, production or test, got {mode!r}")
+    instance = Path(_text(env, "INSTANCE_PATH") or Path.cwd() / "instance").resolve()
+
+    missing = [name for name in SECRET_FILES if not _text(env, name)]
+    if missing and mode == "production":
+        raise SettingsError("production needs real secrets; missing: " + ", ".join(missing))
+    secret_key = _text(env, "SECRET_KEY") or _instance_secret(instance, "SECRET_KEY")
+    key_text = _text(env, "TOKEN_ENCRYPTION_KEY") or _instance_secret(
+        instance, "TOKEN_ENCRYPTION_KEY"
+    )
+    public_url = _url(env, "PUBLIC_URL", DEFAULT_PUBLIC_URL)
+    database_url = _text(env, "DATABASE_URL") or f"sqlite:///{instance / 'presave.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+
+    return Settings(
+        env=mode,
+        instance_path=instance,
+        database_url=database_url,
+        redis_url=_text(env, "REDIS_URL"),
+        public_url=public_url,
+        secret_key=secret_key,
+        token_encryption_keys=_fernet_keys(key_text, "TOKEN_ENCRYPTION_KEY"),
+        twilio_account_sid=_text(env, "TWILIO_ACCOUNT_SID"),
+        twilio_auth_token=_text(env, "TWILIO_AUTH_TOKEN"),
+        twilio_from_number=_text(env, "TWILIO_FROM_NUMBER"),
+        twilio_messaging_service_sid=_text(env, "TWILIO_MESSAGING_SERVICE_SID"),
+        twilio_mps=_positive(env, "TWILIO_MPS", 1.0),
+        twilio_api_base=_url(env, "TWILIO_API_BASE", "https://api.twilio.com"),
+        twilio_opt_out_handled_by_twilio=_bool(env, "TWILIO_OPT_OUT_HANDLED_BY_TWILIO", False),
+        spotify_client_id=_text(env, "SPOTIFY_CLIENT_ID"),
+        spotify_client_secret=_text(env, "SPOTIFY_CLIENT_SECRET"),
+        spotify_redirect_uri=_url(
+            env, "SPOTIFY_REDIRECT_URI", f"{public_url}/oauth/spotify/callback"
+        ),
+        spotify_api_base=_url(env, "SPOTIFY_API_BASE", "https://api.spotify.com/v1"),
+        spotify_accounts_base=_url(env, "SPOTIFY_ACCOUNTS_BASE", "https://accounts.spotify.com"),
+        spotify_max_rps=_positive(env, "SPOTIFY_MAX_RPS", 20.0),
+        discord_bot_token=_text(env, "DISCORD_BOT_TOKEN"),
+        discord_application_id=_text(env, "DISCORD_APPLICATION_ID"),
+        discord_api_base=_url(env, "DISCORD_API_BASE", "https://discord.com/api/v10"),
+        program_name=_text(env, "PROGRAM_NAME") or "Presave alerts",
+        program_contact=_text(env, "PROGRAM_CONTACT") or f"{public_url}/help",
+    )

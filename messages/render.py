@@ -1,0 +1,77 @@
+"""Render plain-text message templates in a Jinja2 sandbox."""
+
+import functools
+import re
+from pathlib import Path
+from typing import Any
+
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
+from jinja2.sandbox import SandboxedEnvironment
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+_SUFFIX = ".txt"
+_STRING_NAME = "<string>"
+# Three or more newlines, allowing blank lines that hold only spaces or tabs.
+_BLANK_RUN = re.compile(r"\n(?:[ \t]*\n){2,}")
+
+
+class MessageTemplateError(Exception):
+    """A message template is missing, malformed, unsafe or lacks a variable."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        """Store the template name and the reason it failed."""
+        super().__init__(f"message template {name!r}: {reason}")
+        self.name = name
+        self.reason = reason
+
+
+@functools.cache
+def _environment() -> SandboxedEnvironment:
+    """Build the shared sandboxed environment on first use."""
+    return SandboxedEnvironment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+
+
+def _tidy(text: str) -> str:
+    """Strip surrounding whitespace and collapse runs of blank lines to one."""
+    return _BLANK_RUN.sub("\n\n", text).strip()
+
+
+def _reason(exc: TemplateError) -> str:
+    """Describe a Jinja2 error for a MessageTemplateError."""
+    if isinstance(exc, TemplateNotFound):
+        return f"template not found ({exc.name})"
+    return f"{type(exc).__name__}: {exc.message or exc}"
+
+
+def render(name: str, **context: Any) -> str:
+    """Render templates/<name>.txt with the given context."""
+    try:
+        template = _environment().get_template(name + _SUFFIX)
+        return _tidy(template.render(**context))
+    except TemplateError as exc:
+        raise MessageTemplateError(name, _reason(exc)) from exc
+
+
+def render_string(source: str, **context: Any) -> str:
+    """Render an artist-written template source in the same sandbox."""
+    try:
+        template = _environment().from_string(source)
+        return _tidy(template.render(**context))
+    except TemplateError as exc:
+        raise MessageTemplateError(_STRING_NAME, _reason(exc)) from exc
+
+
+def template_names() -> list[str]:
+    """Return the sorted names (without .txt) of all message templates."""
+    return sorted(
+        path.removesuffix(_SUFFIX)
+        for path in _environment().list_templates()
+        if path.endswith(_SUFFIX)
+    )

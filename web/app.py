@@ -1,0 +1,30 @@
+"""The one app factory: builds the Flask app from Settings, binds blueprints."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from core.settings import Settings, load_settings
+from web.health import bp as health_bp
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app; settings default to the environment (and `.env`)."""
+    settings = settings or load_settings()
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        PRESAVE_SETTINGS=settings,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+    )
+    app.register_blueprint(health_bp)
+    return app
+
+
+def settings_of(app: Flask) -> Settings:
+    """The Settings an app was built with."""
+    settings: Settings = app.config["PRESAVE_SETTINGS"]
+    return settings

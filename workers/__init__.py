@@ -1,0 +1,1 @@
+"""RQ: queues, thin job functions, periodic ticks."""

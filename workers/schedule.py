@@ -1,0 +1,20 @@
+"""All periodic work, in one table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from workers import queues
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A job the clock enqueues every `every` seconds."""
+
+    name: str
+    func: str
+    every: float
+    queue: str = queues.PERIODIC
+
+
+SCHEDULE: tuple[Periodic, ...] = (Periodic("heartbeat", "workers.jobs.heartbeat", every=30),)
