@@ -1,9 +1,10 @@
 """All tables, one module per part of the domain."""
 
 from core.models.analytics import Event
-from core.models.audience import Channel, Consent, ConsentStatus, Fan
+from core.models.audience import Channel, Consent, ConsentStatus, Fan, OptOut
 from core.models.base import Base, UTCDateTime
 from core.models.catalog import Artist, Campaign, CampaignStatus
+from core.models.links import FanLink, InboundMessage
 from core.models.messaging import Delivery, DeliveryStatus, MessageStatus, ScheduledMessage
 from core.models.spotify import GrantStatus, PreSave, PreSaveStatus, SpotifyGrant
 
@@ -19,8 +20,11 @@ __all__ = [
     "DeliveryStatus",
     "Event",
     "Fan",
+    "FanLink",
     "GrantStatus",
+    "InboundMessage",
     "MessageStatus",
+    "OptOut",
     "PreSave",
     "PreSaveStatus",
     "ScheduledMessage",

@@ -60,3 +60,17 @@ class Consent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     fan: Mapped[Fan] = relationship(back_populates="consents")
+
+
+class OptOut(Base):
+    """A number (or account) that said STOP to a sender: no message to it on that sender."""
+
+    __tablename__ = "opt_outs"
+    __table_args__ = (UniqueConstraint("fan_id", "channel", "sender"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fan_id: Mapped[int] = mapped_column(ForeignKey("fans.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    sender: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,135 @@
+"""Consent: opt-ins per campaign, opt-outs per sender, and the check made at send time."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.models import (
+    Campaign,
+    Consent,
+    ConsentStatus,
+    Delivery,
+    DeliveryStatus,
+    OptOut,
+)
+from core.timeutil import utcnow
+
+PENDING_DELIVERY = (DeliveryStatus.QUEUED, DeliveryStatus.HELD)
+
+
+class OptInResult(StrEnum):
+    """What an opt-in did."""
+
+    NEW = "new"
+    DUPLICATE = "duplicate"
+    BLOCKED = "blocked"  # the fan opted out of this sender: nothing recorded
+
+
+def opted_out(session: Session, fan_id: int, channel: str, sender: str) -> bool:
+    """Whether the fan said STOP to this sender on this channel."""
+    query = select(OptOut.id).where(
+        OptOut.fan_id == fan_id, OptOut.channel == channel, OptOut.sender == sender
+    )
+    return session.scalar(query) is not None
+
+
+def opt_in(
+    session: Session, fan_id: int, campaign: Campaign, channel: str, sender: str, source: str
+) -> OptInResult:
+    """Record the fan's consent to the campaign's messages on `channel` from `sender`."""
+    if opted_out(session, fan_id, channel, sender):
+        return OptInResult.BLOCKED
+    existing = session.scalar(
+        select(Consent).where(
+            Consent.fan_id == fan_id,
+            Consent.campaign_id == campaign.id,
+            Consent.channel == channel,
+        )
+    )
+    if existing is not None:
+        if existing.status == ConsentStatus.OPTED_IN:
+            return OptInResult.DUPLICATE
+        existing.status, existing.at, existing.sender = ConsentStatus.OPTED_IN, utcnow(), sender
+        return OptInResult.NEW
+    try:
+        with session.begin_nested():
+            session.add(
+                Consent(
+                    fan_id=fan_id,
+                    campaign_id=campaign.id,
+                    channel=channel,
+                    sender=sender,
+                    status=ConsentStatus.OPTED_IN,
+                    source=source,
+                )
+            )
+            session.flush()
+    except IntegrityError:  # the same opt-in arrived twice at once
+        return OptInResult.DUPLICATE
+    return OptInResult.NEW
+
+
+def opt_out(session: Session, fan_id: int, channel: str, sender: str, reason: str) -> int:
+    """Opt the fan out of every campaign on this sender and cancel what is queued to them.
+
+    Returns how many queued or held deliveries were cancelled.
+    """
+    if not opted_out(session, fan_id, channel, sender):
+        try:
+            with session.begin_nested():
+                session.add(OptOut(fan_id=fan_id, channel=channel, sender=sender, reason=reason))
+                session.flush()
+        except IntegrityError:
+            pass
+    now = utcnow()
+    session.execute(
+        update(Consent)
+        .where(Consent.fan_id == fan_id, Consent.channel == channel, Consent.sender == sender)
+        .values(status=ConsentStatus.OPTED_OUT, at=now)
+    )
+    cancelled = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.fan_id == fan_id,
+            Delivery.channel == channel,
+            Delivery.status.in_(PENDING_DELIVERY),
+        )
+        .values(status=DeliveryStatus.CANCELLED, error="recipient opted out", updated_at=now)
+    )
+    return int(getattr(cancelled, "rowcount", 0) or 0)
+
+
+def opt_back_in(session: Session, fan_id: int, channel: str, sender: str) -> bool:
+    """Undo a STOP on this sender (START/UNSTOP/YES); True when there was one to undo."""
+    existing = session.scalar(
+        select(OptOut).where(
+            OptOut.fan_id == fan_id, OptOut.channel == channel, OptOut.sender == sender
+        )
+    )
+    if existing is None:
+        return False
+    session.delete(existing)
+    session.execute(
+        update(Consent)
+        .where(Consent.fan_id == fan_id, Consent.channel == channel, Consent.sender == sender)
+        .values(status=ConsentStatus.OPTED_IN, at=utcnow())
+    )
+    return True
+
+
+def may_message(session: Session, fan_id: int, campaign_id: int, channel: str) -> bool:
+    """The send-time check: an opted-in consent for this campaign and no STOP on its sender."""
+    consent = session.scalar(
+        select(Consent).where(
+            Consent.fan_id == fan_id,
+            Consent.campaign_id == campaign_id,
+            Consent.channel == channel,
+        )
+    )
+    if consent is None or consent.status != ConsentStatus.OPTED_IN:
+        return False
+    return not opted_out(session, fan_id, channel, consent.sender)
