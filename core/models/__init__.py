@@ -6,6 +6,7 @@ from core.models.base import Base, UTCDateTime
 from core.models.catalog import Artist, Campaign, CampaignStatus
 from core.models.links import FanLink, InboundMessage
 from core.models.messaging import Delivery, DeliveryStatus, MessageStatus, ScheduledMessage
+from core.models.oauth import OAuthNonce, PageVisit
 from core.models.spotify import GrantStatus, PreSave, PreSaveStatus, SpotifyGrant
 
 __all__ = [
@@ -24,7 +25,9 @@ __all__ = [
     "GrantStatus",
     "InboundMessage",
     "MessageStatus",
+    "OAuthNonce",
     "OptOut",
+    "PageVisit",
     "PreSave",
     "PreSaveStatus",
     "ScheduledMessage",

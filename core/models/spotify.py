@@ -48,6 +48,8 @@ class SpotifyGrant(Base):
     country: Mapped[str | None] = mapped_column(String(2))
     status: Mapped[str] = mapped_column(String(20), default=GrantStatus.ACTIVE)
     authorized_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set when the refresh token will die before a release the fan pre-saved: ask to reconnect.
+    reconnect_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
