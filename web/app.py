@@ -6,6 +6,7 @@ from flask import Flask
 
 from core.settings import Settings, load_settings
 from web.health import bp as health_bp
+from web.twilio_webhooks import bp as twilio_bp
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -21,6 +22,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
     )
     app.register_blueprint(health_bp)
+    app.register_blueprint(twilio_bp)
     return app
 
 

@@ -1,0 +1,121 @@
+"""The SMS front end: check a Twilio inbound message, answer it once, reply in TwiML."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.commands import Inbound, handle_text
+from core.models import InboundMessage
+from core.services.fans import InvalidPhone, Place, normalize_phone
+from core.settings import Settings
+from core.timeutil import utcnow
+
+MAX_BODY_CHARS = 1600
+UNKNOWN_REPLY_EVERY = timedelta(hours=24)
+
+
+class BadInbound(ValueError):
+    """The webhook's form is not a usable inbound message; the text says why."""
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    """The fields of a Twilio inbound webhook we use, checked."""
+
+    message_sid: str
+    from_number: str
+    to_number: str
+    body: str
+    place: Place
+
+
+def _field(form: Mapping[str, str], name: str, limit: int = 64) -> str:
+    value = form.get(name)
+    if value is None or (name != "Body" and not value.strip()):
+        raise BadInbound(f"missing {name}")
+    if len(value) > limit:
+        raise BadInbound(f"{name} longer than {limit} characters")
+    return value
+
+
+def parse_inbound(form: Mapping[str, str]) -> InboundSms:
+    """Check the form Twilio posted; raise BadInbound naming the problem."""
+    sid = _field(form, "MessageSid").strip()
+    raw_from = _field(form, "From")
+    body = _field(form, "Body", MAX_BODY_CHARS)
+    try:
+        from_number = normalize_phone(raw_from)
+    except InvalidPhone:
+        raise BadInbound("From is not a valid phone number") from None
+    place = Place(
+        country=(form.get("FromCountry") or "").strip()[:2] or None,
+        region=(form.get("FromState") or "").strip()[:64] or None,
+        city=(form.get("FromCity") or "").strip()[:64] or None,
+    )
+    to_number = (form.get("To") or "").strip()[:64] or "unknown"
+    return InboundSms(sid, from_number, to_number, body, place)
+
+
+def twiml(reply: str | None) -> str:
+    """A TwiML document with one message, or an empty <Response/> for silence."""
+    response = MessagingResponse()
+    if reply:
+        response.message(reply)
+    return str(response)
+
+
+def _replied_unknown_recently(session: Session, from_number: str) -> bool:
+    query = select(InboundMessage.id).where(
+        InboundMessage.from_number == from_number,
+        InboundMessage.intent == "unknown",
+        InboundMessage.reply != "",
+        InboundMessage.at > utcnow() - UNKNOWN_REPLY_EVERY,
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
+def handle_inbound(session: Session, settings: Settings, sms: InboundSms) -> str:
+    """Answer the message once per MessageSid; a retry gets the stored reply, changing nothing."""
+    stored = session.scalar(
+        select(InboundMessage).where(InboundMessage.message_sid == sms.message_sid)
+    )
+    if stored is not None:
+        return twiml(stored.reply)
+    record = InboundMessage(
+        message_sid=sms.message_sid,
+        from_number=sms.from_number,
+        to_number=sms.to_number,
+        intent="pending",
+    )
+    try:
+        with session.begin_nested():
+            session.add(record)
+            session.flush()
+    except IntegrityError:  # the same MessageSid is being answered right now
+        session.rollback()
+        again = session.scalar(
+            select(InboundMessage).where(InboundMessage.message_sid == sms.message_sid)
+        )
+        return twiml(again.reply if again is not None else None)
+    answer = handle_text(
+        session,
+        settings,
+        Inbound(
+            channel="sms",
+            address=sms.from_number,
+            sender=sms.to_number,
+            body=sms.body,
+            place=sms.place,
+            replied_unknown_recently=_replied_unknown_recently(session, sms.from_number),
+        ),
+    )
+    record.intent = answer.intent.value
+    record.reply = answer.reply or ""
+    return twiml(answer.reply)

@@ -1,0 +1,58 @@
+"""Delivery status from the provider: move forward only, and honour opt-outs it reports."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.models import Delivery, DeliveryStatus
+from core.services import consent, events
+
+TWILIO_OPTED_OUT = "21610"
+# Twilio's message statuses mapped to ours; None: in flight, nothing to record.
+TWILIO_STATUSES: dict[str, DeliveryStatus | None] = {
+    "queued": None,
+    "accepted": None,
+    "scheduled": None,
+    "sending": None,
+    "sent": DeliveryStatus.SENT,
+    "delivered": DeliveryStatus.DELIVERED,
+    "read": DeliveryStatus.DELIVERED,
+    "undelivered": DeliveryStatus.UNDELIVERED,
+    "failed": DeliveryStatus.FAILED,
+    "canceled": DeliveryStatus.CANCELLED,
+}
+# A later callback never moves a delivery backwards (callbacks can arrive out of order).
+RANK = {
+    DeliveryStatus.QUEUED: 0,
+    DeliveryStatus.HELD: 0,
+    DeliveryStatus.SENT: 1,
+    DeliveryStatus.DELIVERED: 2,
+    DeliveryStatus.UNDELIVERED: 2,
+    DeliveryStatus.FAILED: 2,
+    DeliveryStatus.CANCELLED: 2,
+}
+
+
+class UnknownStatus(ValueError):
+    """Not one of Twilio's documented message statuses."""
+
+
+def apply_twilio_status(
+    session: Session, message_sid: str, status: str, error_code: str | None, sender: str
+) -> Delivery | None:
+    """Update the delivery Twilio reports on; None when we sent no such message."""
+    if status not in TWILIO_STATUSES:
+        raise UnknownStatus(status)
+    delivery = session.scalar(select(Delivery).where(Delivery.provider_id == message_sid))
+    if delivery is None:
+        return None
+    new = TWILIO_STATUSES[status]
+    if new is not None and RANK[new] > RANK[DeliveryStatus(delivery.status)]:
+        delivery.status = new
+    if error_code:
+        delivery.error_code = error_code[:16]
+    if error_code == TWILIO_OPTED_OUT:
+        consent.opt_out(session, delivery.fan_id, delivery.channel, sender, reason="twilio_21610")
+        events.record(session, "carrier_opt_out", fan_id=delivery.fan_id, channel=delivery.channel)
+    return delivery

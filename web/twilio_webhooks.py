@@ -1,0 +1,82 @@
+"""Twilio webhooks: inbound SMS and message status callbacks (signature checked)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, request
+from twilio.request_validator import RequestValidator
+
+from bot.sms import BadInbound, handle_inbound, parse_inbound
+from core.db import transaction
+from core.services.deliveries import UnknownStatus, apply_twilio_status
+from core.settings import Settings
+
+bp = Blueprint("twilio", __name__)
+MAX_REQUEST_BYTES = 64 * 1024
+SANDBOX_AUTH_TOKEN = "sandbox"  # noqa: S105 - signs the local stand-in's requests only
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.config["PRESAVE_SETTINGS"]
+    return settings
+
+
+def signing_token(settings: Settings) -> str | None:
+    """The token Twilio signs with; the sandbox's outside production, none otherwise."""
+    if settings.twilio_auth_token:
+        return settings.twilio_auth_token
+    return None if settings.is_production else SANDBOX_AUTH_TOKEN
+
+
+def _public_url_of_request(settings: Settings) -> str:
+    """The URL Twilio requested, rebuilt from PUBLIC_URL (we may sit behind a proxy)."""
+    query = request.query_string.decode("utf-8", "replace")
+    return settings.public_url + request.path + (f"?{query}" if query else "")
+
+
+def _checked_form() -> dict[str, str]:
+    """The posted form, after the size limit and the signature check."""
+    if (request.content_length or 0) > MAX_REQUEST_BYTES:
+        abort(413)
+    request.max_content_length = MAX_REQUEST_BYTES
+    form = request.form.to_dict()
+    token = signing_token(_settings())
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not token or not signature:
+        abort(403)
+    if not RequestValidator(token).validate(_public_url_of_request(_settings()), form, signature):
+        abort(403)
+    return form
+
+
+def _text(message: str, status: int) -> Response:
+    return Response(message + "\n", status=status, mimetype="text/plain")
+
+
+@bp.post("/webhooks/twilio/sms")
+def inbound_sms() -> Response:
+    """A fan texted our number: answer with TwiML."""
+    form = _checked_form()
+    try:
+        sms = parse_inbound(form)
+    except BadInbound as exc:
+        return _text(str(exc), 400)
+    with transaction(_settings().database_url) as session:
+        document = handle_inbound(session, _settings(), sms)
+    return Response(document, mimetype="text/xml")
+
+
+@bp.post("/webhooks/twilio/status")
+def message_status() -> Response:
+    """Twilio reports what happened to a message we sent."""
+    form = _checked_form()
+    sid, status = form.get("MessageSid", "").strip(), form.get("MessageStatus", "").strip()
+    if not sid or not status:
+        return _text("missing MessageSid or MessageStatus", 400)
+    try:
+        with transaction(_settings().database_url) as session:
+            apply_twilio_status(
+                session, sid[:64], status, form.get("ErrorCode") or None, form.get("From", "")
+            )
+    except UnknownStatus:
+        return _text(f"unknown MessageStatus {status[:32]!r}", 400)
+    return Response(status=204)
