@@ -14,11 +14,23 @@ _engines: dict[tuple[int, str], Engine] = {}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # We issue BEGIN ourselves (below), so the driver must not.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    """Take SQLite's write lock when a transaction starts, not at its first write.
+
+    A WAL reader that later writes after another process committed fails at once with
+    SQLITE_BUSY_SNAPSHOT; taking the lock up front makes concurrent requests wait instead.
+    """
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def get_engine(url: str) -> Engine:
@@ -29,6 +41,7 @@ def get_engine(url: str) -> Engine:
         if url.startswith("sqlite"):
             engine = create_engine(url, connect_args={"timeout": 10})
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin_immediate)
         else:
             engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
         _engines[key] = engine

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from core import migrate
-from core.db import dispose_all, session_factory
+from core.db import dispose_all
 from core.redis_conn import EmbeddedRedis, is_up
 from core.settings import Settings, load_settings
 
@@ -74,10 +74,16 @@ def settings(instance: Path, redis_url: str) -> Iterator[Settings]:
 
 @pytest.fixture
 def db(settings: Settings) -> Iterator[Session]:
-    """A session on the test database (the test commits what it needs)."""
-    session = session_factory(settings.database_url)()
+    """A session on the test database (the test commits what it needs).
+
+    Its engine is the driver's plain one: SQLite reads run outside a transaction, so a
+    test that inspects rows never holds the write lock the app under test needs.
+    """
+    engine = create_engine(settings.database_url)
+    session = Session(bind=engine, expire_on_commit=False)
     yield session
     session.close()
+    engine.dispose()
 
 
 @pytest.fixture
