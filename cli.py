@@ -71,6 +71,11 @@ def _print_campaign(data: dict[str, object]) -> None:
         part = counts[name]
         shown = ", ".join(f"{k} {v}" for k, v in sorted(part.items())) or "none"
         lines.append(f"  {name:<10} {shown}")
+    quota = counts["events"].get("spotify_quota", 0)
+    if quota:
+        lines.append(
+            f"  {quota} fans could not connect: the Spotify app is in development mode (5-user cap)"
+        )
     print("\n".join(lines))
 
 
@@ -120,6 +125,25 @@ def cmd_campaign_show(settings: Settings, args: argparse.Namespace) -> int:
             raise ValidationError("slug", f"no campaign {args.slug!r}; see presave campaign list")
         data = campaigns.campaign_json(session, campaign, settings.public_url)
     _print_json(data) if args.json else _print_campaign(data)
+    return 0
+
+
+def cmd_keys_rotate(settings: Settings, _args: argparse.Namespace) -> int:
+    """presave keys rotate: re-encrypt every stored token with the newest key."""
+    from core.crypto import TokenCipher, UndecryptableToken
+    from core.services.grants import rotate_keys
+
+    try:
+        with transaction(settings.database_url) as session:
+            count = rotate_keys(session, TokenCipher(settings.token_encryption_keys))
+    except UndecryptableToken:
+        print(
+            "error: TOKEN_ENCRYPTION_KEY: a stored token matches none of the keys; "
+            "add back the key it was encrypted with (after the new one)",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"re-encrypted {count} tokens with the newest key")
     return 0
 
 
@@ -207,6 +231,13 @@ def build_parser() -> Parser:
         dest="subcommand", required=True, parser_class=Parser
     )
     db.add_parser("upgrade", help="migrate to the newest schema").set_defaults(func=cmd_db_upgrade)
+
+    keys = sub.add_parser("keys", help="token encryption keys").add_subparsers(
+        dest="subcommand", required=True, parser_class=Parser
+    )
+    keys.add_parser("rotate", help="re-encrypt stored tokens with the newest key").set_defaults(
+        func=cmd_keys_rotate
+    )
 
     campaign = sub.add_parser("campaign", help="campaigns").add_subparsers(
         dest="subcommand", required=True, parser_class=Parser
