@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, request, url_for
 from flask.typing import ResponseReturnValue
 
-from core.services import authorization, campaigns, grants, link_pages, links, traffic
+from core.services import authorization, link_pages, traffic
 from web import csrf
+from web.outcomes import respond
 from web.page_support import (
     error_page,
     install_filters,
@@ -21,37 +20,25 @@ from web.page_support import (
 
 bp = Blueprint("fan_pages", __name__)
 install_filters(bp)
-SLUG_RE = re.compile(r"[a-z0-9-]{1,80}")
-
-
-def _not_configured() -> ResponseReturnValue:
-    return error_page(
-        503,
-        "Spotify pre-saves aren't switched on yet",
-        "This service isn't connected to Spotify yet, so nothing can be saved. Please try later.",
-    )
-
-
-def _ended(card: link_pages.CampaignCard) -> ResponseReturnValue:
-    return error_page(410, "This pre-save has ended", f"{card.title} by {card.artist} is closed.")
 
 
 @bp.get("/c/<slug>")
 def campaign_page(slug: str) -> ResponseReturnValue:
     """The page an artist shares: countdown and a Pre-save button; notes the traffic source."""
-    if not SLUG_RE.fullmatch(slug):
-        return not_found()
     args = request.args
     source = traffic.source_of(args.get("ref"), args.get("utm_source"))
     device = traffic.device_of(request.headers.get("User-Agent"))
     with unit_of_work() as session:
-        campaign = campaigns.get_by_slug(session, slug)
-        if campaign is None:
-            return not_found()
-        traffic.record_page_view(
-            session, campaign, source, device, args.get("utm_medium"), args.get("utm_campaign")
+        card = link_pages.open_campaign(
+            session,
+            slug,
+            source=source,
+            device=device,
+            utm_medium=args.get("utm_medium"),
+            utm_campaign=args.get("utm_campaign"),
         )
-        card = link_pages.campaign_card(campaign)
+    if card is None:
+        return not_found()
     return page(
         "fan/campaign.html",
         card=card,
@@ -64,22 +51,13 @@ def campaign_page(slug: str) -> ResponseReturnValue:
 
 @bp.get("/c/<slug>/authorize")
 def campaign_authorize(slug: str) -> ResponseReturnValue:
-    """Send a web visitor to Spotify with a state naming no fan (created from Spotify)."""
-    if not SLUG_RE.fullmatch(slug):
-        return not_found()
-    app = spotify_app()
-    if app is None:
-        return _not_configured()
+    """Send a web visitor to Spotify; the fan is created from their Spotify id afterwards."""
     source = traffic.clean_tag(request.args.get("src")) or traffic.DEFAULT_SOURCE
     with unit_of_work() as session:
-        campaign = campaigns.get_by_slug(session, slug)
-        if campaign is None:
-            return not_found()
-        card = link_pages.campaign_card(campaign)
-    if not card.is_open:
-        return _ended(card)
-    url = authorization.start_url(app, settings().secret_key, card, fan_id=None, source=source)
-    return redirect(url, 302)
+        result = authorization.start_for_campaign(
+            session, spotify_app(), settings().secret_key, slug, source
+        )
+    return respond(result)
 
 
 @bp.get("/p/<code>")
@@ -104,20 +82,9 @@ def fan_link(code: str) -> ResponseReturnValue:
 @bp.get("/p/<code>/authorize")
 def fan_authorize(code: str) -> ResponseReturnValue:
     """Send the fan to Spotify with a fresh state bound to them, the campaign and source."""
-    app = spotify_app()
     with unit_of_work() as session:
-        link = links.find(session, code)
-        if link is None:
-            return not_found()
-        view = link_pages.link_page(session, link)
-    if app is None:
-        return _not_configured()
-    if not view.campaign.is_open:
-        return _ended(view.campaign)
-    url = authorization.start_url(
-        app, settings().secret_key, view.campaign, fan_id=view.fan_id, source=view.source
-    )
-    return redirect(url, 302)
+        result = authorization.start_for_link(session, spotify_app(), settings().secret_key, code)
+    return respond(result)
 
 
 @bp.post("/p/<code>/disconnect")
@@ -130,11 +97,9 @@ def fan_disconnect(code: str) -> ResponseReturnValue:
             "Your session has expired. Open your link again and press Disconnect once more.",
         )
     with unit_of_work() as session:
-        link = links.find(session, code)
-        if link is None:
-            return not_found()
-        grants.disconnect(session, link)
-        view = link_pages.link_page(session, link)
+        view = link_pages.disconnect(session, code)
+    if view is None:
+        return not_found()
     return page(
         "fan/disconnected.html",
         view=view,

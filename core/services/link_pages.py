@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,9 +10,11 @@ from sqlalchemy.orm import Session
 
 from core.models import Campaign, CampaignStatus, FanLink, PreSaveStatus
 from core.providers.spotify import scopes_for
-from core.services import grants, links
-from core.services.traffic import Device, record_link_click
+from core.services import campaigns, grants, links
+from core.services.traffic import Device, record_link_click, record_page_view
 from core.timeutil import utcnow
+
+SLUG_RE = re.compile(r"[a-z0-9-]{1,80}")
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,34 @@ def open_link(session: Session, code: str, device: Device) -> LinkPage | None:
     if link is None:
         return None
     record_link_click(session, link, device)
+    return link_page(session, link)
+
+
+def open_campaign(
+    session: Session,
+    slug: str,
+    *,
+    source: str,
+    device: Device,
+    utm_medium: str | None = None,
+    utm_campaign: str | None = None,
+) -> CampaignCard | None:
+    """Someone opened the public page: record the view; None (nothing recorded) if unknown."""
+    if not SLUG_RE.fullmatch(slug):
+        return None
+    campaign = campaigns.get_by_slug(session, slug)
+    if campaign is None:
+        return None
+    record_page_view(session, campaign, source, device, utm_medium, utm_campaign)
+    return campaign_card(campaign)
+
+
+def disconnect(session: Session, code: str) -> LinkPage | None:
+    """The fan asked to disconnect Spotify from their link page; None if the link is unknown."""
+    link = links.find(session, code)
+    if link is None:
+        return None
+    grants.disconnect(session, link)
     return link_page(session, link)
 
 
