@@ -36,7 +36,9 @@ SCOPE_PROFILE = "user-read-private"
 # Refresh tokens die 6 months after the fan authorized, whatever refreshes happened.
 REFRESH_TOKEN_LIFETIME = timedelta(days=183)
 TIMEOUT_SECONDS = 10.0
-SANDBOX_CLIENT = "presave-sandbox"
+# The local stand-in's public, fake app (used when no client id is set and Spotify is on loopback).
+SANDBOX_CLIENT_ID = "sandbox-client-id"
+SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 ALLOW_LIST_WORDS = ("not registered", "developer dashboard", "may not be registered")
 
@@ -67,7 +69,7 @@ def app_from_settings(settings: Settings) -> SpotifyApp | None:
     if not client_id:
         if urlsplit(settings.spotify_accounts_base).hostname not in LOOPBACK_HOSTS:
             return None
-        client_id, secret, sandbox = SANDBOX_CLIENT, SANDBOX_CLIENT, True
+        client_id, secret, sandbox = SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, True
     return SpotifyApp(
         client_id=client_id,
         client_secret=secret or "",
