@@ -74,7 +74,7 @@ def test_campaign_page_shows_the_release_and_records_the_source(
     client: FlaskClient, db: Session
 ) -> None:
     campaign = make_campaign(db)
-    db.execute(Campaign.__table__.update().values(artwork_url="https://cdn.example.test/cover.jpg"))
+    db.execute(update(Campaign).values(artwork_url="https://cdn.example.test/cover.jpg"))
     db.commit()
     status, body = text_of(
         client,
