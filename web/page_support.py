@@ -21,9 +21,12 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
 SCOPE_WORDS = {
-    spotify.SCOPE_LIBRARY: "add the release to your Liked Songs / library",
+    spotify.SCOPE_LIBRARY: "add the release to your library",
     spotify.SCOPE_FOLLOW: "follow the artist for you",
-    spotify.SCOPE_PROFILE: "see your country, so the save runs when the release is out there",
+    spotify.SCOPE_PROFILE: (
+        "read your account details; we keep only your Spotify id and country, "
+        "so the save runs when the release is out where you are"
+    ),
 }
 
 
