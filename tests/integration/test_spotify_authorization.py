@@ -299,3 +299,30 @@ def test_spotify_down_is_a_502_with_nothing_saved(
     status, html = callback(sp_client, code="good-code-123", state=query["state"])
     assert status == 502 and "isn't answering" in html
     assert stored_counts(db) == before
+
+
+@pytest.mark.postgres
+def test_the_flow_on_postgres(
+    settings: Settings, pg_url: str, rsps: responses.RequestsMock
+) -> None:
+    from core import migrate
+    from core.db import session_factory
+    from tests.integration.spotify_stubs import spotify_settings
+    from web import create_app
+
+    migrate.upgrade(pg_url)
+    pg_settings = spotify_settings(settings).with_overrides(database_url=pg_url)
+    client = create_app(pg_settings).test_client()
+    session = session_factory(pg_url)()
+    try:
+        campaign = make_campaign(session)
+        link = fan_link(session, campaign)
+        assert connect(client, rsps, f"/p/{link.code}/authorize", FIRST)[0] == 200
+        assert connect(client, rsps, f"/p/{link.code}/authorize", SECOND)[0] == 200
+        session.expire_all()
+        grants = list(session.scalars(select(SpotifyGrant)))
+        assert len(grants) == 1 and grants[0].refresh_token_enc is not None
+        cipher = TokenCipher(pg_settings.token_encryption_keys)
+        assert cipher.decrypt(grants[0].refresh_token_enc) == SECOND.refresh
+    finally:
+        session.close()
