@@ -25,9 +25,9 @@ install_filters(bp)
 @bp.get("/c/<slug>")
 def campaign_page(slug: str) -> ResponseReturnValue:
     """The page an artist shares: countdown and a Pre-save button; notes the traffic source."""
-    args = request.args
+    args, agent = request.args, request.headers.get("User-Agent")
     source = traffic.source_of(args.get("ref"), args.get("utm_source"))
-    device = traffic.device_of(request.headers.get("User-Agent"))
+    device = traffic.device_of(agent)
     with unit_of_work() as session:
         card = link_pages.open_campaign(
             session,
@@ -36,6 +36,7 @@ def campaign_page(slug: str) -> ResponseReturnValue:
             device=device,
             utm_medium=args.get("utm_medium"),
             utm_campaign=args.get("utm_campaign"),
+            record=traffic.counts_as_visit(agent, request.method),
         )
     if card is None:
         return not_found()
@@ -63,9 +64,12 @@ def campaign_authorize(slug: str) -> ResponseReturnValue:
 @bp.get("/p/<code>")
 def fan_link(code: str) -> ResponseReturnValue:
     """A fan's personal link: records the click, shows what pre-saving will do."""
-    device = traffic.device_of(request.headers.get("User-Agent"))
+    agent = request.headers.get("User-Agent")
+    device = traffic.device_of(agent)
     with unit_of_work() as session:
-        view = link_pages.open_link(session, code, device)
+        view = link_pages.open_link(
+            session, code, device, record=traffic.counts_as_visit(agent, request.method)
+        )
     if view is None:
         return not_found()
     return page(

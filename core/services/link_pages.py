@@ -79,12 +79,15 @@ def link_page(session: Session, link: FanLink, *, now: datetime | None = None) -
     )
 
 
-def open_link(session: Session, code: str, device: Device) -> LinkPage | None:
+def open_link(
+    session: Session, code: str, device: Device, *, record: bool = True
+) -> LinkPage | None:
     """A fan opened their link: record the click; None (nothing recorded) if unknown."""
     link = links.find(session, code)
     if link is None:
         return None
-    record_link_click(session, link, device)
+    if record:
+        record_link_click(session, link, device)
     return link_page(session, link)
 
 
@@ -96,6 +99,7 @@ def open_campaign(
     device: Device,
     utm_medium: str | None = None,
     utm_campaign: str | None = None,
+    record: bool = True,
 ) -> CampaignCard | None:
     """Someone opened the public page: record the view; None (nothing recorded) if unknown."""
     if not SLUG_RE.fullmatch(slug):
@@ -103,7 +107,8 @@ def open_campaign(
     campaign = campaigns.get_by_slug(session, slug)
     if campaign is None:
         return None
-    record_page_view(session, campaign, source, device, utm_medium, utm_campaign)
+    if record:
+        record_page_view(session, campaign, source, device, utm_medium, utm_campaign)
     return campaign_card(campaign)
 
 

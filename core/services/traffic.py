@@ -36,6 +36,25 @@ IN_APP_NAMES = {
 }
 
 
+# Link-preview fetchers (messengers unfurling a link) and crawlers: a visit, not a fan.
+PREVIEW_AGENTS = (
+    "facebookexternalhit",
+    "Facebot",
+    "Twitterbot",
+    "Discordbot",
+    "Slackbot",
+    "WhatsApp/",
+    "TelegramBot",
+    "LinkedInBot",
+    "SkypeUriPreview",
+    "Googlebot",
+    "bingbot",
+    "Applebot",
+    "redditbot",
+    "Embedly",
+)
+
+
 def clean_tag(raw: str | None, max_len: int = SOURCE_MAX) -> str | None:
     """Lower-case [a-z0-9_-] only (other runs become '-'), at most `max_len`; None if empty."""
     if not raw:
@@ -65,6 +84,12 @@ def device_of(user_agent: str | None) -> Device:
     if any(mark in ua for mark in ("Windows NT", "Macintosh", "X11", "CrOS")):
         return Device.DESKTOP
     return Device.OTHER
+
+
+def counts_as_visit(user_agent: str | None, method: str) -> bool:
+    """A person opening the page: not a HEAD request nor a link-preview fetcher."""
+    ua = user_agent or ""
+    return method.upper() == "GET" and not any(agent in ua for agent in PREVIEW_AGENTS)
 
 
 def record_link_click(session: Session, link: FanLink, device: Device) -> None:

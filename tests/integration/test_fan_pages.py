@@ -187,3 +187,20 @@ def test_sandbox_mode_explains_instead_of_authorizing(client: FlaskClient, db: S
     assert status == 200 and "Spotify isn't connected to this service yet" in body
     assert client.get(f"/p/{link.code}/authorize").status_code == 503
     assert client.get(f"/c/{campaign.slug}/authorize").status_code == 503
+
+
+def test_link_previews_and_head_requests_are_not_clicks(client: FlaskClient, db: Session) -> None:
+    campaign = make_campaign(db)
+    link = fan_link(db, campaign)
+    previewers = (
+        "facebookexternalhit/1.1 Facebot Twitterbot/1.0",
+        "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+        "WhatsApp/2.23.20.0 A",
+    )
+    for agent in previewers:
+        assert client.get(f"/p/{link.code}", headers={"User-Agent": agent}).status_code == 200
+        assert client.get(f"/c/{campaign.slug}", headers={"User-Agent": agent}).status_code == 200
+    assert client.head(f"/p/{link.code}", headers={"User-Agent": IPHONE}).status_code == 200
+    assert count(db, Event) == 0
+    assert client.get(f"/p/{link.code}", headers={"User-Agent": IPHONE}).status_code == 200
+    assert count(db, Event) == 1
