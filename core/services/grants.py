@@ -89,6 +89,23 @@ def _may_move(current: str, target: PreSaveStatus) -> bool:
     return target == PreSaveStatus.QUOTA or current in RESTARTABLE
 
 
+def _ensure_grant(session: Session, fan_id: int, spotify_user_id: str) -> tuple[SpotifyGrant, bool]:
+    """The fan's one grant, added if missing; (grant, created)."""
+    existing = grant_of(session, fan_id)
+    if existing is not None:
+        return existing, False
+    try:
+        with session.begin_nested():
+            grant = SpotifyGrant(fan_id=fan_id, spotify_user_id=spotify_user_id)
+            session.add(grant)
+            session.flush()
+        return grant, True
+    except IntegrityError:  # the same fan's other authorization landed first
+        again = grant_of(session, fan_id)
+        assert again is not None
+        return again, False
+
+
 def _fan_for(session: Session, state: AuthState, user: SpotifyUser) -> Fan:
     """The fan the state names (their Spotify id noted), or a web-only fan by Spotify id."""
     place = fans.Place(country=user.country)
@@ -116,11 +133,7 @@ def store_authorization(
         raise ValueError("no tokens to store")
     fan = _fan_for(session, state, user)
     link, _ = links.issue(session, fan.id, state.campaign_id, state.source)
-    grant = grant_of(session, fan.id)
-    created = grant is None
-    if grant is None:
-        grant = SpotifyGrant(fan_id=fan.id)
-        session.add(grant)
+    grant, created = _ensure_grant(session, fan.id, user.id)
     grant.spotify_user_id = user.id
     grant.country = user.country
     grant.status = GrantStatus.ACTIVE
