@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from bot.intents import Intent, IntentKind, classify
-from core.models import Campaign, Fan
 from core.services import consent, events, fans, optin
 from core.services.consent import OptInResult
 from core.services.fans import Place
+from core.services.optin import OpenCampaign
 from core.settings import Settings
 from messages import count_segments, render
 
@@ -28,7 +29,8 @@ class Inbound:
     sender: str
     body: str
     place: Place = field(default_factory=Place)
-    replied_unknown_recently: bool = False
+    # Asked only for texts we do not understand (the SMS front end rate-limits those replies).
+    may_answer_unknown: Callable[[], bool] = lambda: True
 
 
 @dataclass(frozen=True)
@@ -65,12 +67,14 @@ def _name_variants(artist: str, title: str) -> list[tuple[str, str]]:
     return variants
 
 
-def confirmation_text(program: str, campaign: Campaign, link: str, *, duplicate: bool) -> str:
+def confirmation_text(
+    program: str, release_artist: str, release_title: str, link: str, *, duplicate: bool
+) -> str:
     """The opt-in reply, shortened (then folded to GSM-7, then minimal) to fit two segments."""
     names = (
         ["sms_optin_duplicate"] if duplicate else ["sms_optin_confirm", "sms_optin_confirm_short"]
     )
-    for artist, title in _name_variants(campaign.artist.name, campaign.title):
+    for artist, title in _name_variants(release_artist, release_title):
         for limit in (200, 60, 40, 24, 12):
             for name in names:
                 text = render(
@@ -91,19 +95,25 @@ def confirmation_text(program: str, campaign: Campaign, link: str, *, duplicate:
 
 
 def _opt_in(
-    session: Session, settings: Settings, fan: Fan, inbound: Inbound, intent: Intent
+    session: Session,
+    settings: Settings,
+    fan_id: int,
+    inbound: Inbound,
+    intent: Intent,
+    campaign: OpenCampaign,
+    new_fan: bool,
 ) -> Answer:
-    campaign = next(c for c in optin.open_campaigns(session) if c.keyword == intent.keyword)
     source = intent.source or DEFAULT_SOURCE.get(inbound.channel, inbound.channel)
     outcome = optin.opt_in(
         session,
         public_url=settings.public_url,
-        fan=fan,
-        campaign=campaign,
+        fan_id=fan_id,
+        campaign_id=campaign.id,
         channel=inbound.channel,
         sender=inbound.sender,
         source=source,
         place=inbound.place,
+        new_fan=new_fan,
     )
     if outcome.result is OptInResult.BLOCKED:
         reply = (
@@ -113,26 +123,27 @@ def _opt_in(
                 "sms_optin_blocked", program=settings.program_name, keyword=campaign.keyword
             )
         )
-        return Answer(IntentKind.OPTIN, reply, campaign.id, fan.id)
+        return Answer(IntentKind.OPTIN, reply, campaign.id, fan_id)
     assert outcome.link is not None
     reply = confirmation_text(
         settings.program_name,
-        campaign,
+        campaign.artist,
+        campaign.title,
         outcome.link,
         duplicate=outcome.result is OptInResult.DUPLICATE,
     )
-    return Answer(IntentKind.OPTIN, reply, campaign.id, fan.id)
+    return Answer(IntentKind.OPTIN, reply, campaign.id, fan_id)
 
 
 def _record_per_campaign(
-    session: Session, kind: str, fan: Fan, inbound: Inbound, campaign_ids: list[int]
+    session: Session, kind: str, fan_id: int, inbound: Inbound, campaign_ids: list[int]
 ) -> None:
     for campaign_id in campaign_ids or [None]:  # type: ignore[list-item]
-        events.record(
+        events.log(
             session,
             kind,
             campaign_id=campaign_id,
-            fan_id=fan.id,
+            fan_id=fan_id,
             channel=inbound.channel,
             source=inbound.channel,
             country=inbound.place.country,
@@ -140,54 +151,54 @@ def _record_per_campaign(
         )
 
 
-def _stop(session: Session, settings: Settings, fan: Fan, inbound: Inbound) -> Answer:
-    affected = optin.active_campaigns_of_sender(session, fan.id, inbound.channel, inbound.sender)
-    consent.opt_out(session, fan.id, inbound.channel, inbound.sender, reason="stop")
-    _record_per_campaign(session, "stop", fan, inbound, affected)
+def _stop(session: Session, settings: Settings, fan_id: int, inbound: Inbound) -> Answer:
+    affected = optin.active_campaigns_of_sender(session, fan_id, inbound.channel, inbound.sender)
+    consent.opt_out(session, fan_id, inbound.channel, inbound.sender, reason="stop")
+    _record_per_campaign(session, "stop", fan_id, inbound, affected)
     handled = settings.twilio_opt_out_handled_by_twilio and inbound.channel == "sms"
     reply = None if handled else render("sms_stop", program=settings.program_name)
-    return Answer(IntentKind.STOP, reply, None, fan.id)
+    return Answer(IntentKind.STOP, reply, None, fan_id)
 
 
-def _start(session: Session, settings: Settings, fan: Fan, inbound: Inbound) -> Answer:
-    consent.opt_back_in(session, fan.id, inbound.channel, inbound.sender)
-    affected = optin.active_campaigns_of_sender(session, fan.id, inbound.channel, inbound.sender)
-    _record_per_campaign(session, "start", fan, inbound, affected)
+def _start(session: Session, settings: Settings, fan_id: int, inbound: Inbound) -> Answer:
+    consent.opt_back_in(session, fan_id, inbound.channel, inbound.sender)
+    affected = optin.active_campaigns_of_sender(session, fan_id, inbound.channel, inbound.sender)
+    _record_per_campaign(session, "start", fan_id, inbound, affected)
     handled = settings.twilio_opt_out_handled_by_twilio and inbound.channel == "sms"
     reply = None if handled else render("sms_start", program=settings.program_name)
-    return Answer(IntentKind.START, reply, None, fan.id)
+    return Answer(IntentKind.START, reply, None, fan_id)
 
 
 def handle_text(session: Session, settings: Settings, inbound: Inbound) -> Answer:
     """Classify the text, change what it asks for, and return the reply to send."""
     campaigns = optin.open_campaigns(session)
     intent = classify(inbound.body, [c.keyword for c in campaigns])
-    lookup = fans.by_phone if inbound.channel == "sms" else fans.by_discord
-    fan, _ = lookup(session, inbound.address, inbound.place)
-    matched = next((c.id for c in campaigns if c.keyword == intent.keyword), None)
-    events.record(
+    column = "phone_e164" if inbound.channel == "sms" else "discord_user_id"
+    fan_id, new_fan = fans.fan_id_for(session, column, inbound.address, inbound.place)
+    matched = next((c for c in campaigns if c.keyword == intent.keyword), None)
+    events.log(
         session,
         f"{inbound.channel}_in",
-        campaign_id=matched,
-        fan_id=fan.id,
+        campaign_id=matched.id if matched else None,
+        fan_id=fan_id,
         channel=inbound.channel,
         source=intent.source or DEFAULT_SOURCE.get(inbound.channel, inbound.channel),
         country=inbound.place.country,
         region=inbound.place.region,
     )
-    if intent.kind is IntentKind.OPTIN:
-        return _opt_in(session, settings, fan, inbound, intent)
+    if intent.kind is IntentKind.OPTIN and matched is not None:
+        return _opt_in(session, settings, fan_id, inbound, intent, matched, new_fan)
     if intent.kind is IntentKind.STOP:
-        return _stop(session, settings, fan, inbound)
+        return _stop(session, settings, fan_id, inbound)
     if intent.kind is IntentKind.START:
-        return _start(session, settings, fan, inbound)
+        return _start(session, settings, fan_id, inbound)
     if intent.kind is IntentKind.HELP:
-        _record_per_campaign(session, "help", fan, inbound, [])
+        _record_per_campaign(session, "help", fan_id, inbound, [])
         reply = render("sms_help", program=settings.program_name, contact=settings.program_contact)
-        return Answer(IntentKind.HELP, reply, None, fan.id)
-    _record_per_campaign(session, "unknown", fan, inbound, [])
-    if inbound.replied_unknown_recently:
-        return Answer(IntentKind.UNKNOWN, None, None, fan.id)
+        return Answer(IntentKind.HELP, reply, None, fan_id)
+    _record_per_campaign(session, "unknown", fan_id, inbound, [])
+    if not inbound.may_answer_unknown():
+        return Answer(IntentKind.UNKNOWN, None, None, fan_id)
     keywords = [c.keyword for c in campaigns][:3]
     reply = render("sms_unknown", program=settings.program_name, keywords=keywords)
-    return Answer(IntentKind.UNKNOWN, reply, None, fan.id)
+    return Answer(IntentKind.UNKNOWN, reply, None, fan_id)

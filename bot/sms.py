@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -16,9 +15,18 @@ from core.models import InboundMessage
 from core.services.fans import InvalidPhone, Place, normalize_phone
 from core.settings import Settings
 from core.timeutil import utcnow
+from core.upsert import insert_ignore
 
 MAX_BODY_CHARS = 1600
 UNKNOWN_REPLY_EVERY = timedelta(hours=24)
+
+
+_SET_ANSWER = (
+    update(InboundMessage.__table__)  # type: ignore[arg-type]
+    .where(InboundMessage.__table__.c.id == bindparam("record_id"))
+    .values(intent=bindparam("intent"), reply=bindparam("reply"))
+)
+_STORED_REPLY = select(InboundMessage.reply).where(InboundMessage.message_sid == bindparam("sid"))
 
 
 class BadInbound(ValueError):
@@ -83,27 +91,21 @@ def _replied_unknown_recently(session: Session, from_number: str) -> bool:
 
 def handle_inbound(session: Session, settings: Settings, sms: InboundSms) -> str:
     """Answer the message once per MessageSid; a retry gets the stored reply, changing nothing."""
-    stored = session.scalar(
-        select(InboundMessage).where(InboundMessage.message_sid == sms.message_sid)
+    record_id = insert_ignore(
+        session,
+        InboundMessage.__table__,  # type: ignore[arg-type]
+        {
+            "message_sid": sms.message_sid,
+            "from_number": sms.from_number,
+            "to_number": sms.to_number,
+            "intent": "pending",
+            "at": utcnow(),
+        },
+        InboundMessage.id,
     )
-    if stored is not None:
-        return twiml(stored.reply)
-    record = InboundMessage(
-        message_sid=sms.message_sid,
-        from_number=sms.from_number,
-        to_number=sms.to_number,
-        intent="pending",
-    )
-    try:
-        with session.begin_nested():
-            session.add(record)
-            session.flush()
-    except IntegrityError:  # the same MessageSid is being answered right now
-        session.rollback()
-        again = session.scalar(
-            select(InboundMessage).where(InboundMessage.message_sid == sms.message_sid)
-        )
-        return twiml(again.reply if again is not None else None)
+    if record_id is None:  # a retry: answered (or being answered, and waited for) already
+        stored = session.scalar(_STORED_REPLY, {"sid": sms.message_sid})
+        return twiml(stored)
     answer = handle_text(
         session,
         settings,
@@ -113,9 +115,11 @@ def handle_inbound(session: Session, settings: Settings, sms: InboundSms) -> str
             sender=sms.to_number,
             body=sms.body,
             place=sms.place,
-            replied_unknown_recently=_replied_unknown_recently(session, sms.from_number),
+            may_answer_unknown=lambda: not _replied_unknown_recently(session, sms.from_number),
         ),
     )
-    record.intent = answer.intent.value
-    record.reply = answer.reply or ""
+    session.execute(
+        _SET_ANSWER,
+        {"record_id": record_id, "intent": answer.intent.value, "reply": answer.reply or ""},
+    )
     return twiml(answer.reply)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from core.models import (
-    Campaign,
     Consent,
     ConsentStatus,
     Delivery,
@@ -17,6 +15,7 @@ from core.models import (
     OptOut,
 )
 from core.timeutil import utcnow
+from core.upsert import insert_ignore
 
 PENDING_DELIVERY = (DeliveryStatus.QUEUED, DeliveryStatus.HELD)
 
@@ -29,48 +28,60 @@ class OptInResult(StrEnum):
     BLOCKED = "blocked"  # the fan opted out of this sender: nothing recorded
 
 
+_OPTED_OUT = select(OptOut.id).where(
+    OptOut.fan_id == bindparam("fan_id"),
+    OptOut.channel == bindparam("channel"),
+    OptOut.sender == bindparam("sender"),
+)
+
+
 def opted_out(session: Session, fan_id: int, channel: str, sender: str) -> bool:
     """Whether the fan said STOP to this sender on this channel."""
-    query = select(OptOut.id).where(
-        OptOut.fan_id == fan_id, OptOut.channel == channel, OptOut.sender == sender
-    )
-    return session.scalar(query) is not None
+    params = {"fan_id": fan_id, "channel": channel, "sender": sender}
+    return session.scalar(_OPTED_OUT, params) is not None
 
 
 def opt_in(
-    session: Session, fan_id: int, campaign: Campaign, channel: str, sender: str, source: str
+    session: Session,
+    fan_id: int,
+    campaign_id: int,
+    channel: str,
+    sender: str,
+    source: str,
+    *,
+    check_opt_out: bool = True,
 ) -> OptInResult:
     """Record the fan's consent to the campaign's messages on `channel` from `sender`."""
-    if opted_out(session, fan_id, channel, sender):
+    if check_opt_out and opted_out(session, fan_id, channel, sender):
         return OptInResult.BLOCKED
-    existing = session.scalar(
-        select(Consent).where(
-            Consent.fan_id == fan_id,
-            Consent.campaign_id == campaign.id,
-            Consent.channel == channel,
-        )
+    now = utcnow()
+    new_id = insert_ignore(
+        session,
+        Consent.__table__,  # type: ignore[arg-type]
+        {
+            "fan_id": fan_id,
+            "campaign_id": campaign_id,
+            "channel": channel,
+            "sender": sender,
+            "status": ConsentStatus.OPTED_IN.value,
+            "source": source,
+            "at": now,
+        },
+        Consent.id,
     )
-    if existing is not None:
-        if existing.status == ConsentStatus.OPTED_IN:
-            return OptInResult.DUPLICATE
-        existing.status, existing.at, existing.sender = ConsentStatus.OPTED_IN, utcnow(), sender
+    if new_id is not None:
         return OptInResult.NEW
-    try:
-        with session.begin_nested():
-            session.add(
-                Consent(
-                    fan_id=fan_id,
-                    campaign_id=campaign.id,
-                    channel=channel,
-                    sender=sender,
-                    status=ConsentStatus.OPTED_IN,
-                    source=source,
-                )
-            )
-            session.flush()
-    except IntegrityError:  # the same opt-in arrived twice at once
-        return OptInResult.DUPLICATE
-    return OptInResult.NEW
+    reopened = session.execute(
+        update(Consent)
+        .where(
+            Consent.fan_id == fan_id,
+            Consent.campaign_id == campaign_id,
+            Consent.channel == channel,
+            Consent.status != ConsentStatus.OPTED_IN,
+        )
+        .values(status=ConsentStatus.OPTED_IN, at=now, sender=sender)
+    )
+    return OptInResult.NEW if getattr(reopened, "rowcount", 0) else OptInResult.DUPLICATE
 
 
 def opt_out(session: Session, fan_id: int, channel: str, sender: str, reason: str) -> int:
@@ -78,14 +89,13 @@ def opt_out(session: Session, fan_id: int, channel: str, sender: str, reason: st
 
     Returns how many queued or held deliveries were cancelled.
     """
-    if not opted_out(session, fan_id, channel, sender):
-        try:
-            with session.begin_nested():
-                session.add(OptOut(fan_id=fan_id, channel=channel, sender=sender, reason=reason))
-                session.flush()
-        except IntegrityError:
-            pass
     now = utcnow()
+    insert_ignore(
+        session,
+        OptOut.__table__,  # type: ignore[arg-type]
+        {"fan_id": fan_id, "channel": channel, "sender": sender, "reason": reason, "at": now},
+        OptOut.id,
+    )
     session.execute(
         update(Consent)
         .where(Consent.fan_id == fan_id, Consent.channel == channel, Consent.sender == sender)

@@ -5,15 +5,21 @@ from __future__ import annotations
 import re
 import secrets
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core.models import FanLink
+from core.timeutil import utcnow
+from core.upsert import insert_ignore
 
 # 16 bytes = 128 bits of randomness, 22 url-safe characters.
 CODE_BYTES = 16
 CODE_RE = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
+_CODE_OF = select(FanLink.code).where(
+    FanLink.fan_id == bindparam("fan_id"), FanLink.campaign_id == bindparam("campaign_id")
+)
 
 
 def link_url(public_url: str, code: str) -> str:
@@ -21,30 +27,33 @@ def link_url(public_url: str, code: str) -> str:
     return f"{public_url}/p/{code}"
 
 
-def issue(session: Session, fan_id: int, campaign_id: int, source: str) -> tuple[FanLink, bool]:
-    """The fan's link for the campaign, created on first ask; (link, created)."""
-    existing = session.scalar(
-        select(FanLink).where(FanLink.fan_id == fan_id, FanLink.campaign_id == campaign_id)
+def issue_code(session: Session, fan_id: int, campaign_id: int, source: str) -> tuple[str, bool]:
+    """The fan's code for the campaign, created on first ask; (code, created)."""
+    code = insert_ignore(
+        session,
+        FanLink.__table__,  # type: ignore[arg-type]
+        {
+            "code": secrets.token_urlsafe(CODE_BYTES),
+            "fan_id": fan_id,
+            "campaign_id": campaign_id,
+            "source": source,
+            "created_at": utcnow(),
+        },
+        FanLink.code,
     )
-    if existing is not None:
-        return existing, False
-    try:
-        with session.begin_nested():
-            link = FanLink(
-                code=secrets.token_urlsafe(CODE_BYTES),
-                fan_id=fan_id,
-                campaign_id=campaign_id,
-                source=source,
-            )
-            session.add(link)
-            session.flush()
-        return link, True
-    except IntegrityError:  # a concurrent request issued it first
-        again = session.scalar(
-            select(FanLink).where(FanLink.fan_id == fan_id, FanLink.campaign_id == campaign_id)
-        )
-        assert again is not None
-        return again, False
+    if code is not None:
+        return str(code), True
+    existing = session.scalar(_CODE_OF, {"fan_id": fan_id, "campaign_id": campaign_id})
+    assert existing is not None
+    return existing, False
+
+
+def issue(session: Session, fan_id: int, campaign_id: int, source: str) -> tuple[FanLink, bool]:
+    """The fan's link row for the campaign, created on first ask; (link, created)."""
+    code, created = issue_code(session, fan_id, campaign_id, source)
+    link = session.scalar(select(FanLink).where(FanLink.code == code))
+    assert link is not None
+    return link, created
 
 
 def find(session: Session, code: str) -> FanLink | None:

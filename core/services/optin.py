@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.models import Campaign, CampaignStatus, Consent, ConsentStatus, Fan
+from core.models import Artist, Campaign, CampaignStatus, Consent, ConsentStatus
 from core.services import consent, events, links
 from core.services.consent import OptInResult
 from core.services.fans import Place
@@ -21,39 +21,58 @@ class OptInOutcome:
     link: str | None
 
 
-def open_campaigns(session: Session) -> list[Campaign]:
-    """Campaigns that accept opt-ins, soonest release first."""
-    query = (
-        select(Campaign)
-        .where(Campaign.status == CampaignStatus.OPEN)
-        .order_by(Campaign.release_at, Campaign.id)
-    )
-    return list(session.scalars(query))
+@dataclass(frozen=True)
+class OpenCampaign:
+    """What a conversation needs to know of a campaign that accepts opt-ins."""
+
+    id: int
+    keyword: str
+    title: str
+    artist: str
+
+
+_OPEN_CAMPAIGNS = (
+    select(Campaign.id, Campaign.keyword, Campaign.title, Artist.name)
+    .join(Artist, Artist.id == Campaign.artist_id)
+    .where(Campaign.status == CampaignStatus.OPEN)
+    .order_by(Campaign.release_at, Campaign.id)
+)
+
+
+def open_campaigns(session: Session) -> list[OpenCampaign]:
+    """Campaigns that accept opt-ins, soonest release first (one light query)."""
+    return [OpenCampaign(*row) for row in session.execute(_OPEN_CAMPAIGNS)]
 
 
 def opt_in(
     session: Session,
     *,
     public_url: str,
-    fan: Fan,
-    campaign: Campaign,
+    fan_id: int,
+    campaign_id: int,
     channel: str,
     sender: str,
     source: str,
     place: Place,
+    new_fan: bool = False,
 ) -> OptInOutcome:
-    """Consent + link + event; a repeat gets the same link and no new rows."""
-    result = consent.opt_in(session, fan.id, campaign, channel, sender, source)
+    """Consent + link + event; a repeat gets the same link and no new rows.
+
+    `new_fan`: the fan row was created in this transaction, so no opt-out can exist yet.
+    """
+    result = consent.opt_in(
+        session, fan_id, campaign_id, channel, sender, source, check_opt_out=not new_fan
+    )
     kind = {
         OptInResult.NEW: "optin",
         OptInResult.DUPLICATE: "duplicate_optin",
         OptInResult.BLOCKED: "optin_blocked",
     }[result]
-    events.record(
+    events.log(
         session,
         kind,
-        campaign_id=campaign.id,
-        fan_id=fan.id,
+        campaign_id=campaign_id,
+        fan_id=fan_id,
         channel=channel,
         source=source,
         country=place.country,
@@ -61,8 +80,8 @@ def opt_in(
     )
     if result is OptInResult.BLOCKED:
         return OptInOutcome(result, None)
-    link, _ = links.issue(session, fan.id, campaign.id, source)
-    return OptInOutcome(result, links.link_url(public_url, link.code))
+    code, _ = links.issue_code(session, fan_id, campaign_id, source)
+    return OptInOutcome(result, links.link_url(public_url, code))
 
 
 def campaigns_of_sender(session: Session, fan_id: int, channel: str, sender: str) -> list[int]:

@@ -27,7 +27,9 @@ def test_confirmation_fits_two_segments(
     db: Session, artist: str, title: str, encoding: str, duplicate: bool
 ) -> None:
     campaign = make_campaign(db, "DROP", artist=artist, title=title[:200])
-    text = confirmation_text("Mira Vale Alerts", campaign, LINK, duplicate=duplicate)
+    text = confirmation_text(
+        "Mira Vale Alerts", campaign.artist.name, campaign.title, LINK, duplicate=duplicate
+    )
     info = count_segments(text)
     assert info.encoding == encoding
     assert info.segments <= 2, (info, text)
@@ -39,19 +41,21 @@ def test_confirmation_fits_two_segments(
 
 def test_short_names_are_not_shortened(db: Session) -> None:
     campaign = make_campaign(db, "DROP", artist="Mira Vale", title="Night Bloom")
-    text = confirmation_text("Mira Vale Alerts", campaign, LINK, duplicate=False)
+    text = confirmation_text(
+        "Mira Vale Alerts", campaign.artist.name, campaign.title, LINK, duplicate=False
+    )
     assert 'Mira Vale "Night Bloom"' in text
     assert "..." not in text
 
 
 def test_accented_names_are_folded_rather_than_cut(db: Session) -> None:
     campaign = make_campaign(db, "DROP", artist="Sigur Rós", title="Ágætis byrjun")
-    text = confirmation_text("Alerts", campaign, LINK, duplicate=False)
+    text = confirmation_text("Alerts", campaign.artist.name, campaign.title, LINK, duplicate=False)
     assert 'Sigur Ros "Agætis byrjun"' in text  # æ is in GSM-7, ó and Á are not
 
 
 def test_names_that_cannot_be_folded_fall_back_to_the_minimal_reply(db: Session) -> None:
     campaign = make_campaign(db, "DROP", artist="宇多田ヒカル", title="BADモード" * 5)
-    text = confirmation_text("Alerts", campaign, LINK, duplicate=False)
+    text = confirmation_text("Alerts", campaign.artist.name, campaign.title, LINK, duplicate=False)
     assert count_segments(text).segments <= 2
     assert LINK in text and "Msg&data rates may apply" in text

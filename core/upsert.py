@@ -1,0 +1,35 @@
+"""INSERT ... ON CONFLICT DO NOTHING RETURNING, for SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from sqlalchemy import Column, Insert, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+DIALECTS: dict[str, Any] = {"postgresql": postgresql, "sqlite": sqlite}
+
+
+@functools.cache
+def _statement(table: Table, dialect: str, returning: Column[Any]) -> Insert:
+    """Built once per table: hot paths must not pay for building statements every call."""
+    module = DIALECTS.get(dialect)
+    if module is None:
+        raise NotImplementedError(f"insert_ignore: unsupported database {dialect}")
+    statement: Insert = module.insert(table).on_conflict_do_nothing().returning(returning)
+    return statement
+
+
+def insert_ignore(
+    session: Session, table: Table, values: dict[str, Any], returning: Any
+) -> Any | None:
+    """Insert one row unless a unique constraint already holds it; the returned column or None.
+
+    One statement, no savepoint: concurrent inserts of the same key wait for each other in
+    the database instead of failing (PostgreSQL), or are serialized by SQLite's write lock.
+    """
+    column = table.c[returning.key]
+    statement = _statement(table, session.get_bind().dialect.name, column)
+    return session.execute(statement, values).scalar()
