@@ -24,7 +24,7 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import phonenumbers
@@ -49,14 +49,12 @@ def free_port() -> int:
         return port
 
 
-def phone_numbers() -> itertools.chain[str]:
+def phone_numbers() -> Iterator[str]:
     """An endless supply of distinct valid US numbers."""
-    def gen() -> itertools.chain[str]:
-        for n in itertools.count(2_000_000):
-            number = f"+1415{n:07d}"
-            if phonenumbers.is_valid_number(phonenumbers.parse(number)):
-                yield number
-    return itertools.chain(gen())
+    for n in itertools.count(2_000_000):
+        number = f"+1415{n:07d}"
+        if phonenumbers.is_valid_number(phonenumbers.parse(number)):
+            yield number
 
 
 def make_requests(port: int, path: str, count: int, sign: bool) -> list[Request]:
@@ -101,7 +99,9 @@ def database_url(kind: str, workdir: Path) -> tuple[str, Callable[[], None]]:
     return f"{base}?options=-csearch_path%3D{schema}", drop
 
 
-def start_server(port: int, env: dict[str, str], workers: int, threads: int) -> subprocess.Popen[bytes]:
+def start_server(
+    port: int, env: dict[str, str], workers: int, threads: int
+) -> subprocess.Popen[bytes]:
     argv = [
         sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
         "--workers", str(workers), "--threads", str(threads), "--log-level", "warning",

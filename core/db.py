@@ -67,8 +67,9 @@ def _sqlite_turn(url: str) -> Iterator[None]:
     hands the slot over the moment it is free. Re-entrant within a thread.
     """
     database = make_url(url).database
-    if not database or database == ":memory:" or getattr(_held, "depth", 0):
-        _held.depth = getattr(_held, "depth", 0) + 1
+    depth: int = getattr(_held, "depth", 0)
+    if not database or database == ":memory:" or depth > 0:
+        _held.depth = depth + 1
         try:
             yield
         finally:
