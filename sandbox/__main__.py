@@ -1,0 +1,62 @@
+"""`python -m sandbox --port 5055 [--latency-ms 100] [--spotify-rps 300] [--twilio-mps 300]`."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from sandbox.server import serve
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox", description="Run the Spotify + Twilio sandbox on loopback."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="a loopback address")
+    parser.add_argument("--port", type=int, default=5055)
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every answer")
+    parser.add_argument("--spotify-rps", type=float, help="Web API requests/s before 429s")
+    parser.add_argument("--twilio-mps", type=float, help="messages/s per sender before 20429")
+    parser.add_argument("--dev-mode", action="store_true", help="Spotify development mode")
+    parser.add_argument("--no-callbacks", action="store_true", help="never post status callbacks")
+    return parser.parse_args(argv)
+
+
+def knobs_from(args: argparse.Namespace) -> dict[str, Any]:
+    """SandboxConfig knobs from parsed arguments."""
+    return {
+        "spotify_latency_ms": args.latency_ms,
+        "accounts_latency_ms": args.latency_ms,
+        "twilio_latency_ms": args.latency_ms,
+        "spotify_rps": args.spotify_rps,
+        "twilio_mps": args.twilio_mps,
+        "dev_mode": args.dev_mode,
+        "status_callbacks": not args.no_callbacks,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve until Ctrl-C or SIGTERM."""
+    args = parse_args(argv)
+    server, thread, base = serve(args.host, args.port, **knobs_from(args))
+    print(f"sandbox on {base}", flush=True)
+    print(f"  SPOTIFY_ACCOUNTS_BASE={base}/accounts", flush=True)
+    print(f"  SPOTIFY_API_BASE={base}/v1", flush=True)
+    print(f"  TWILIO_API_BASE={base}/twilio", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while thread.is_alive() and not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    server.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

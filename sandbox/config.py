@@ -1,0 +1,81 @@
+"""The sandbox's knobs: one frozen dataclass, replaced whole when changed at runtime."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+SANDBOX_CLIENT_ID = "sandbox-client-id"
+SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - a public, fake credential
+SANDBOX_ACCOUNT_SID = "AC" + "5a" * 16
+SANDBOX_AUTH_TOKEN = "5a" * 16
+SIX_MONTHS_S = 183 * 24 * 3600
+
+
+class ConfigError(ValueError):
+    """A knob name or value the sandbox does not accept."""
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Every realism and fault knob; see sandbox/README.md for what each one does."""
+
+    spotify_latency_ms: float = 0.0
+    accounts_latency_ms: float = 0.0
+    twilio_latency_ms: float = 0.0
+    spotify_rps: float | None = None
+    rate_window_s: float = 1.0
+    retry_after_s: int = 1
+    dev_mode: bool = False
+    enforce_scopes: bool = True
+    library_accepts_artists: bool = True
+    access_token_ttl_s: int = 3600
+    refresh_token_ttl_s: int = SIX_MONTHS_S
+    code_ttl_s: int = 600
+    refresh_returns_refresh_token: bool = False
+    accept_any_client: bool = True
+    twilio_mps: float | None = None
+    accept_any_account: bool = True
+    twilio_opted_out: tuple[str, ...] = ()
+    twilio_undeliverable: tuple[str, ...] = ()
+    status_callbacks: bool = True
+    callback_delay_ms: float = 50.0
+    timeout_s: float = 30.0
+
+    def changed(self, changes: dict[str, Any]) -> SandboxConfig:
+        """A copy with `changes` applied after checking names and types."""
+        known = {f.name for f in fields(self)}
+        clean: dict[str, Any] = {}
+        for name, value in changes.items():
+            if name not in known:
+                raise ConfigError(f"unknown knob {name!r}")
+            clean[name] = _coerce(name, getattr(self, name), value)
+        return replace(self, **clean)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The knobs as JSON-ready values."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+
+def _coerce(name: str, current: object, value: object) -> object:
+    """`value` converted to the knob's type, or ConfigError."""
+    nullable = name in {"spotify_rps", "twilio_mps"}
+    if value is None and nullable:
+        return None
+    if isinstance(current, bool) and isinstance(value, bool):
+        return value
+    strings = isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+    if isinstance(current, tuple) and strings:
+        return tuple(value)  # type: ignore[arg-type]
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if numeric and value >= 0:  # type: ignore[operator]
+        if isinstance(current, bool):
+            raise ConfigError(f"{name} must be true or false")
+        if isinstance(current, int) and not nullable:
+            return int(value)  # type: ignore[call-overload]
+        return float(value)  # type: ignore[arg-type]
+    raise ConfigError(f"bad value for {name}: {value!r}")

@@ -1,0 +1,134 @@
+"""Response helpers in each provider's own error shape, and request parsing helpers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from sandbox.state import FaultRule, SandboxState
+
+DEV_MODE_MESSAGE = (
+    "Check settings on developer.spotify.com/dashboard, the user may not be registered."
+)
+FORCED_MESSAGES = {
+    500: "Server error.",
+    502: "Bad gateway.",
+    503: "Service unavailable",
+    504: "Gateway timeout",
+}
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer."""
+    return Response(
+        json.dumps(body, separators=(",", ":")),
+        status=status,
+        headers=headers,
+        content_type="application/json; charset=utf-8",
+    )
+
+
+def spotify_error(
+    status: int, message: str | None, headers: dict[str, str] | None = None, **extra: Any
+) -> Response:
+    """Spotify Web API's error object: {"error": {"status", "message"}}."""
+    error: dict[str, Any] = {"status": status}
+    if message is not None:
+        error["message"] = message
+    error.update(extra)
+    return json_response({"error": error}, status, headers)
+
+
+def oauth_error(error: str, description: str, status: int = 400) -> Response:
+    """Spotify accounts' error: {"error", "error_description"}."""
+    return json_response({"error": error, "error_description": description}, status)
+
+
+def twilio_error(status: int, code: int, message: str, **extra: Any) -> Response:
+    """Twilio's REST error: {"code", "message", "more_info", "status"}."""
+    body = {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+        **extra,
+    }
+    headers = {"Retry-After": "1"} if status == 429 else None
+    return json_response(body, status, headers)
+
+
+def twilio_auth_error() -> Response:
+    """Twilio's 20003 answer to missing or wrong credentials."""
+    response = twilio_error(
+        401,
+        20003,
+        "Authenticate",
+        detail="Your AccountSid or AuthToken was incorrect.",
+    )
+    response.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+    return response
+
+
+def csv_param(request: Request, name: str) -> list[str]:
+    """A comma-separated query parameter as a list, empty items dropped."""
+    return [item for item in request.args.get(name, "").split(",") if item]
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer` header."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def basic_credentials(request: Request) -> tuple[str, str] | None:
+    """Username and password of an `Authorization: Basic` header."""
+    auth = request.authorization
+    if auth is None or auth.type != "basic":
+        return None
+    return auth.username or "", auth.password or ""
+
+
+def fault_response(service: str, rule: FaultRule) -> Response:
+    """The answer a forced failure gives, in the service's own shape."""
+    retry = {"Retry-After": str(rule.retry_after_s)}
+    kind = rule.kind
+    status = {"timeout": 504, "quota": 429, "invalid_grant": 400}.get(kind) or int(kind)
+    if service == "twilio":
+        codes = {401: 20003, 403: 20403, 429: 20429}
+        if status == 401:
+            return twilio_auth_error()
+        message = "Too Many Requests" if status == 429 else FORCED_MESSAGES.get(status, "Error")
+        return twilio_error(status, codes.get(status, 20500), message)
+    if service == "accounts":
+        if kind == "invalid_grant":
+            return oauth_error("invalid_grant", "Refresh token revoked")
+        if status == 401:
+            return oauth_error("invalid_client", "Invalid client", 401)
+        response = oauth_error("server_error", FORCED_MESSAGES.get(status, "Error"), status)
+        if status == 429:
+            response.headers.update(retry)
+        return response
+    if kind == "quota":
+        return spotify_error(429, None, retry, reason="QUOTA_EXCEEDED")
+    if status == 429:
+        return spotify_error(429, "API rate limit exceeded", retry)
+    if status == 401:
+        return spotify_error(401, "The access token expired")
+    if status == 403:
+        return spotify_error(403, DEV_MODE_MESSAGE)
+    return spotify_error(status, FORCED_MESSAGES.get(status, "Bad request"))
+
+
+def forced(
+    state: SandboxState, service: str, endpoint: str, subject: str | None
+) -> Response | None:
+    """A forced failure for this request, if a fault rule matches (timeouts sleep first)."""
+    rule = state.faults.take(service, endpoint, subject)
+    if rule is None:
+        return None
+    if rule.kind == "timeout":
+        state.sleep(state.config.timeout_s)
+    return fault_response(service, rule)
