@@ -7,6 +7,7 @@ from core.models.catalog import Artist, Campaign, CampaignStatus
 from core.models.links import FanLink, InboundMessage
 from core.models.messaging import Delivery, DeliveryStatus, MessageStatus, ScheduledMessage
 from core.models.oauth import OAuthNonce, PageVisit
+from core.models.release import ReleaseMarket
 from core.models.spotify import GrantStatus, PreSave, PreSaveStatus, SpotifyGrant
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "PageVisit",
     "PreSave",
     "PreSaveStatus",
+    "ReleaseMarket",
     "ScheduledMessage",
     "SpotifyGrant",
     "UTCDateTime",

@@ -52,6 +52,12 @@ class Campaign(Base):
     action_save: Mapped[bool] = mapped_column(Boolean, default=True)
     action_follow: Mapped[bool] = mapped_column(Boolean, default=True)
     artwork_url: Mapped[str | None] = mapped_column(String(500))
+    # Drop day: the album found live (first market), when, and when the watch looks next.
+    release_album_id: Mapped[str | None] = mapped_column(String(22))
+    detected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    detected_market: Mapped[str | None] = mapped_column(String(2))
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     artist: Mapped[Artist] = relationship(back_populates="campaigns")

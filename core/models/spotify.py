@@ -65,6 +65,13 @@ class PreSave(Base):
     status: Mapped[str] = mapped_column(String(20), default=PreSaveStatus.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The fan's Spotify market, copied from the grant so the fan-out can pick by market.
+    market: Mapped[str | None] = mapped_column(String(2))
+    # Not before this time (backoff after 5xx, 429, or the 5-minute invalid_grant recheck).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # When invalid_grant was first seen: reconnect is decided only on a repeat >= 5 min later.
+    revoked_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    followed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
