@@ -17,4 +17,7 @@ class Periodic:
     queue: str = queues.PERIODIC
 
 
-SCHEDULE: tuple[Periodic, ...] = (Periodic("heartbeat", "workers.jobs.heartbeat", every=30),)
+SCHEDULE: tuple[Periodic, ...] = (
+    Periodic("heartbeat", "workers.jobs.heartbeat", every=30),
+    Periodic("release-watch", "workers.release_jobs.watch_tick", every=20),
+)

@@ -20,6 +20,7 @@ from core.models import (
     Delivery,
     Event,
     PreSave,
+    ReleaseMarket,
     ScheduledMessage,
 )
 
@@ -191,4 +192,23 @@ def campaign_json(session: Session, campaign: Campaign, public_url: str) -> dict
         "actions": {"save": campaign.action_save, "follow_artist": campaign.action_follow},
         "link": campaign_public_link(public_url, campaign),
         "counts": campaign_counts(session, campaign.id),
+        "drop": campaign_drop(session, campaign),
+    }
+
+
+def campaign_drop(session: Session, campaign: Campaign) -> dict[str, Any]:
+    """Where and when the release was found live: first detection and every market."""
+    rows = session.execute(
+        select(ReleaseMarket.market, ReleaseMarket.found_at)
+        .where(ReleaseMarket.campaign_id == campaign.id)
+        .order_by(ReleaseMarket.found_at, ReleaseMarket.market)
+    )
+    detected_at = campaign.detected_at
+    next_check_at = campaign.next_check_at
+    return {
+        "detected_at": detected_at.isoformat() if detected_at else None,
+        "detected_market": campaign.detected_market,
+        "album_id": campaign.release_album_id,
+        "markets": {market: found_at.isoformat() for market, found_at in rows},
+        "next_check_at": next_check_at.isoformat() if next_check_at else None,
     }

@@ -1,0 +1,385 @@
+"""The release watch: when to look a campaign's release up, where, and what a find records.
+
+There is no upcoming-release API: a release is found by looking it up, market by market,
+until it answers. Lookups use the campaign's album id, else its UPC, else its ISRC. The
+markets that matter are those of the campaign's fans (their grants' countries); `*` stands
+for "anywhere" when a fan's country is unknown or there are no fans yet.
+
+Polling policy (`next_check_at`), with T the campaign's release time and M the local
+midnight of each market still to find, on the release day (T's date in the artist's zone):
+
+| when                                                   | next look              |
+| ------------------------------------------------------ | ---------------------- |
+| before T - 26 h                                        | at T - 26 h            |
+| T - 30 min .. T + 30 min, or M - 5 min .. M + 20 min   | 40 s (hot)             |
+| within 2 h of a hot period                             | 5 min (warm)           |
+| after T and every hot period, still missing markets    | 10 min (late)          |
+| otherwise (far from release)                           | 30 min (cold)          |
+| every fan market found, or T + 48 h passed             | never (None)           |
+
+A next look never skips the start of a busier period. 40 s with the clock's 20 s tick means
+a lookup at least once a minute while hot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Table, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from core.markets import ANY, local_midnight
+from core.models import (
+    Campaign,
+    CampaignStatus,
+    PreSave,
+    PreSaveStatus,
+    ReleaseMarket,
+    SpotifyGrant,
+)
+from core.providers import spotify_catalog
+from core.providers.spotify import SpotifyApp
+from core.services import events
+from core.timeutil import utcnow
+from core.upsert import insert_ignore
+
+WATCH_BEFORE = timedelta(hours=26)
+WATCH_AFTER = timedelta(hours=48)
+RELEASE_HOT = timedelta(minutes=30)
+MIDNIGHT_HOT_BEFORE = timedelta(minutes=5)
+MIDNIGHT_HOT_AFTER = timedelta(minutes=20)
+WARM_MARGIN = timedelta(hours=2)
+HOT = timedelta(seconds=40)
+WARM = timedelta(minutes=5)
+LATE = timedelta(minutes=10)
+COLD = timedelta(minutes=30)
+# A claimed campaign is not picked again for this long (a crashed tick lets it go).
+LEASE = timedelta(minutes=3)
+# A campaign with every fan market found is re-read this often, for fans in new markets.
+RECHECK = timedelta(minutes=10)
+METHODS = ("album_id", "upc", "isrc", "manual")
+EVENT_KIND = "release_detected"
+RELEASE_MARKETS: Table = ReleaseMarket.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Target:
+    """How to look a campaign's release up: the first identifier it has."""
+
+    campaign_id: int
+    method: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What one lookup in one market answered."""
+
+    market: str
+    method: str
+    found: bool
+    album_id: str | None = None
+    album_name: str | None = None
+    available_markets: tuple[str, ...] | None = None
+    new: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A claimed campaign and the markets to look up now (none: nothing left to find)."""
+
+    campaign_id: int
+    target: Target | None
+    markets: tuple[str, ...]
+
+
+def target_of(campaign: Campaign) -> Target | None:
+    """Album id, else UPC, else ISRC; None when the campaign has none of them."""
+    for method, value in (
+        ("album_id", campaign.spotify_album_id),
+        ("upc", campaign.upc),
+        ("isrc", campaign.isrc),
+    ):
+        if value:
+            return Target(campaign.id, method, value)
+    return None
+
+
+def release_day(campaign: Campaign) -> date:
+    """The release date in the artist's time zone: the day each market's midnight starts."""
+    return campaign.release_at.astimezone(ZoneInfo(campaign.timezone or "UTC")).date()
+
+
+def market_midnight(campaign: Campaign, market: str) -> datetime:
+    """When the release day starts in `market` (`*`: where it starts first, New Zealand)."""
+    return local_midnight(market, release_day(campaign))
+
+
+def found_markets(session: Session, campaign_id: int) -> dict[str, datetime]:
+    """Markets where the release was found, with when."""
+    rows = session.execute(
+        select(ReleaseMarket.market, ReleaseMarket.found_at)
+        .where(ReleaseMarket.campaign_id == campaign_id)
+        .order_by(ReleaseMarket.found_at, ReleaseMarket.market)
+    )
+    return {market: at for market, at in rows}
+
+
+def fan_markets(session: Session, campaign_id: int) -> set[str]:
+    """The markets of the campaign's fans with a pre-save (`*` for unknown countries)."""
+    country = func.coalesce(SpotifyGrant.country, PreSave.market)
+    rows = session.scalars(
+        select(country)
+        .select_from(PreSave)
+        .outerjoin(SpotifyGrant, SpotifyGrant.fan_id == PreSave.fan_id)
+        .where(PreSave.campaign_id == campaign_id, PreSave.status != PreSaveStatus.CANCELLED)
+        .distinct()
+    )
+    return {str(c).upper() if c else ANY for c in rows}
+
+
+def markets_to_watch(session: Session, campaign: Campaign) -> list[str]:
+    """Fan markets where the release is not found yet, earliest midnight first.
+
+    With no fans at all, `*` (anywhere) until the release is found somewhere.
+    """
+    wanted = fan_markets(session, campaign.id) or {ANY}
+    found = found_markets(session, campaign.id)
+    if ANY in wanted and found:
+        wanted.discard(ANY)  # live somewhere is all we can know for fans of no known market
+    pending = wanted - set(found)
+    return sorted(pending, key=lambda m: (market_midnight(campaign, m), m))
+
+
+def _hot_windows(campaign: Campaign, markets: Iterable[str]) -> list[tuple[datetime, datetime]]:
+    release = campaign.release_at
+    windows = [(release - RELEASE_HOT, release + RELEASE_HOT)]
+    for market in markets:
+        midnight = market_midnight(campaign, market)
+        windows.append((midnight - MIDNIGHT_HOT_BEFORE, midnight + MIDNIGHT_HOT_AFTER))
+    return windows
+
+
+def next_check_at(campaign: Campaign, markets: Sequence[str], now: datetime) -> datetime | None:
+    """When to look next for `markets` (those not found yet); None: stop. See the table above."""
+    release = campaign.release_at
+    start, end = release - WATCH_BEFORE, release + WATCH_AFTER
+    if not markets or now >= end:
+        return None
+    if now < start:
+        return start
+    windows = _hot_windows(campaign, markets)
+    if any(a <= now <= b for a, b in windows):
+        step = HOT
+    elif any(a - WARM_MARGIN <= now <= b + WARM_MARGIN for a, b in windows):
+        step = WARM
+    elif now > release and all(now > b for _, b in windows):
+        step = LATE
+    else:
+        step = COLD
+    candidate = now + step
+    for a, _ in windows:
+        for boundary in (a - WARM_MARGIN, a):
+            if now < boundary < candidate:
+                candidate = boundary
+    return candidate if candidate < end else None
+
+
+def markets_due(campaign: Campaign, pending: Sequence[str], now: datetime) -> list[str]:
+    """Which pending markets to look up now.
+
+    Every market in its midnight's hot period; otherwise (and around the release time) one
+    market, rotating each minute among those whose release day has begun (the earliest
+    midnight when none has).
+    """
+    turn = int(now.timestamp() // 60)
+    midnights = {m: market_midnight(campaign, m) for m in pending}
+    hot = [
+        m
+        for m, at in midnights.items()
+        if at - MIDNIGHT_HOT_BEFORE <= now <= at + MIDNIGHT_HOT_AFTER
+    ]
+    if hot:  # rotate, so a budget cut short never starves the same market
+        hot = hot[turn % len(hot) :] + hot[: turn % len(hot)]
+    in_release = abs(now - campaign.release_at) <= RELEASE_HOT
+    if hot and not in_release:
+        return hot
+    begun = [m for m, at in midnights.items() if at - MIDNIGHT_HOT_BEFORE <= now]
+    choices = begun or list(pending[:1])
+    if not choices:
+        return hot
+    pick = choices[turn % len(choices)]
+    return hot if pick in hot else [*hot, pick]
+
+
+def lookup(app: SpotifyApp, target: Target, market: str) -> Lookup:
+    """Look the release up in one market (`*`: anywhere). Provider errors propagate."""
+    where = None if market == ANY else market
+    if target.method == "album_id":
+        album = spotify_catalog.album_in_market(app, target.value, where)
+    elif target.method == "upc":
+        album = spotify_catalog.search_upc(app, target.value, where)
+    else:
+        album = spotify_catalog.search_isrc(app, target.value, where)
+    if album is None:
+        return Lookup(market=market, method=target.method, found=False)
+    return Lookup(
+        market=market,
+        method=target.method,
+        found=True,
+        album_id=album.id,
+        album_name=album.name,
+        available_markets=album.available_markets,
+    )
+
+
+def record_found(
+    session: Session,
+    campaign: Campaign,
+    market: str,
+    album_id: str,
+    method: str,
+    *,
+    now: datetime | None = None,
+) -> bool:
+    """Record that the release is live in `market`; True when that is new.
+
+    The first find also sets the campaign's detected_at, detected_market and
+    release_album_id. Each new market adds a `release_detected` event for that country.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown detection method {method!r}")
+    at = now or utcnow()
+    values = {
+        "campaign_id": campaign.id,
+        "market": market,
+        "album_id": album_id,
+        "found_at": at,
+        "method": method,
+    }
+    if insert_ignore(session, RELEASE_MARKETS, values, ReleaseMarket.id) is None:
+        return False
+    if campaign.detected_at is None:
+        campaign.detected_at = at
+        campaign.detected_market = market
+        campaign.release_album_id = album_id
+    events.record(
+        session, EVENT_KIND, campaign_id=campaign.id, country=None if market == ANY else market
+    )
+    session.flush()
+    return True
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The lookups made (each marked `new` when it found a new market) and every new market."""
+
+    lookups: tuple[Lookup, ...]
+    new_markets: tuple[str, ...]
+
+
+def apply(
+    session: Session, campaign: Campaign, lookups: Sequence[Lookup], now: datetime
+) -> Outcome:
+    """Record what lookups found and schedule the next look.
+
+    A find that lists `available_markets` also records the pending fan markets it names.
+    """
+    pending = set(markets_to_watch(session, campaign))
+    done: list[Lookup] = []
+    new_markets: list[str] = []
+    for result in lookups:
+        new = False
+        if result.found and result.album_id:
+            new = record_found(
+                session, campaign, result.market, result.album_id, result.method, now=now
+            )
+            if new:
+                new_markets.append(result.market)
+            for other in sorted(pending & set(result.available_markets or ())):
+                if other != result.market and record_found(
+                    session, campaign, other, result.album_id, result.method, now=now
+                ):
+                    new_markets.append(other)
+        done.append(replace(result, new=new))
+    campaign.last_checked_at = now
+    campaign.next_check_at = next_check_at(campaign, markets_to_watch(session, campaign), now)
+    return Outcome(tuple(done), tuple(new_markets))
+
+
+def postpone(campaign: Campaign, seconds: float, now: datetime) -> None:
+    """Spotify said wait (429 Retry-After): look again no sooner than that."""
+    campaign.last_checked_at = now
+    campaign.next_check_at = now + timedelta(seconds=max(seconds, 1.0))
+
+
+def check(
+    session: Session,
+    app: SpotifyApp,
+    campaign: Campaign,
+    market: str,
+    *,
+    now: datetime | None = None,
+) -> Lookup:
+    """Look up one market now and record the outcome (holds `session` during the HTTP call)."""
+    target = target_of(campaign)
+    if target is None:
+        raise ValueError("the campaign has no album id, UPC or ISRC")
+    at = now or utcnow()
+    return apply(session, campaign, [lookup(app, target, market)], at).lookups[0]
+
+
+def _due(now: datetime, skip: Sequence[int]) -> list[ColumnElement[bool]]:
+    """Conditions of a campaign the watch should look at now."""
+    conditions = [
+        Campaign.status == CampaignStatus.OPEN,
+        Campaign.release_at <= now + WATCH_BEFORE,
+        Campaign.release_at > now - WATCH_AFTER,
+        or_(
+            Campaign.spotify_album_id.is_not(None),
+            Campaign.upc.is_not(None),
+            Campaign.isrc.is_not(None),
+        ),
+        or_(
+            Campaign.next_check_at <= now,
+            and_(
+                Campaign.next_check_at.is_(None),
+                or_(Campaign.last_checked_at.is_(None), Campaign.last_checked_at <= now - RECHECK),
+            ),
+        ),
+    ]
+    if skip:
+        conditions.append(Campaign.id.not_in(skip))
+    return conditions
+
+
+def claim_next_due(session: Session, now: datetime, skip: Sequence[int] = ()) -> Plan | None:
+    """Take the most overdue campaign (not in `skip`) and decide which markets to look up.
+
+    It is leased for a few minutes so a parallel tick does not look it up too.
+    """
+    query = (
+        select(Campaign)
+        .where(*_due(now, skip))
+        .order_by(Campaign.next_check_at.is_not(None), Campaign.next_check_at, Campaign.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    campaign = session.scalar(query)
+    if campaign is None:
+        return None
+    pending = markets_to_watch(session, campaign)
+    if not pending:
+        campaign.last_checked_at = now
+        campaign.next_check_at = None
+        return Plan(campaign.id, target_of(campaign), ())
+    campaign.next_check_at = now + LEASE
+    return Plan(campaign.id, target_of(campaign), tuple(markets_due(campaign, pending, now)))
+
+
+def release_lease(campaign: Campaign, now: datetime) -> None:
+    """Give a claimed campaign back unlooked (no budget left): due again at once."""
+    campaign.next_check_at = now
