@@ -121,12 +121,24 @@ def _record(
     return outcome.new_markets
 
 
-def _start(on_live: StartDrop, connection: redis.Redis, campaign_id: int, market: str) -> None:
-    log.info("release watch: campaign %s is live in %s; starting the drop", campaign_id, market)
-    try:
-        on_live(connection, campaign_id)
-    except Exception:  # the detection is committed; the fan-out's own reconcile picks it up
-        log.exception("release watch: could not start the drop of campaign %s", campaign_id)
+def start_live(
+    connection: redis.Redis,
+    campaign_id: int,
+    markets: tuple[str, ...] | list[str],
+    on_live: StartDrop | None = None,
+) -> list[str]:
+    """Start the drop once per newly live market; the markets whose start went through."""
+    start = on_live or start_drop
+    started = []
+    for market in markets:
+        log.info("release watch: campaign %s is live in %s; starting the drop", campaign_id, market)
+        try:
+            start(connection, campaign_id)
+        except Exception:  # the detection is committed; the fan-out's reconcile picks it up
+            log.exception("release watch: could not start the drop of campaign %s", campaign_id)
+            continue
+        started.append(market)
+    return started
 
 
 def watch_tick(
@@ -146,7 +158,6 @@ def watch_tick(
     connection = connection if connection is not None else _connection(settings)
     if paused(connection):
         return 0
-    start = on_live or start_drop
     limit = budget if budget is not None else budget_per_tick(settings)
     now = now or utcnow()
     seen: list[int] = []
@@ -166,8 +177,8 @@ def watch_tick(
         results, requests, retry_after = _look(app, plan, plan.markets[:granted])
         made += requests
         short = granted < len(plan.markets)
-        for market in _record(settings.database_url, plan, results, retry_after, short, now):
-            _start(start, connection, plan.campaign_id, market)
+        new = _record(settings.database_url, plan, results, retry_after, short, now)
+        start_live(connection, plan.campaign_id, new, on_live)
         if retry_after is not None:
             log.warning("release watch: Spotify said wait %gs; watches paused", retry_after)
             pause(connection, retry_after)

@@ -332,6 +332,34 @@ def check(
     return apply(session, campaign, [lookup(app, target, market)], at).lookups[0]
 
 
+def markets_to_check(session: Session, campaign: Campaign) -> list[str]:
+    """What `presave release check` looks up: the markets still missing, else every found one."""
+    return markets_to_watch(session, campaign) or sorted(found_markets(session, campaign.id))
+
+
+def mark_live(
+    session: Session,
+    campaign: Campaign,
+    album_id: str,
+    market: str | None,
+    now: datetime,
+    *,
+    correct_album: bool = False,
+) -> list[str]:
+    """The operator says it is live (method "manual") in `market`, or every missing fan market.
+
+    With `correct_album` the album id replaces the campaign's, so the watch looks that album
+    up for the markets still missing. Returns the markets newly recorded.
+    """
+    if correct_album:
+        campaign.spotify_album_id = album_id
+        campaign.release_album_id = album_id
+    markets = [market] if market else markets_to_watch(session, campaign)
+    new = [m for m in markets if record_found(session, campaign, m, album_id, "manual", now=now)]
+    campaign.next_check_at = next_check_at(campaign, markets_to_watch(session, campaign), now)
+    return new
+
+
 def _due(now: datetime, skip: Sequence[int]) -> list[ColumnElement[bool]]:
     """Conditions of a campaign the watch should look at now."""
     conditions = [
