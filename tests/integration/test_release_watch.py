@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 import redis
 import responses
 from sqlalchemy import func, select
@@ -307,6 +308,22 @@ def test_the_app_token_is_fetched_once_for_many_lookups(
     assert spotify.tokens == 1
 
 
+def test_a_claimed_campaign_is_not_looked_up_by_a_parallel_tick(
+    db: Session, sp_settings: Settings
+) -> None:
+    campaign_id = campaign_with_fans(db, "US")
+    url = sp_settings.database_url
+    with transaction(url) as session:
+        plan = release_watch.claim_next_due(session, AT_US_MIDNIGHT)
+    assert plan is not None and (plan.campaign_id, plan.markets) == (campaign_id, ("US",))
+    with transaction(url) as session:
+        assert release_watch.claim_next_due(session, AT_US_MIDNIGHT + timedelta(seconds=20)) is None
+    # A tick that died holding it lets it go when the lease ends.
+    with transaction(url) as session:
+        again = release_watch.claim_next_due(session, AT_US_MIDNIGHT + release_watch.LEASE)
+    assert again is not None and again.campaign_id == campaign_id
+
+
 def test_recording_a_market_twice_is_one_row_and_one_event(
     db: Session, sp_settings: Settings
 ) -> None:
@@ -336,3 +353,31 @@ def test_campaign_json_shows_the_drop(
     assert data["drop"]["detected_at"] == AT_NZ_MIDNIGHT.isoformat()
     assert data["drop"]["detected_market"] == "NZ"
     assert data["drop"]["markets"] == {"NZ": AT_NZ_MIDNIGHT.isoformat()}
+
+
+@pytest.mark.postgres
+def test_the_watch_on_postgres(
+    sp_settings: Settings, pg_url: str, redis_conn: redis.Redis, rsps: responses.RequestsMock
+) -> None:
+    from core import migrate
+    from core.db import session_factory
+
+    migrate.upgrade(pg_url)
+    pg = sp_settings.with_overrides(database_url=pg_url)
+    spotify = FakeCatalog(live={"NZ"}).install(rsps)
+    session = session_factory(pg_url)()
+    try:
+        ids = [campaign_with_fans(session, "NZ", "US", keyword=f"DROP{n}") for n in range(3)]
+        starts = Starts()
+        assert tick(redis_conn, pg, AT_NZ_MIDNIGHT, starts, budget=2) == 2
+        for key in redis_conn.scan_iter("presave:release-watch:budget:*"):
+            redis_conn.delete(key)  # the next 20 s window
+        assert tick(redis_conn, pg, AT_NZ_MIDNIGHT + timedelta(seconds=1), starts, budget=2) == 1
+        spotify.live.add("US")
+        tick(redis_conn, pg, AT_US_MIDNIGHT, starts)
+        assert sorted(starts.campaigns) == sorted(ids * 2)
+        for campaign_id in ids:
+            assert set(live_markets(session, campaign_id)) == {"NZ", "US"}
+            assert reload(session, campaign_id).next_check_at is None
+    finally:
+        session.close()
