@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 WATCH_SHARE = 0.05
 # How often the clock runs the tick (workers/schedule.py), and the budget's window.
 TICK_SECONDS = 20
+# A tick stops claiming campaigns after this long (the periodic queue's timeout is 120 s).
+TICK_DEADLINE_SECONDS = 60.0
 BUDGET_KEY = "presave:release-watch:budget:{window}"
 PAUSE_KEY = "presave:release-watch:paused"
 
@@ -162,7 +164,8 @@ def watch_tick(
     now = now or utcnow()
     seen: list[int] = []
     made = 0
-    while made < limit:
+    deadline = time.monotonic() + TICK_DEADLINE_SECONDS
+    while made < limit and time.monotonic() < deadline:
         with transaction(settings.database_url) as session:
             plan = release_watch.claim_next_due(session, now, seen)
         if plan is None:
