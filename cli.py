@@ -268,9 +268,10 @@ def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _long_running() -> None:
-    """Roles that run for hours log what they do."""
+    """Roles that run for hours log what they do (but not every provider request)."""
     if "LOG_LEVEL" not in os.environ:
         logging.getLogger().setLevel(logging.INFO)
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:

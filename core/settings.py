@@ -50,6 +50,10 @@ class Settings:
     discord_api_base: str = "https://discord.com/api/v10"
     program_name: str = "Presave alerts"
     program_contact: str = ""
+    fanout_threads: int = 32
+    claim_lease_seconds: float = 120.0
+    sending_lease_seconds: float = 300.0
+    retry_backoff_seconds: float = 15.0
 
     @property
     def is_production(self) -> bool:
@@ -192,4 +196,8 @@ def load_settings(
         discord_api_base=_url(env, "DISCORD_API_BASE", "https://discord.com/api/v10"),
         program_name=_text(env, "PROGRAM_NAME") or "Presave alerts",
         program_contact=_text(env, "PROGRAM_CONTACT") or f"{public_url}/help",
+        fanout_threads=int(_positive(env, "PRESAVE_FANOUT_THREADS", 32)),
+        claim_lease_seconds=_positive(env, "PRESAVE_CLAIM_LEASE_SECONDS", 120.0),
+        sending_lease_seconds=_positive(env, "PRESAVE_SENDING_LEASE_SECONDS", 300.0),
+        retry_backoff_seconds=_positive(env, "PRESAVE_RETRY_BACKOFF_SECONDS", 15.0),
     )

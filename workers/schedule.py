@@ -19,5 +19,6 @@ class Periodic:
 
 SCHEDULE: tuple[Periodic, ...] = (
     Periodic("heartbeat", "workers.jobs.heartbeat", every=30),
+    Periodic("reconcile", "workers.reconcile.reconcile", every=60),
     Periodic("release-watch", "workers.release_jobs.watch_tick", every=20),
 )

@@ -26,6 +26,7 @@ class DeliveryStatus(StrEnum):
 
     QUEUED = "queued"
     HELD = "held"
+    SENDING = "sending"  # handed to the provider; a crash here is settled by asking it
     SENT = "sent"
     DELIVERED = "delivered"
     UNDELIVERED = "undelivered"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
@@ -102,3 +103,21 @@ def send(
     except OSError as exc:
         raise SmsUnavailable(str(exc)) from None
     return SentSms(sid=str(message.sid), status=str(message.status))
+
+
+def find_sent(twilio: Client, to: str, since: datetime) -> str | None:
+    """The sid of a message we sent to `to` at or after `since`, if Twilio has one.
+
+    Used before re-sending a message whose worker died after handing it to Twilio.
+    """
+    try:
+        messages = twilio.messages.list(to=to, limit=50)
+    except TwilioRestException as exc:
+        raise _translate(exc) from None
+    except (TwilioException, OSError) as exc:
+        raise SmsUnavailable(str(exc)) from None
+    for message in messages:
+        created = message.date_created
+        if created is not None and created >= since:
+            return str(message.sid)
+    return None

@@ -26,6 +26,7 @@ TWILIO_STATUSES: dict[str, DeliveryStatus | None] = {
 RANK = {
     DeliveryStatus.QUEUED: 0,
     DeliveryStatus.HELD: 0,
+    DeliveryStatus.SENDING: 0,
     DeliveryStatus.SENT: 1,
     DeliveryStatus.DELIVERED: 2,
     DeliveryStatus.UNDELIVERED: 2,

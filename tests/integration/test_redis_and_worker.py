@@ -14,6 +14,7 @@ from rq.job import Job, JobStatus
 from core.redis_conn import EmbeddedRedis, is_up
 from workers import clock, queues
 from workers.jobs import HEARTBEAT_KEY
+from workers.schedule import SCHEDULE
 
 
 def pid_alive(pid: int) -> bool:
@@ -80,11 +81,15 @@ def test_job_runs_on_a_real_worker_in_burst_mode(
 
 def test_clock_tick_enqueues_each_periodic_job_once(redis_conn: redis.Redis) -> None:
     last: dict[str, float] = {}
-    first = clock.tick(redis_conn, last, now=1_000_000.0)
-    assert first == ["periodic-heartbeat-33333"]
-    assert clock.tick(redis_conn, last, now=1_000_010.0) == []
-    assert clock.tick(redis_conn, last, now=1_000_030.0) == ["periodic-heartbeat-33334"]
-    assert queues.queue(queues.PERIODIC, redis_conn).count == 2
+    first = clock.tick(redis_conn, last, now=1_000_020.0)
+    assert "periodic-heartbeat-33334" in first
+    assert len(first) == len(SCHEDULE)  # everything is due on the first tick
+    assert clock.tick(redis_conn, last, now=1_000_025.0) == []
+    again = clock.tick(redis_conn, last, now=1_000_050.0)
+    assert "periodic-heartbeat-33335" in again
+    due = {f"periodic-{i.name}-{int(1_000_050 // i.every)}" for i in SCHEDULE if i.every <= 30}
+    assert set(again) == due
+    assert queues.queue(queues.PERIODIC, redis_conn).count == len(first) + len(again)
 
 
 @pytest.mark.parametrize("name", ["nope"])

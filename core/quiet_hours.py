@@ -1,0 +1,58 @@
+"""Quiet hours for marketing SMS in the recipient's local time (TCPA; Florida is stricter)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from phonenumbers import timezone as number_timezones
+
+from core.timeutil import as_utc
+
+START = time(8, 0)
+END = time(21, 0)
+END_FLORIDA = time(20, 0)
+UNKNOWN_ZONE = "Etc/Unknown"
+
+
+def _number_zones(phone_e164: str | None) -> list[str]:
+    if not phone_e164:
+        return []
+    try:
+        zones = number_timezones.time_zones_for_number(phonenumbers.parse(phone_e164))
+    except phonenumbers.NumberParseException:
+        return []
+    # A number may map to several zones (an area code across a zone line): all must allow it.
+    return [z for z in zones if z != UNKNOWN_ZONE]
+
+
+def _window(region: str | None, country: str | None) -> tuple[time, time]:
+    florida = (country in (None, "US")) and (region or "").upper() in ("FL", "FLORIDA")
+    return START, END_FLORIDA if florida else END
+
+
+def hold_until(
+    now: datetime,
+    phone_e164: str | None,
+    stored_zone: str | None,
+    region: str | None,
+    country: str | None,
+) -> datetime | None:
+    """None when an SMS may go now; else the next allowed time (UTC), 08:00 local."""
+    now = as_utc(now)
+    zones = [stored_zone] if stored_zone else _number_zones(phone_e164)
+    start, end = _window(region, country)
+    latest: datetime | None = None
+    for name in zones or ["UTC"]:
+        try:
+            zone = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+        local = now.astimezone(zone)
+        if start <= local.time() < end:
+            continue
+        day = local.date() if local.time() < start else local.date() + timedelta(days=1)
+        allowed = datetime.combine(day, start, tzinfo=zone)
+        latest = allowed if latest is None or allowed > latest else latest
+    return as_utc(latest) if latest is not None else None

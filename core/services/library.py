@@ -1,0 +1,166 @@
+"""Save one fan's pre-save on Spotify and decide its fate (no database here).
+
+The fan-out loads a batch of SaveTasks, runs `save_one` for each on a thread pool, and
+writes the SaveOutcomes back in one transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import requests
+
+from core.models import PreSaveStatus
+from core.providers import QuotaRestricted, RateLimited, Rejected, Revoked, Unavailable
+from core.providers import spotify_library as api
+from core.providers.spotify import SCOPE_FOLLOW, SpotifyApp
+
+REFRESH_MARGIN_SECONDS = 60.0
+RECONNECT_RECHECK_SECONDS = 300.0  # invalid_grant must repeat at least 5 minutes later
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class SaveTask:
+    """Everything needed to save one pre-save, decrypted in memory only."""
+
+    presave_id: int
+    fan_id: int
+    grant_id: int
+    album_id: str
+    artist_id: str | None
+    follow: bool
+    scopes: str
+    refresh_token: str
+    access_token: str | None
+    access_expires_at: float | None
+    attempts: int
+    revoked_seen_at: float | None
+
+
+@dataclass
+class SaveOutcome:
+    """What happened to one pre-save, and what to store."""
+
+    presave_id: int
+    fan_id: int
+    grant_id: int
+    status: PreSaveStatus
+    error: str | None = None
+    retry_in: float | None = None
+    tokens: api.Tokens | None = None
+    followed: bool = False
+    revoked_seen: bool = False
+    rate_limited: bool = False
+    requests: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def final(self) -> bool:
+        """Whether the fan can be told now (nothing left to retry)."""
+        return self.status is not PreSaveStatus.PENDING
+
+
+class Gate:
+    """Throttle for every Spotify request: `wait()` before, `penalize()` on a 429."""
+
+    def __init__(self, wait: Callable[[], None], penalize: Callable[[float], None]) -> None:
+        self.wait = wait
+        self.penalize = penalize
+
+
+def _backoff(attempts: int, base: float) -> float:
+    return float(min(base * 2.0 ** max(0, attempts - 1), 1800.0))
+
+
+def _call(gate: Gate, outcome: SaveOutcome, fn: Callable[[], object]) -> None:
+    gate.wait()
+    outcome.requests += 1
+    fn()
+
+
+def _refresh(
+    http: requests.Session, app: SpotifyApp, task: SaveTask, gate: Gate, outcome: SaveOutcome
+) -> str:
+    refresh_token = outcome.tokens.refresh_token if outcome.tokens else task.refresh_token
+    holder: list[api.Tokens] = []
+    _call(gate, outcome, lambda: holder.append(api.refresh(http, app, refresh_token)))
+    outcome.tokens = holder[0]
+    return holder[0].access_token
+
+
+def _save_and_follow(
+    http: requests.Session,
+    app: SpotifyApp,
+    task: SaveTask,
+    token: str,
+    gate: Gate,
+    out: SaveOutcome,
+) -> None:
+    album = f"spotify:album:{task.album_id}"
+    follow = task.follow and task.artist_id is not None and SCOPE_FOLLOW in task.scopes.split()
+    if not follow:
+        _call(gate, out, lambda: api.save_to_library(http, app, token, [album]))
+        return
+    artist = f"spotify:artist:{task.artist_id}"
+    try:
+        _call(gate, out, lambda: api.save_to_library(http, app, token, [album, artist]))
+    except Rejected:  # /me/library may not take artists: save, then follow the old way
+        _call(gate, out, lambda: api.save_to_library(http, app, token, [album]))
+        _call(gate, out, lambda: api.follow_artists(http, app, token, [str(task.artist_id)]))
+    out.followed = True
+
+
+def _needs_refresh(task: SaveTask, now: float) -> bool:
+    return (
+        task.access_token is None
+        or task.access_expires_at is None
+        or task.access_expires_at - now < REFRESH_MARGIN_SECONDS
+    )
+
+
+def save_one(
+    http: requests.Session,
+    app: SpotifyApp,
+    task: SaveTask,
+    gate: Gate,
+    backoff_base: float = BACKOFF_BASE_SECONDS,
+) -> SaveOutcome:
+    """Refresh if needed, save (and follow), and map every failure to its own fate."""
+    out = SaveOutcome(task.presave_id, task.fan_id, task.grant_id, PreSaveStatus.SAVED)
+    now = time.time()
+    try:
+        token = _refresh(http, app, task, gate, out) if _needs_refresh(task, now) else None
+        token = token or str(task.access_token)
+        try:
+            _save_and_follow(http, app, task, token, gate, out)
+        except Revoked:  # 401: the access token was refused; refresh once and retry
+            token = _refresh(http, app, task, gate, out)
+            _save_and_follow(http, app, task, token, gate, out)
+        return out
+    except RateLimited as exc:
+        gate.penalize(exc.retry_after)
+        out.status, out.rate_limited, out.retry_in = PreSaveStatus.PENDING, True, exc.retry_after
+        out.error = f"rate limited for {exc.retry_after:g}s"
+    except Unavailable as exc:
+        out.error = f"Spotify unavailable: {exc.detail}"
+        if task.attempts >= MAX_ATTEMPTS:
+            out.status = PreSaveStatus.FAILED
+        else:
+            out.status, out.retry_in = PreSaveStatus.PENDING, _backoff(task.attempts, backoff_base)
+    except Revoked as exc:
+        seen = task.revoked_seen_at
+        if seen is not None and now - seen >= RECONNECT_RECHECK_SECONDS:
+            out.status, out.error = PreSaveStatus.NEEDS_RECONNECT, f"Spotify: {exc.detail}"
+        else:  # one invalid_grant is not proof (Spotify outages have answered it for good tokens)
+            out.status, out.retry_in = PreSaveStatus.PENDING, RECONNECT_RECHECK_SECONDS
+            out.revoked_seen, out.error = seen is None, f"Spotify: {exc.detail}; checking again"
+    except QuotaRestricted as exc:
+        out.status = PreSaveStatus.QUOTA
+        out.error = f"the artist's Spotify app is in development mode: {exc.detail}"
+    except Rejected as exc:
+        out.status, out.error = PreSaveStatus.FAILED, f"Spotify refused: {exc.detail}"
+    return out

@@ -1,0 +1,214 @@
+"""Drop notifications: one Delivery per (message, fan, channel), consent checked at send time.
+
+A delivery goes queued/held -> sending (committed before the provider is called) -> sent.
+A crash between the provider's answer and our commit leaves it `sending`; `settle_stuck`
+asks the provider whether it went out before anything is sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from core.models import (
+    Artist,
+    Campaign,
+    Consent,
+    ConsentStatus,
+    Delivery,
+    DeliveryStatus,
+    Fan,
+    FanLink,
+    PreSave,
+    PreSaveStatus,
+    ScheduledMessage,
+)
+from core.quiet_hours import hold_until
+from core.services import consent
+from core.services.links import link_url
+from core.timeutil import utcnow
+from core.upsert import insert_ignore
+from messages import render
+
+SENDING_LEASE = timedelta(minutes=5)
+NOT_YET = (PreSaveStatus.PENDING, PreSaveStatus.QUEUED_FOR_MARKET, PreSaveStatus.PENDING_SOURCE)
+# Channels a worker can deliver today; the others keep their rows queued for later.
+SENDABLE = ("sms",)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One claimed delivery, ready to send."""
+
+    delivery_id: int
+    fan_id: int
+    campaign_id: int
+    channel: str
+    to: str
+    body: str
+
+
+def fans_to_tell_now(session: Session, campaign_id: int) -> list[int]:
+    """Consenting fans with no save to wait for (no pre-save, or one that cannot run)."""
+    pending = select(PreSave.fan_id).where(
+        PreSave.campaign_id == campaign_id, PreSave.status.in_((*NOT_YET, PreSaveStatus.SAVED))
+    )
+    query = select(Consent.fan_id).where(
+        Consent.campaign_id == campaign_id,
+        Consent.status == ConsentStatus.OPTED_IN,
+        Consent.fan_id.not_in(pending),
+    )
+    return sorted(set(session.scalars(query)))
+
+
+def create_deliveries(
+    session: Session, message_id: int, campaign_id: int, fan_ids: Sequence[int]
+) -> list[int]:
+    """A delivery per consenting channel of each fan; returns the ids created now (only)."""
+    if not fan_ids:
+        return []
+    rows = session.execute(
+        select(Consent.fan_id, Consent.channel).where(
+            Consent.campaign_id == campaign_id,
+            Consent.fan_id.in_(fan_ids),
+            Consent.status == ConsentStatus.OPTED_IN,
+        )
+    )
+    now = utcnow()
+    created = []
+    for fan_id, channel in rows:
+        new_id = insert_ignore(
+            session,
+            Delivery.__table__,  # type: ignore[arg-type]
+            {
+                "message_id": message_id,
+                "fan_id": fan_id,
+                "channel": channel,
+                "status": DeliveryStatus.QUEUED.value,
+                "attempts": 0,
+                "created_at": now,
+                "updated_at": now,
+            },
+            Delivery.id,
+        )
+        if new_id is not None:
+            created.append(int(new_id))
+    return created
+
+
+def claim(session: Session, delivery_ids: Sequence[int]) -> list[int]:
+    """Move due deliveries to `sending`; a delivery is claimed by one worker only."""
+    if not delivery_ids:
+        return []
+    now = utcnow()
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id.in_(delivery_ids),
+            Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.HELD)),
+            Delivery.channel.in_(SENDABLE),
+            or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
+        )
+        .values(status=DeliveryStatus.SENDING, attempts=Delivery.attempts + 1, updated_at=now)
+        .returning(Delivery.id),
+        execution_options={"synchronize_session": False},
+    )
+    return sorted(result.scalars())
+
+
+def _set(session: Session, delivery_id: int, **values: object) -> None:
+    session.execute(
+        update(Delivery).where(Delivery.id == delivery_id).values(updated_at=utcnow(), **values),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def prepare(
+    session: Session, delivery_ids: Sequence[int], public_url: str, program: str, now: datetime
+) -> list[Outgoing]:
+    """Bodies for claimed deliveries; consent and quiet hours are checked here, at send time."""
+    rows = session.execute(
+        select(Delivery, Fan, Campaign, Artist.name, PreSave.status, FanLink.code)
+        .join(Fan, Fan.id == Delivery.fan_id)
+        .join(ScheduledMessage, ScheduledMessage.id == Delivery.message_id)
+        .join(Campaign, Campaign.id == ScheduledMessage.campaign_id)
+        .join(Artist, Artist.id == Campaign.artist_id)
+        .outerjoin(PreSave, (PreSave.campaign_id == Campaign.id) & (PreSave.fan_id == Fan.id))
+        .outerjoin(FanLink, (FanLink.campaign_id == Campaign.id) & (FanLink.fan_id == Fan.id))
+        .where(Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.SENDING)
+    )
+    ready = []
+    for delivery, fan, campaign, artist, presave_status, code in rows:
+        if not consent.may_message(session, fan.id, campaign.id, delivery.channel):
+            _set(session, delivery.id, status=DeliveryStatus.CANCELLED, error="no consent")
+            continue
+        held = hold_until(now, fan.phone_e164, fan.timezone, fan.region, fan.country)
+        if held is not None:
+            _set(session, delivery.id, status=DeliveryStatus.HELD, not_before=held)
+            continue
+        reconnect = presave_status == PreSaveStatus.NEEDS_RECONNECT and code is not None
+        body = render(
+            "drop_alert",
+            program=program,
+            artist=artist,
+            title=campaign.title,
+            release_link=f"https://open.spotify.com/album/{campaign.release_album_id}",
+            saved=presave_status == PreSaveStatus.SAVED,
+            reconnect_link=link_url(public_url, code) if reconnect else None,
+        )
+        ready.append(
+            Outgoing(delivery.id, fan.id, campaign.id, delivery.channel, fan.phone_e164 or "", body)
+        )
+    return ready
+
+
+def mark_sent(session: Session, delivery_id: int, provider_id: str) -> None:
+    """The provider accepted the message."""
+    _set(
+        session,
+        delivery_id,
+        status=DeliveryStatus.SENT,
+        provider_id=provider_id,
+        sent_at=utcnow(),
+        error=None,
+    )
+
+
+def mark_failed(session: Session, delivery_id: int, error: str, code: str | None = None) -> None:
+    """The message will not go out (the reason is kept for the artist)."""
+    _set(session, delivery_id, status=DeliveryStatus.FAILED, error=error[:500], error_code=code)
+
+
+def retry_later(session: Session, delivery_id: int, seconds: float, error: str) -> None:
+    """Back to queued, not before `seconds` from now."""
+    _set(
+        session,
+        delivery_id,
+        status=DeliveryStatus.QUEUED,
+        not_before=utcnow() + timedelta(seconds=seconds),
+        error=error[:500],
+    )
+
+
+def stuck_sending(session: Session, older_than: timedelta = SENDING_LEASE) -> list[Delivery]:
+    """Deliveries handed to a provider by a worker that never came back."""
+    cutoff = utcnow() - older_than
+    query = select(Delivery).where(
+        Delivery.status == DeliveryStatus.SENDING, Delivery.updated_at < cutoff
+    )
+    return list(session.scalars(query.limit(1000)))
+
+
+def due(session: Session, limit: int = 10_000) -> list[int]:
+    """Queued or held deliveries whose time has come (for reconcile)."""
+    now = utcnow()
+    query = select(Delivery.id).where(
+        Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.HELD)),
+        Delivery.channel.in_(SENDABLE),
+        or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
+    )
+    return list(session.scalars(query.order_by(Delivery.id).limit(limit)))

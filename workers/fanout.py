@@ -1,0 +1,211 @@
+"""Drop-day fan-out: save jobs over chunks of pre-save ids, send jobs over chunks of deliveries.
+
+Jobs take ids, reload their rows, and are safe to run twice: claims in the database decide
+who works on what. Inside a job, Spotify calls run on a bounded thread pool so provider
+latency does not serialize, all paced by the shared Redis rate limiter.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import timedelta
+
+import redis
+from rq import get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+from core.crypto import TokenCipher
+from core.db import transaction
+from core.providers import Unavailable
+from core.providers import spotify as spotify_provider
+from core.providers.spotify_library import http_session
+from core.services import drop, notify
+from core.services.library import Gate, SaveOutcome, SaveTask, save_one
+from core.settings import Settings, load_settings
+from workers import queues
+from workers.ratelimit import limiter_for
+
+log = logging.getLogger(__name__)
+SAVE_CHUNK = 200
+SEND_CHUNK = 100
+RECORD_EVERY = 25
+ACQUIRE_TIMEOUT = 120.0
+LIVE_STATES = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+
+
+def _chunks(ids: Sequence[int], size: int) -> list[list[int]]:
+    return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
+
+
+def _enqueue_unique(
+    connection: redis.Redis,
+    queue_name: str,
+    func: str,
+    args: tuple[object, ...],
+    job_id: str,
+    delay: float = 0.0,
+) -> bool:
+    """Enqueue unless a live job with this id exists (a duplicate would only find no claims)."""
+    try:
+        existing = Job.fetch(job_id, connection=connection)
+    except NoSuchJobError:
+        existing = None
+    if existing is not None and existing.get_status(refresh=False) in LIVE_STATES:
+        return False
+    queue = queues.queue(queue_name, connection)
+    options = {"job_id": job_id, "result_ttl": 600, "failure_ttl": 86400}
+    if delay > 0:
+        queue.enqueue_in(timedelta(seconds=delay), func, *args, **options)
+    else:
+        queue.enqueue(func, *args, **options)
+    return True
+
+
+def enqueue_saves(
+    connection: redis.Redis, campaign_id: int, presave_ids: Sequence[int], delay: float = 0.0
+) -> int:
+    """Queue save jobs over chunks of pre-save ids; returns how many jobs were queued."""
+    count = 0
+    stamp = int(time.time() + delay)
+    for chunk in _chunks(sorted(presave_ids), SAVE_CHUNK):
+        job_id = f"save-{campaign_id}-{chunk[0]}-{chunk[-1]}-{len(chunk)}-{stamp}"
+        args = (campaign_id, chunk)
+        count += _enqueue_unique(
+            connection, queues.SAVES, "workers.fanout.save_chunk", args, job_id, delay
+        )
+    return count
+
+
+def enqueue_sends(connection: redis.Redis, delivery_ids: Sequence[int], delay: float = 0.0) -> int:
+    """Queue send jobs over chunks of delivery ids."""
+    count = 0
+    stamp = int(time.time() + delay)
+    for chunk in _chunks(sorted(delivery_ids), SEND_CHUNK):
+        job_id = f"send-{chunk[0]}-{chunk[-1]}-{len(chunk)}-{stamp}"
+        count += _enqueue_unique(
+            connection, queues.MESSAGES, "workers.send_jobs.send_chunk", (chunk,), job_id, delay
+        )
+    return count
+
+
+def start_drop(connection: redis.Redis, campaign_id: int) -> int:
+    """The release is live somewhere: save for the fans of live markets, tell the others now.
+
+    Safe to call again (every detection, reconcile, or by hand): only due, unclaimed rows
+    are queued and deliveries are unique. Returns how many pre-saves were queued.
+    """
+    settings = load_settings()
+    with transaction(settings.database_url) as session:
+        message_id = drop.drop_message_id(session, campaign_id)
+        presave_ids = drop.plan(session, campaign_id)
+        if drop.live_markets(session, campaign_id):
+            fans = notify.fans_to_tell_now(session, campaign_id)
+            delivery_ids = notify.create_deliveries(session, message_id, campaign_id, fans)
+        else:
+            delivery_ids = []
+    enqueue_saves(connection, campaign_id, presave_ids)
+    enqueue_sends(connection, delivery_ids)
+    log.info(
+        "drop %s: %d pre-saves queued, %d fans told now",
+        campaign_id, len(presave_ids), len(delivery_ids),
+    )  # fmt: skip
+    return len(presave_ids)
+
+
+def _gate(connection: redis.Redis, settings: Settings) -> Gate:
+    limiter = limiter_for(connection, "spotify", settings.spotify_max_rps)
+
+    def wait_for_slot() -> None:
+        if not limiter.acquire(timeout=ACQUIRE_TIMEOUT):
+            raise Unavailable("spotify", "no request slot within the limiter timeout")
+
+    return Gate(wait=wait_for_slot, penalize=limiter.penalize)
+
+
+def _record(
+    settings: Settings, campaign_id: int, outcomes: list[SaveOutcome], cipher: TokenCipher
+) -> list[int]:
+    """Store a batch of outcomes and create the deliveries of fans whose fate is final."""
+    with transaction(settings.database_url) as session:
+        final_fans = drop.record(session, outcomes, cipher)
+        message_id = drop.drop_message_id(session, campaign_id)
+        return notify.create_deliveries(session, message_id, campaign_id, final_fans)
+
+
+def _run_tasks(
+    settings: Settings,
+    connection: redis.Redis,
+    campaign_id: int,
+    tasks: list[SaveTask],
+    deadline: float,
+) -> tuple[list[SaveOutcome], list[int]]:
+    """Save on a thread pool; record every RECORD_EVERY outcomes; stop starting at deadline."""
+    app = spotify_provider.app_from_settings(settings)
+    if app is None:
+        raise RuntimeError("Spotify is not configured (SPOTIFY_CLIENT_ID) and no sandbox is set")
+    cipher = TokenCipher(settings.token_encryption_keys)
+    gate, http = _gate(connection, settings), http_session(settings.fanout_threads)
+    done: list[SaveOutcome] = []
+    unsent: list[SaveOutcome] = []
+    released: list[int] = []
+    todo = list(reversed(tasks))
+    running: set[Future[SaveOutcome]] = set()
+    with ThreadPoolExecutor(settings.fanout_threads, thread_name_prefix="save") as pool:
+        while todo or running:
+            while todo and len(running) < settings.fanout_threads:
+                task = todo.pop()
+                if time.monotonic() >= deadline:
+                    released.append(task.presave_id)
+                    continue
+                running.add(
+                    pool.submit(save_one, http, app, task, gate, settings.retry_backoff_seconds)
+                )
+            if not running:
+                break
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            unsent.extend(f.result() for f in finished)
+            if len(unsent) >= RECORD_EVERY:
+                enqueue_sends(connection, _record(settings, campaign_id, unsent, cipher))
+                done.extend(unsent)
+                unsent = []
+    if unsent:
+        enqueue_sends(connection, _record(settings, campaign_id, unsent, cipher))
+        done.extend(unsent)
+    http.close()
+    return done, released
+
+
+def save_chunk(campaign_id: int, presave_ids: list[int]) -> dict[str, int]:
+    """Save a chunk of pre-saves (claimed first), then queue their drop notifications."""
+    settings = load_settings()
+    job = get_current_job()
+    assert job is not None, "save_chunk runs inside an RQ job"
+    connection = job.connection
+    lease = timedelta(seconds=settings.claim_lease_seconds)
+    cipher = TokenCipher(settings.token_encryption_keys)
+    with transaction(settings.database_url) as session:
+        claimed = drop.claim(session, presave_ids, lease)
+        tasks = drop.load_tasks(session, claimed, cipher)
+        orphans = drop.close_without_grant(session, claimed, {t.presave_id for t in tasks})
+        delivery_ids = notify.create_deliveries(
+            session, drop.drop_message_id(session, campaign_id), campaign_id, orphans
+        )
+    enqueue_sends(connection, delivery_ids)
+    deadline = time.monotonic() + settings.claim_lease_seconds * 0.8
+    outcomes, released = _run_tasks(settings, connection, campaign_id, tasks, deadline)
+    if released:  # the lease would run out before we got to them: hand them back now
+        with transaction(settings.database_url) as session:
+            drop.release(session, released)
+        enqueue_saves(connection, campaign_id, released)
+    retry = [o for o in outcomes if o.retry_in]
+    by_delay: dict[int, list[int]] = {}
+    for outcome in retry:  # one job per distinct wait (429: seconds; 5xx: backoff; 5 min)
+        by_delay.setdefault(int((outcome.retry_in or 0) + 0.999), []).append(outcome.presave_id)
+    for delay, ids in by_delay.items():
+        enqueue_saves(connection, campaign_id, ids, float(delay))
+    saved = sum(1 for o in outcomes if not o.retry_in and o.status == "saved")
+    return {"claimed": len(claimed), "saved": saved, "retry": len(retry), "released": len(released)}
