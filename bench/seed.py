@@ -7,6 +7,7 @@ Core inserts (100k fans in seconds); tokens are encrypted exactly as the app sto
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -91,12 +92,13 @@ def seed(
     keyword: str = "DROP",
     expired: bool = True,
     zone: str | None = None,
-    market: str = "US",
+    market: str | Sequence[str] = "US",
 ) -> SeededDrop:
     """Campaign + fans + consents + encrypted grants + pre-saves + links, committed."""
     cipher = TokenCipher(settings.token_encryption_keys)
     now = utcnow()
     zone = zone or daytime_zone(now)
+    markets = [market] if isinstance(market, str) else list(market)
     with transaction(settings.database_url) as session:
         campaign = create_campaign(
             session,
@@ -110,8 +112,9 @@ def seed(
         first = session.scalar(select(Fan.id).order_by(Fan.id.desc()).limit(1)) or 0
         phones = [phone(first + n) for n in range(len(grants))]
         _bulk(session, Fan.__table__, [
-            {"phone_e164": p, "timezone": zone, "country": market, "created_at": now}
-            for p in phones
+            {"phone_e164": p, "timezone": zone, "country": markets[n % len(markets)],
+             "created_at": now}
+            for n, p in enumerate(phones)
         ])  # fmt: skip
         ids = dict(session.execute(select(Fan.phone_e164, Fan.id).where(Fan.id > first)).all())
         fan_ids = [ids[p] for p in phones]
@@ -121,10 +124,10 @@ def seed(
                 "fan_id": f, "spotify_user_id": g["user_id"], "scopes": g["scope"],
                 "refresh_token_enc": cipher.encrypt(g["refresh_token"]),
                 "access_token_enc": cipher.encrypt(g["access_token"]),
-                "access_expires_at": expires, "country": market, "status": "active",
-                "authorized_at": now, "updated_at": now,
+                "access_expires_at": expires, "country": markets[n % len(markets)],
+                "status": "active", "authorized_at": now, "updated_at": now,
             }
-            for f, g in zip(fan_ids, grants, strict=True)
+            for n, (f, g) in enumerate(zip(fan_ids, grants, strict=True))
         ])  # fmt: skip
         _bulk(session, Consent.__table__, [
             {"fan_id": f, "campaign_id": campaign_id, "channel": "sms", "sender": SENDER,

@@ -1,0 +1,162 @@
+"""Drop day survives what goes wrong: killed workers, a flushed Redis, STOP mid-run, late
+markets, and night-time in the fan's zone."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bench.seed import mark_detected, sandbox_album, sandbox_users, seed
+from core.db import transaction
+from core.models import Delivery, DeliveryStatus, Fan, PreSave
+from core.timeutil import utcnow
+from tests.integration.drop_fixtures import DropWorld
+from tests.integration.sms_helpers import inbound, post_signed
+from web import create_app
+from workers.fanout import start_drop
+
+
+def reconcile_until(world: DropWorld, done: object, timeout: float, what: str) -> None:
+    """Run the reconcile tick every 2 s (as the clock would) until `done()`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if done():  # type: ignore[operator]
+            return
+        world.run_job("workers.reconcile.reconcile")
+        time.sleep(2)
+    world.wait_until(done, timeout=1, what=what)  # type: ignore[arg-type]
+
+
+def no_sending(world: DropWorld) -> bool:
+    return world.delivery_counts().get(DeliveryStatus.SENDING, 0) == 0
+
+
+def test_worker_killed_mid_chunk_then_restarted(drop_world: DropWorld) -> None:
+    world = drop_world
+    fans = 60
+    world.sandbox("POST", "config", json={"spotify_latency_ms": 150, "twilio_latency_ms": 100})
+    sandbox_album(world.sandbox_url, {"US": utcnow().isoformat()})
+    seeded = seed(world.settings, sandbox_users(world.sandbox_url, fans), expired=True)
+    mark_detected(world.settings, seeded.campaign_id, ["US"])
+    start_drop(world.redis, seeded.campaign_id)
+    victim = world.start_worker()
+    world.wait_until(lambda: world.presave_counts().get("saved", 0) >= 5, what="first saves")
+    world.kill(victim)
+    assert world.presave_counts().get("saved", 0) < fans, "killed too late to prove anything"
+    world.start_worker()
+    reconcile_until(
+        world,
+        lambda: world.all_saved_and_sent(fans) and no_sending(world),
+        timeout=120,
+        what="every fan saved and told after the kill",
+    )
+    assert world.messages_by_number() == {p: 1 for p in seeded.phones}
+
+
+def test_flushed_redis_mid_run_loses_nothing(drop_world: DropWorld) -> None:
+    world = drop_world
+    fans = 50
+    world.sandbox("POST", "config", json={"spotify_latency_ms": 100})
+    sandbox_album(world.sandbox_url, {"US": utcnow().isoformat()})
+    seeded = seed(world.settings, sandbox_users(world.sandbox_url, fans), expired=True)
+    mark_detected(world.settings, seeded.campaign_id, ["US"])
+    start_drop(world.redis, seeded.campaign_id)
+    world.start_worker()
+    world.wait_until(lambda: world.presave_counts().get("saved", 0) >= 3, what="first saves")
+    world.redis.flushall()
+    reconcile_until(
+        world,
+        lambda: world.all_saved_and_sent(fans) and no_sending(world),
+        timeout=120,
+        what="every fan saved and told after FLUSHALL",
+    )
+    assert world.messages_by_number() == {p: 1 for p in seeded.phones}
+
+
+def test_stop_mid_fan_out_means_no_message_after_it(drop_world: DropWorld) -> None:
+    world = drop_world
+    fans = 12
+    world.env["TWILIO_MPS"] = "2"  # slow sender: the drop alert goes out over seconds
+    sandbox_album(world.sandbox_url, {"US": utcnow().isoformat()})
+    seeded = seed(world.settings, sandbox_users(world.sandbox_url, fans), expired=False)
+    mark_detected(world.settings, seeded.campaign_id, ["US"])
+    start_drop(world.redis, seeded.campaign_id)
+    world.start_worker()
+    world.wait_until(lambda: sum(world.messages_by_number().values()) >= 1, what="first SMS")
+    stopper = seeded.phones[-1]
+    assert stopper not in world.messages_by_number()
+    app = create_app(world.settings)
+    reply = post_signed(
+        app.test_client(), world.settings.public_url, "/webhooks/twilio/sms",
+        inbound("STOP", from_number=stopper), token=world.env["TWILIO_AUTH_TOKEN"],
+    )  # fmt: skip
+    assert reply.status_code == 200
+    world.wait_until(
+        lambda: sum(world.messages_by_number().values()) == fans - 1 and no_sending(world),
+        timeout=60,
+        what="everyone else told",
+    )
+    assert stopper not in world.messages_by_number()
+    with transaction(world.settings.database_url) as session:
+        status = session.scalar(
+            select(Delivery.status)
+            .join(Fan, Fan.id == Delivery.fan_id)
+            .where(Fan.phone_e164 == stopper)
+        )
+    assert status in (DeliveryStatus.CANCELLED, DeliveryStatus.FAILED)
+
+
+def test_a_market_that_goes_live_later(drop_world: DropWorld) -> None:
+    world = drop_world
+    now = utcnow()
+    sandbox_album(
+        world.sandbox_url,
+        {"NZ": now.isoformat(), "US": (now + timedelta(hours=13)).isoformat()},
+    )
+    seeded = seed(world.settings, sandbox_users(world.sandbox_url, 6), market=["NZ", "US"])
+    mark_detected(world.settings, seeded.campaign_id, ["NZ"])
+    start_drop(world.redis, seeded.campaign_id)
+    world.start_worker()
+    world.wait_until(
+        lambda: (
+            world.presave_counts() == {"saved": 3, "queued_for_market": 3}
+            and world.delivery_counts() == {"sent": 3}
+        ),
+        what="NZ fans saved and told, US fans waiting",
+    )
+    nz = {p for n, p in enumerate(seeded.phones) if n % 2 == 0}
+    assert set(world.messages_by_number()) == nz
+    world.sandbox("POST", "clock", json={"advance_s": 13 * 3600 + 60})
+    mark_detected(world.settings, seeded.campaign_id, ["US"])
+    start_drop(world.redis, seeded.campaign_id)
+    world.wait_until(lambda: world.all_saved_and_sent(6), what="US fans saved and told")
+    assert world.messages_by_number() == {p: 1 for p in seeded.phones}
+
+
+def test_night_in_the_fans_zone_holds_the_sms_not_the_save(drop_world: DropWorld) -> None:
+    world = drop_world
+    now = utcnow()
+    night_offset = (3 - now.hour + 12) % 24 - 12  # a zone where it is about 3 a.m.
+    zone = f"Etc/GMT{-night_offset:+d}" if night_offset else "Etc/UTC"
+    sandbox_album(world.sandbox_url, {"US": now.isoformat()})
+    seeded = seed(world.settings, sandbox_users(world.sandbox_url, 4), zone=zone)
+    mark_detected(world.settings, seeded.campaign_id, ["US"])
+    start_drop(world.redis, seeded.campaign_id)
+    world.start_worker()
+    world.wait_until(
+        lambda: world.presave_counts() == {"saved": 4} and world.delivery_counts() == {"held": 4},
+        what="saved now, SMS held",
+    )
+    assert world.messages_by_number() == {}
+    with transaction(world.settings.database_url) as session:
+        held = list(session.scalars(select(Delivery.not_before)))
+        saved_at = list(session.scalars(select(PreSave.saved_at)))
+    assert all(s is not None for s in saved_at)
+    for moment in held:
+        assert moment is not None
+        local = moment.astimezone(ZoneInfo(zone))
+        assert (local.hour, local.minute) == (8, 0)
+        assert timedelta(0) < moment - now < timedelta(hours=24)
