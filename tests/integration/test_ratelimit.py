@@ -1,0 +1,229 @@
+"""The shared rate limiter against the real Redis: accuracy, processes, 429 pauses, recovery."""
+
+from __future__ import annotations
+
+import bisect
+import multiprocessing
+import threading
+import time
+import uuid
+
+import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from workers.ratelimit import Attempt, SharedRateLimiter, limiter_for
+
+
+def unique(prefix: str) -> str:
+    """A limiter name no other test or run shares."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def max_window(times: list[float], width: float = 1.0) -> int:
+    """The most of the sorted `times` in any half-open window [t, t + width)."""
+    return max((bisect.bisect_left(times, t + width) - i for i, t in enumerate(times)), default=0)
+
+
+class RecordingLimiter(SharedRateLimiter):
+    """A limiter that keeps the Redis time of every slot it takes."""
+
+    def __init__(self, connection: redis.Redis, name: str, max_rate: float, **kw: float) -> None:
+        super().__init__(connection, name, max_rate, **kw)
+        self.granted: list[float] = []
+
+    def _attempt(self, ticket: int, timeout: float = 0.0) -> Attempt:
+        attempt = super()._attempt(ticket, timeout)
+        if attempt.wait == 0.0:
+            self.granted.append(attempt.granted_at)
+        return attempt
+
+
+def grant_times(limiter: RecordingLimiter, threads: int, start: float, end: float) -> list[float]:
+    """Redis times of the slots `threads` threads take, acquiring from `start` until `end`."""
+
+    def loop() -> None:
+        time.sleep(max(0.0, start - time.time()))
+        while (left := end - time.time()) > 0:
+            limiter.acquire(timeout=left)
+
+    workers = [threading.Thread(target=loop) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return sorted(limiter.granted)
+
+
+def process_grants(url: str, name: str, rate: float, start: float, end: float) -> list[float]:
+    """In a spawned process: 8 threads on their own client; the times of their slots."""
+    connection = redis.Redis.from_url(url)
+    try:
+        return grant_times(RecordingLimiter(connection, name, rate), 8, start, end)
+    finally:
+        connection.close()
+
+
+def assert_rate(grants: list[float], rate: float, end: float) -> None:
+    """From the first slot on: at least 95% of the limit, never 2% above it in any second."""
+    seconds = end - grants[0]
+    assert 0.95 * rate * seconds <= len(grants) <= 1.02 * rate * seconds + 1, len(grants)
+    assert max_window(grants) <= 1.02 * rate, max_window(grants)
+
+
+def test_single_thread_keeps_the_rate(redis_conn: redis.Redis) -> None:
+    limiter = RecordingLimiter(redis_conn, unique("one"), 100)
+    start = time.time()
+    grants = grant_times(limiter, 1, start, start + 2.0)
+    assert_rate(grants, 100, start + 2.0)
+
+
+def test_many_threads_share_the_rate(redis_conn: redis.Redis) -> None:
+    limiter = RecordingLimiter(redis_conn, unique("threads"), 200)
+    start = time.time()
+    grants = grant_times(limiter, 32, start, start + 2.0)
+    assert_rate(grants, 200, start + 2.0)
+
+
+def test_two_processes_share_one_budget(redis_url: str) -> None:
+    name = unique("procs")
+    start = time.time() + 1.5  # both spawned processes are up by then
+    end = start + 2.0
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        parts = pool.starmap(process_grants, [(redis_url, name, 100.0, start, end)] * 2)
+    grants = sorted(parts[0] + parts[1])
+    assert_rate(grants, 100, end)
+    assert min(len(parts[0]), len(parts[1])) >= 0.3 * len(grants), "both processes got slots"
+
+
+def test_penalize_pauses_every_worker_and_slows_down(
+    redis_conn: redis.Redis, redis_url: str
+) -> None:
+    name = unique("pause")
+    other = redis.Redis.from_url(redis_url)  # another worker: its own client and pool
+    mine = SharedRateLimiter(redis_conn, name, 200, recover_seconds=60)
+    theirs = RecordingLimiter(other, name, 200, recover_seconds=60)
+    start = time.time()
+    stop = start + 1.5
+    grants: list[float] = []
+    worker = threading.Thread(target=lambda: grants.extend(grant_times(theirs, 4, start, stop)))
+    worker.start()
+    time.sleep(0.3)
+    called = time.time()
+    mine.penalize(0.5)
+    returned = time.time()
+    assert 0.45 < mine.paused_for() <= 0.5
+    assert mine.current_rate() == pytest.approx(160, abs=0.01)
+    assert mine.try_acquire() == pytest.approx(0.5, abs=0.05), "no slot, even for a try"
+    worker.join()
+    other.close()
+    before = [t for t in grants if t < called]
+    during = [t for t in grants if returned <= t < called + 0.5]
+    after = [t for t in grants if t >= returned + 0.5]
+    slower = 160 * (stop - returned - 0.5)
+    assert during == []
+    assert len(before) >= 0.8 * 200 * (called - start), "the other worker was getting slots"
+    assert 0.9 * slower <= len(after) <= slower + 3, "slower after the pause"
+
+
+def test_rate_recovers_linearly_after_the_pause(redis_conn: redis.Redis) -> None:
+    limiter = SharedRateLimiter(redis_conn, unique("recover"), 100, recover_seconds=1.0)
+    limiter.penalize(0.3)
+    assert limiter.current_rate() == pytest.approx(80, abs=0.01)
+    time.sleep(0.2)
+    assert limiter.current_rate() == pytest.approx(80, abs=0.01), "no recovery while paused"
+    time.sleep(0.6)  # half-way through the recovery
+    assert 86 <= limiter.current_rate() <= 94
+    time.sleep(0.6)
+    assert limiter.current_rate() == pytest.approx(100)
+    assert limiter.paused_for() == 0.0
+
+
+def test_a_burst_of_429s_lowers_the_rate_once(redis_conn: redis.Redis) -> None:
+    limiter = SharedRateLimiter(
+        redis_conn, unique("burst"), 100, recover_seconds=3600, penalty_window=0.3
+    )
+    for _ in range(10):
+        limiter.penalize(0)
+    assert limiter.current_rate() == pytest.approx(80, abs=0.01)
+    time.sleep(0.35)  # past the window: a new burst
+    limiter.penalize(0.5)
+    limiter.penalize(0.5)
+    assert limiter.current_rate() == pytest.approx(64, abs=0.01)
+    time.sleep(0.35)  # past the window, but a 429 during the pause answers a request sent before it
+    limiter.penalize(0.5)
+    assert limiter.current_rate() == pytest.approx(64, abs=0.01)
+    assert limiter.paused_for() > 0.45, "the pause is extended all the same"
+
+
+def test_the_rate_never_drops_below_min_rate(redis_conn: redis.Redis) -> None:
+    limiter = SharedRateLimiter(
+        redis_conn, unique("floor"), 100, min_rate=30, recover_seconds=3600, penalty_window=0
+    )
+    for _ in range(20):
+        limiter.penalize(0)
+    assert limiter.current_rate() == pytest.approx(30, abs=0.01)
+
+
+def test_acquire_gives_up_at_its_timeout(redis_conn: redis.Redis) -> None:
+    limiter = SharedRateLimiter(redis_conn, unique("timeout"), 2)
+    assert limiter.acquire(timeout=0.1)
+    began = time.monotonic()
+    assert not limiter.acquire(timeout=0.3)
+    assert time.monotonic() - began < 0.35
+    assert limiter.acquire(timeout=1.0), "the next slot, half a second on"
+    assert 0.4 <= time.monotonic() - began <= 0.6
+    limiter.penalize(5)
+    began = time.monotonic()
+    assert not limiter.acquire(timeout=0.5)
+    assert time.monotonic() - began < 0.55
+
+
+def test_try_acquire_takes_nothing_when_it_must_wait(redis_conn: redis.Redis) -> None:
+    limiter = SharedRateLimiter(redis_conn, unique("try"), 10)
+    assert limiter.try_acquire() == 0.0
+    first = limiter.try_acquire()
+    second = limiter.try_acquire()
+    assert 0.05 < first <= 0.1
+    assert 0 <= first - second < 0.02, "the second try was not pushed back by the first"
+    time.sleep(second)
+    assert limiter.try_acquire() == 0.0
+
+
+def test_keys_expire(redis_conn: redis.Redis) -> None:
+    name = unique("ttl")
+    limiter = SharedRateLimiter(redis_conn, name, 5, recover_seconds=0.2, penalty_window=0.1)
+    assert limiter.acquire(timeout=0.1)
+    assert limiter.try_acquire() > 0
+    queued = threading.Thread(target=limiter.acquire, kwargs={"timeout": 0.1})
+    queued.start()
+    queued.join()
+    limiter.penalize(0.2)
+    keys = list(redis_conn.scan_iter(match=f"presave:rl:{name}:*"))
+    assert len(keys) >= 3
+    assert all(0 < int(redis_conn.pttl(key)) <= 2000 for key in keys)
+    time.sleep(1.7)
+    assert list(redis_conn.scan_iter(match=f"presave:rl:{name}:*")) == []
+
+
+def test_reset_forgets_pause_and_slowdown(redis_conn: redis.Redis) -> None:
+    limiter = SharedRateLimiter(redis_conn, unique("reset"), 50)
+    limiter.penalize(30)
+    assert limiter.paused_for() > 29
+    limiter.reset()
+    assert limiter.paused_for() == 0.0
+    assert limiter.current_rate() == 50
+    assert limiter.try_acquire() == 0.0
+
+
+def test_constructor_talks_to_no_redis_and_limiter_for_caches() -> None:
+    nowhere = redis.Redis(host="127.0.0.1", port=1, retry=Retry(NoBackoff(), 0))
+    limiter = limiter_for(nowhere, "spotify", 300)
+    assert limiter_for(nowhere, "spotify", 300) is limiter
+    assert limiter_for(nowhere, "twilio", 3) is not limiter
+    assert limiter_for(redis.Redis(host="127.0.0.1", port=1), "spotify", 300) is not limiter
+    with pytest.raises(redis.ConnectionError):
+        limiter.try_acquire()
+    with pytest.raises(ValueError, match="min_rate"):
+        SharedRateLimiter(nowhere, "bad", 1, min_rate=2)
