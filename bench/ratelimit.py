@@ -4,8 +4,8 @@
 
 Every thread loops on `acquire()`. Prints the achieved rate after a warm-up second, the
 limit, their ratio (target >= 0.95), the most slots in any 1-second window against the limit
-(target <= 1.02; by Redis time, and as the threads saw it, which adds their scheduling
-jitter) and the Redis round trips per slot.
+(target <= 1.02, plus the one slot any spacing allows at a window's edge; by Redis time, and
+as the threads saw it, which adds their scheduling jitter) and Redis round trips per slot.
 Redis: REDIS_URL, or 127.0.0.1:6379 database 13.
 """
 
@@ -56,8 +56,9 @@ def run_process(
     def loop() -> None:
         time.sleep(max(0.0, start_at - time.time()))
         while (left := end - time.time()) > 0:
-            if limiter.acquire(timeout=left):
-                seen.append(time.time())
+            if not limiter.acquire(timeout=left):
+                break
+            seen.append(time.time())
 
     workers = [threading.Thread(target=loop) for _ in range(threads)]
     for worker in workers:
@@ -95,15 +96,16 @@ def main() -> int:
     achieved = len(steady) / (args.seconds - WARMUP)
     window = max_window(steady)
     seen_window = max_window([t for t in seen if t >= start_at + WARMUP])
-    ratio, window_ratio = achieved / args.rate, window / args.rate
+    ratio, window_ok = achieved / args.rate, window <= WINDOW_TARGET * args.rate + 1
     print(f"{args.processes} processes x {args.threads} threads, {args.seconds:g} s, {url}")
     print(f"limit              {args.rate:10.1f} slots/s")
     print(f"achieved           {achieved:10.1f} slots/s (after {WARMUP:g} s warm-up)")
     print(f"ratio              {ratio:10.3f}   (target >= {RATIO_TARGET})")
-    print(f"max 1-s window     {window:10d}   ratio {window_ratio:.3f} (target <= {WINDOW_TARGET})")
+    print(f"max 1-s window     {window:10d}   ratio {window / args.rate:.3f} "
+          f"(target <= {WINDOW_TARGET}, +1 slot)")  # fmt: skip
     print(f"  as threads saw it{seen_window:10d}   ratio {seen_window / args.rate:.3f}")
     print(f"round trips/slot   {calls / max(len(granted), 1):10.2f}")
-    return 0 if ratio >= RATIO_TARGET and window_ratio <= WINDOW_TARGET else 1
+    return 0 if ratio >= RATIO_TARGET and window_ok else 1
 
 
 if __name__ == "__main__":

@@ -46,7 +46,8 @@ def grant_times(limiter: RecordingLimiter, threads: int, start: float, end: floa
     def loop() -> None:
         time.sleep(max(0.0, start - time.time()))
         while (left := end - time.time()) > 0:
-            limiter.acquire(timeout=left)
+            if not limiter.acquire(timeout=left):
+                break
 
     workers = [threading.Thread(target=loop) for _ in range(threads)]
     for worker in workers:
