@@ -170,6 +170,7 @@ class SharedRateLimiter:
         self._scripts = _scripts_for(connection)
 
     def _common_args(self) -> list[float]:
+        """The arguments every script starts with (see `_PRELUDE`)."""
         return [self.max_rate, round(self.recover_seconds * 1e6)]
 
     def _attempt(self, ticket: int, timeout: float = 0.0) -> Attempt:
@@ -210,6 +211,7 @@ class SharedRateLimiter:
         self._scripts.penalize(keys=self.keys, args=args)
 
     def _state(self) -> tuple[float, float]:
+        """The current rate and the seconds of pause left, as Redis sees them now."""
         rate_mhz, pause_us = self._scripts.state(keys=self.keys, args=self._common_args())
         return int(rate_mhz) / 1000, int(pause_us) / 1e6
 
