@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 _engines: dict[tuple[int, str], Engine] = {}
+READ_ONLY = "presave_read_only"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -31,8 +32,12 @@ def _sqlite_begin_immediate(connection: Any) -> None:
 
     A WAL reader that later writes after another process committed fails at once with
     SQLITE_BUSY_SNAPSHOT; taking the lock up front makes concurrent requests wait instead.
+    Read-only sessions (`read_only`) begin a plain deferred transaction and never wait.
     """
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def get_engine(url: str) -> Engine:
@@ -105,3 +110,14 @@ def dispose_all() -> None:
     """Close every engine of this process (tests, shutdown)."""
     for key in [k for k in _engines if k[0] == os.getpid()]:
         _engines.pop(key).dispose()
+
+
+@contextmanager
+def read_only(url: str) -> Iterator[Session]:
+    """A session for reads only: no write lock, no waiting on writers; always rolled back."""
+    session = Session(bind=get_engine(url).execution_options(**{READ_ONLY: True}))
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()

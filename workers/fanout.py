@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import timedelta
 
 import redis
@@ -24,7 +24,7 @@ from core.providers import Unavailable
 from core.providers import spotify as spotify_provider
 from core.providers.spotify_library import http_session
 from core.services import drop, notify
-from core.services.library import Gate, SaveOutcome, SaveTask, save_one
+from core.services.library import Gate, SaveOutcome, SaveTask, Throttle, save_one
 from core.settings import Settings, load_settings
 from workers import queues
 from workers.ratelimit import limiter_for
@@ -32,7 +32,7 @@ from workers.ratelimit import limiter_for
 log = logging.getLogger(__name__)
 SAVE_CHUNK = 200
 SEND_CHUNK = 100
-RECORD_EVERY = 25
+RECORD_EVERY = 50
 ACQUIRE_TIMEOUT = 120.0
 LIVE_STATES = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
@@ -116,14 +116,23 @@ def start_drop(connection: redis.Redis, campaign_id: int) -> int:
     return len(presave_ids)
 
 
-def _gate(connection: redis.Redis, settings: Settings) -> Gate:
-    limiter = limiter_for(connection, "spotify", settings.spotify_max_rps)
+def _throttle(connection: redis.Redis, name: str, rate: float) -> Throttle:
+    limiter = limiter_for(connection, name, rate)
 
     def wait_for_slot() -> None:
         if not limiter.acquire(timeout=ACQUIRE_TIMEOUT):
-            raise Unavailable("spotify", "no request slot within the limiter timeout")
+            raise Unavailable("spotify", f"no {name} request slot within the limiter timeout")
 
-    return Gate(wait=wait_for_slot, penalize=limiter.penalize)
+    return Throttle(wait=wait_for_slot, penalize=limiter.penalize)
+
+
+def _gate(connection: redis.Redis, settings: Settings) -> Gate:
+    """SPOTIFY_MAX_RPS for the Web API; the token endpoint gets a budget of its own."""
+    rate = settings.spotify_max_rps
+    return Gate(
+        api=_throttle(connection, "spotify", rate),
+        accounts=_throttle(connection, "spotify-accounts", rate),
+    )
 
 
 def _record(
@@ -143,38 +152,46 @@ def _run_tasks(
     tasks: list[SaveTask],
     deadline: float,
 ) -> tuple[list[SaveOutcome], list[int]]:
-    """Save on a thread pool; record every RECORD_EVERY outcomes; stop starting at deadline."""
+    """Save on a thread pool kept full while this thread records results in batches.
+
+    A task that would start after `deadline` (the claim lease running out) is not run: its
+    id comes back in the second list, to be released and queued again.
+    """
     app = spotify_provider.app_from_settings(settings)
     if app is None:
         raise RuntimeError("Spotify is not configured (SPOTIFY_CLIENT_ID) and no sandbox is set")
     cipher = TokenCipher(settings.token_encryption_keys)
     gate, http = _gate(connection, settings), http_session(settings.fanout_threads)
+    backoff = settings.retry_backoff_seconds
+
+    def run(task: SaveTask) -> SaveOutcome | None:
+        if time.monotonic() >= deadline:
+            return None
+        return save_one(http, app, task, gate, backoff)
+
     done: list[SaveOutcome] = []
-    unsent: list[SaveOutcome] = []
+    batch: list[SaveOutcome] = []
     released: list[int] = []
-    todo = list(reversed(tasks))
-    running: set[Future[SaveOutcome]] = set()
+    to_send: list[int] = []
     with ThreadPoolExecutor(settings.fanout_threads, thread_name_prefix="save") as pool:
-        while todo or running:
-            while todo and len(running) < settings.fanout_threads:
-                task = todo.pop()
-                if time.monotonic() >= deadline:
-                    released.append(task.presave_id)
-                    continue
-                running.add(
-                    pool.submit(save_one, http, app, task, gate, settings.retry_backoff_seconds)
-                )
-            if not running:
-                break
-            finished, running = wait(running, return_when=FIRST_COMPLETED)
-            unsent.extend(f.result() for f in finished)
-            if len(unsent) >= RECORD_EVERY:
-                enqueue_sends(connection, _record(settings, campaign_id, unsent, cipher))
-                done.extend(unsent)
-                unsent = []
-    if unsent:
-        enqueue_sends(connection, _record(settings, campaign_id, unsent, cipher))
-        done.extend(unsent)
+        futures = {pool.submit(run, task): task.presave_id for task in tasks}
+        for future in as_completed(futures):
+            outcome = future.result()
+            if outcome is None:
+                released.append(futures[future])
+                continue
+            batch.append(outcome)
+            if len(batch) >= RECORD_EVERY:
+                to_send += _record(settings, campaign_id, batch, cipher)
+                done.extend(batch)
+                batch = []
+            if len(to_send) >= SEND_CHUNK:
+                enqueue_sends(connection, to_send)
+                to_send = []
+    if batch:
+        to_send += _record(settings, campaign_id, batch, cipher)
+        done.extend(batch)
+    enqueue_sends(connection, to_send)
     http.close()
     return done, released
 

@@ -1,15 +1,22 @@
-"""Send jobs: drop notifications over SMS, paced under TWILIO_MPS by the shared limiter."""
+"""Send jobs: drop notifications over SMS, paced under TWILIO_MPS by the shared limiter.
+
+Consent is read once more right before each message goes out (a STOP can arrive while a
+slow sender works through a chunk). Results are written in batches; a worker killed
+before writing leaves its deliveries `sending`, which reconcile settles by asking Twilio.
+"""
 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 
 import redis
 from rq import get_current_job
 from twilio.rest import Client
 
-from core.db import transaction
+from core.db import read_only, transaction
 from core.providers import twilio_sms
 from core.services import consent, notify
 from core.services.notify import Outgoing
@@ -19,48 +26,67 @@ from workers.fanout import enqueue_sends
 from workers.ratelimit import limiter_for
 
 log = logging.getLogger(__name__)
-SEND_THREADS = 8
+SEND_THREADS = 16
 ACQUIRE_TIMEOUT = 300.0
+RECORD_EVERY = 25
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What happened to one outgoing message."""
+
+    item: Outgoing
+    state: str  # sent | retry | failed | opted_out | no_consent
+    sid: str | None = None
+    error: str = ""
+    code: str | None = None
+    delay: float = 0.0
 
 
 def _send_one(
-    settings: Settings, connection: redis.Redis, twilio: Client, item: Outgoing
-) -> tuple[str, float]:
-    """Send one message; returns what to record: ("sent", 0) or a retry delay."""
+    settings: Settings, connection: redis.Redis, twilio: Client, item: Outgoing, deadline: float
+) -> Sent:
+    """Wait for a slot, check consent once more, send; never after the claim's deadline
+    (past it, reconcile may already be settling this delivery)."""
     limiter = limiter_for(connection, "twilio", settings.twilio_mps)
-    if not limiter.acquire(timeout=ACQUIRE_TIMEOUT):
-        return "retry", 5.0
-    with transaction(settings.database_url) as session:  # consent, checked at send time
+    wait = max(0.0, min(ACQUIRE_TIMEOUT, deadline - time.monotonic()))
+    if not limiter.acquire(timeout=wait) or time.monotonic() >= deadline:
+        return Sent(item, "retry", error="no sending slot before the claim ran out", delay=1.0)
+    with read_only(settings.database_url) as session:
         if not consent.may_message(session, item.fan_id, item.campaign_id, item.channel):
-            notify.mark_failed(session, item.delivery_id, "no consent at send time")
-            return "cancelled", 0.0
+            return Sent(item, "no_consent", error="no consent at send time")
     callback = f"{settings.public_url}/webhooks/twilio/status"
     try:
         sent = twilio_sms.send(twilio, settings, item.to, item.body, callback)
     except twilio_sms.SmsRateLimited as exc:
         limiter.penalize(exc.retry_after)
-        outcome: tuple[str, float] = ("retry", exc.retry_after)
-        error = str(exc)
+        return Sent(item, "retry", error=str(exc), delay=exc.retry_after)
     except twilio_sms.SmsUnavailable as exc:
-        outcome, error = ("retry", 30.0), str(exc)
+        return Sent(item, "retry", error=str(exc), delay=30.0)
     except twilio_sms.SmsOptedOut as exc:
-        with transaction(settings.database_url) as session:
-            notify.mark_failed(session, item.delivery_id, f"opted out: {exc}", "21610")
-            sender = settings.twilio_from_number or settings.twilio_messaging_service_sid or ""
-            consent.opt_out(session, item.fan_id, "sms", sender, reason="twilio_21610")
-        return "failed", 0.0
+        return Sent(item, "opted_out", error=f"opted out: {exc}", code="21610")
     except twilio_sms.SmsError as exc:
-        with transaction(settings.database_url) as session:
-            code = str(getattr(exc, "code", "") or "") or None
-            notify.mark_failed(session, item.delivery_id, str(exc), code)
-        return "failed", 0.0
-    else:
-        with transaction(settings.database_url) as session:
-            notify.mark_sent(session, item.delivery_id, sent.sid)
-        return "sent", 0.0
+        code = getattr(exc, "code", None)
+        return Sent(item, "failed", error=str(exc), code=str(code) if code else None)
+    return Sent(item, "sent", sid=sent.sid)
+
+
+def _record(settings: Settings, results: list[Sent]) -> None:
+    """Write a batch of results in one transaction."""
+    sender = settings.twilio_from_number or settings.twilio_messaging_service_sid or ""
     with transaction(settings.database_url) as session:
-        notify.retry_later(session, item.delivery_id, outcome[1], error)
-    return outcome
+        for r in results:
+            delivery_id = r.item.delivery_id
+            if r.state == "sent" and r.sid is not None:
+                notify.mark_sent(session, delivery_id, r.sid)
+            elif r.state == "retry":
+                notify.retry_later(session, delivery_id, r.delay, r.error)
+            elif r.state == "no_consent":
+                notify.cancel(session, delivery_id, r.error)
+            else:
+                notify.mark_failed(session, delivery_id, r.error, r.code)
+                if r.state == "opted_out":
+                    consent.opt_out(session, r.item.fan_id, "sms", sender, reason="twilio_21610")
 
 
 def send_chunk(delivery_ids: list[int]) -> dict[str, int]:
@@ -69,6 +95,7 @@ def send_chunk(delivery_ids: list[int]) -> dict[str, int]:
     job = get_current_job()
     assert job is not None, "send_chunk runs inside an RQ job"
     connection = job.connection
+    deadline = time.monotonic() + settings.sending_lease_seconds * 0.8
     with transaction(settings.database_url) as session:
         claimed = notify.claim(session, delivery_ids)
         outgoing = notify.prepare(
@@ -80,18 +107,27 @@ def send_chunk(delivery_ids: list[int]) -> dict[str, int]:
     try:
         twilio = twilio_sms.client(settings)
     except twilio_sms.SmsRejected as exc:  # not configured: say so on every delivery
-        with transaction(settings.database_url) as session:
-            for item in outgoing:
-                notify.mark_failed(session, item.delivery_id, str(exc))
+        _record(settings, [Sent(item, "failed", error=str(exc)) for item in outgoing])
         counts["failed"] = len(outgoing)
         return counts
-    with ThreadPoolExecutor(SEND_THREADS, thread_name_prefix="send") as pool:
-        results = list(pool.map(lambda i: _send_one(settings, connection, twilio, i), outgoing))
     retry: dict[int, list[int]] = {}
-    for item, (state, delay) in zip(outgoing, results, strict=True):
-        counts[state] = counts.get(state, 0) + 1
-        if state == "retry":
-            retry.setdefault(int(delay + 0.999), []).append(item.delivery_id)
+    batch: list[Sent] = []
+    with ThreadPoolExecutor(SEND_THREADS, thread_name_prefix="send") as pool:
+        futures = [
+            pool.submit(_send_one, settings, connection, twilio, item, deadline)
+            for item in outgoing
+        ]
+        for future in as_completed(futures):
+            result = future.result()
+            counts[result.state] = counts.get(result.state, 0) + 1
+            if result.state == "retry":
+                retry.setdefault(int(result.delay + 0.999), []).append(result.item.delivery_id)
+            batch.append(result)
+            if len(batch) >= RECORD_EVERY:
+                _record(settings, batch)
+                batch = []
+    if batch:
+        _record(settings, batch)
     for delay, ids in retry.items():
         enqueue_sends(connection, ids, float(delay))
     return counts

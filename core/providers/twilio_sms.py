@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -63,6 +64,10 @@ def client(settings: Settings) -> Client:
     if not settings.twilio_account_sid or not settings.twilio_auth_token:
         raise SmsRejected(None, "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set")
     http = TwilioHttpClient(timeout=TIMEOUT_SECONDS)
+    if http.session is not None:  # room for every sending thread's keep-alive connection
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=32, max_retries=0)
+        http.session.mount("https://", adapter)
+        http.session.mount("http://", adapter)
     twilio = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http)
     twilio.api.base_url = settings.twilio_api_base
     return twilio

@@ -131,15 +131,24 @@ def opt_back_in(session: Session, fan_id: int, channel: str, sender: str) -> boo
     return True
 
 
+_CONSENT_STATE = (
+    select(Consent.status, OptOut.id)
+    .outerjoin(
+        OptOut,
+        (OptOut.fan_id == Consent.fan_id)
+        & (OptOut.channel == Consent.channel)
+        & (OptOut.sender == Consent.sender),
+    )
+    .where(
+        Consent.fan_id == bindparam("fan_id"),
+        Consent.campaign_id == bindparam("campaign_id"),
+        Consent.channel == bindparam("channel"),
+    )
+)
+
+
 def may_message(session: Session, fan_id: int, campaign_id: int, channel: str) -> bool:
     """The send-time check: an opted-in consent for this campaign and no STOP on its sender."""
-    consent = session.scalar(
-        select(Consent).where(
-            Consent.fan_id == fan_id,
-            Consent.campaign_id == campaign_id,
-            Consent.channel == channel,
-        )
-    )
-    if consent is None or consent.status != ConsentStatus.OPTED_IN:
-        return False
-    return not opted_out(session, fan_id, channel, consent.sender)
+    params = {"fan_id": fan_id, "campaign_id": campaign_id, "channel": channel}
+    row = session.execute(_CONSENT_STATE, params).first()
+    return row is not None and row[0] == ConsentStatus.OPTED_IN and row[1] is None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_, select, true, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from core.crypto import TokenCipher
@@ -191,45 +191,78 @@ def close_without_grant(
     return list(rows.scalars())
 
 
+_PT: Table = PreSave.__table__  # type: ignore[assignment]
+_GT: Table = SpotifyGrant.__table__  # type: ignore[assignment]
+# One prebuilt statement each, run with executemany over a batch of outcomes.
+_RECORD_PRESAVE = (
+    update(_PT)
+    .where(_PT.c.id == bindparam("pid"))
+    .values(
+        status=bindparam("status"),
+        last_error=bindparam("error"),
+        updated_at=bindparam("now"),
+        next_attempt_at=bindparam("next_at"),
+        saved_at=func.coalesce(bindparam("saved_at"), _PT.c.saved_at),
+        followed_at=func.coalesce(bindparam("followed_at"), _PT.c.followed_at),
+        revoked_seen_at=func.coalesce(bindparam("revoked_at"), _PT.c.revoked_seen_at),
+        attempts=_PT.c.attempts - bindparam("uncount"),
+    )
+)
+_RECORD_TOKENS = (
+    update(_GT)
+    .where(_GT.c.id == bindparam("gid"))
+    .values(
+        access_token_enc=bindparam("access"),
+        refresh_token_enc=bindparam("refresh"),
+        access_expires_at=bindparam("expires"),
+        updated_at=bindparam("now"),
+    )
+)
+_NEEDS_RECONNECT = (
+    update(_GT).where(_GT.c.id == bindparam("gid")).values(status=GrantStatus.NEEDS_RECONNECT)
+)
+
+
 def record(session: Session, outcomes: Sequence[SaveOutcome], cipher: TokenCipher) -> list[int]:
-    """Store outcomes (and refreshed tokens); return the fans whose fate is final."""
+    """Store outcomes (and refreshed tokens) in three statements; return final fans."""
+    if not outcomes:
+        return []
     now = utcnow()
-    final_fans = []
-    for out in outcomes:
-        values: dict[str, object] = {
-            "status": out.status,
-            "last_error": out.error,
-            "updated_at": now,
+    saved = PreSaveStatus.SAVED
+    session.execute(
+        _RECORD_PRESAVE,
+        [
+            {
+                "pid": out.presave_id,
+                "status": out.status.value,
+                "error": None if out.status is saved else out.error,
+                "now": now,
+                "next_at": now + timedelta(seconds=out.retry_in) if out.retry_in else None,
+                "saved_at": now if out.status is saved else None,
+                "followed_at": now if out.followed else None,
+                "revoked_at": now if out.revoked_seen else None,
+                "uncount": 1 if out.rate_limited else 0,  # a 429 is not the fan's attempt
+            }
+            for out in outcomes
+        ],
+    )
+    refreshed = [
+        {
+            "gid": out.grant_id,
+            "access": cipher.encrypt(out.tokens.access_token),
+            "refresh": cipher.encrypt(out.tokens.refresh_token),
+            "expires": datetime.fromtimestamp(out.tokens.expires_at, UTC),
+            "now": now,
         }
-        values["next_attempt_at"] = now + timedelta(seconds=out.retry_in) if out.retry_in else None
-        if out.status is PreSaveStatus.SAVED:
-            values["saved_at"] = now
-            values["last_error"] = None
-        if out.followed:
-            values["followed_at"] = now
-        if out.revoked_seen:
-            values["revoked_seen_at"] = now
-        if out.rate_limited:  # not the fan's fault: do not count it as an attempt
-            values["attempts"] = PreSave.attempts - 1
-        session.execute(
-            update(PreSave).where(PreSave.id == out.presave_id).values(**values),
-            execution_options={"synchronize_session": False},
-        )
-        grant_values: dict[str, object] = {}
-        if out.tokens is not None:
-            grant_values["access_token_enc"] = cipher.encrypt(out.tokens.access_token)
-            grant_values["refresh_token_enc"] = cipher.encrypt(out.tokens.refresh_token)
-            grant_values["access_expires_at"] = datetime.fromtimestamp(out.tokens.expires_at, UTC)
-        if out.status is PreSaveStatus.NEEDS_RECONNECT:
-            grant_values["status"] = GrantStatus.NEEDS_RECONNECT
-        if grant_values:
-            session.execute(
-                update(SpotifyGrant).where(SpotifyGrant.id == out.grant_id).values(**grant_values),
-                execution_options={"synchronize_session": False},
-            )
-        if out.final:
-            final_fans.append(out.fan_id)
-    return final_fans
+        for out in outcomes
+        if out.tokens is not None
+    ]
+    if refreshed:
+        session.execute(_RECORD_TOKENS, refreshed)
+    dead = [{"gid": o.grant_id} for o in outcomes if o.status is PreSaveStatus.NEEDS_RECONNECT]
+    if dead:
+        session.execute(_NEEDS_RECONNECT, dead)
+    return [out.fan_id for out in outcomes if out.final]
 
 
 def release(session: Session, presave_ids: Sequence[int]) -> None:

@@ -64,22 +64,34 @@ class SaveOutcome:
         return self.status is not PreSaveStatus.PENDING
 
 
-class Gate:
-    """Throttle for every Spotify request: `wait()` before, `penalize()` on a 429."""
+class Throttle:
+    """One request budget: `wait()` before a request, `penalize()` when it answered 429."""
 
     def __init__(self, wait: Callable[[], None], penalize: Callable[[float], None]) -> None:
         self.wait = wait
         self.penalize = penalize
 
 
+class Gate:
+    """The Web API budget (the one Spotify rate-limits) and the accounts-service budget."""
+
+    def __init__(self, api: Throttle, accounts: Throttle) -> None:
+        self.api = api
+        self.accounts = accounts
+
+
 def _backoff(attempts: int, base: float) -> float:
     return float(min(base * 2.0 ** max(0, attempts - 1), 1800.0))
 
 
-def _call(gate: Gate, outcome: SaveOutcome, fn: Callable[[], object]) -> None:
-    gate.wait()
+def _call(throttle: Throttle, outcome: SaveOutcome, fn: Callable[[], object]) -> None:
+    throttle.wait()
     outcome.requests += 1
-    fn()
+    try:
+        fn()
+    except RateLimited as exc:
+        throttle.penalize(exc.retry_after)
+        raise
 
 
 def _refresh(
@@ -87,7 +99,7 @@ def _refresh(
 ) -> str:
     refresh_token = outcome.tokens.refresh_token if outcome.tokens else task.refresh_token
     holder: list[api.Tokens] = []
-    _call(gate, outcome, lambda: holder.append(api.refresh(http, app, refresh_token)))
+    _call(gate.accounts, outcome, lambda: holder.append(api.refresh(http, app, refresh_token)))
     outcome.tokens = holder[0]
     return holder[0].access_token
 
@@ -103,14 +115,14 @@ def _save_and_follow(
     album = f"spotify:album:{task.album_id}"
     follow = task.follow and task.artist_id is not None and SCOPE_FOLLOW in task.scopes.split()
     if not follow:
-        _call(gate, out, lambda: api.save_to_library(http, app, token, [album]))
+        _call(gate.api, out, lambda: api.save_to_library(http, app, token, [album]))
         return
     artist = f"spotify:artist:{task.artist_id}"
     try:
-        _call(gate, out, lambda: api.save_to_library(http, app, token, [album, artist]))
+        _call(gate.api, out, lambda: api.save_to_library(http, app, token, [album, artist]))
     except Rejected:  # /me/library may not take artists: save, then follow the old way
-        _call(gate, out, lambda: api.save_to_library(http, app, token, [album]))
-        _call(gate, out, lambda: api.follow_artists(http, app, token, [str(task.artist_id)]))
+        _call(gate.api, out, lambda: api.save_to_library(http, app, token, [album]))
+        _call(gate.api, out, lambda: api.follow_artists(http, app, token, [str(task.artist_id)]))
     out.followed = True
 
 
@@ -141,8 +153,7 @@ def save_one(
             token = _refresh(http, app, task, gate, out)
             _save_and_follow(http, app, task, token, gate, out)
         return out
-    except RateLimited as exc:
-        gate.penalize(exc.retry_after)
+    except RateLimited as exc:  # the throttle that hit it was already penalized
         out.status, out.rate_limited, out.retry_in = PreSaveStatus.PENDING, True, exc.retry_after
         out.error = f"rate limited for {exc.retry_after:g}s"
     except Unavailable as exc:

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core.models import (
@@ -31,7 +33,6 @@ from core.quiet_hours import hold_until
 from core.services import consent
 from core.services.links import link_url
 from core.timeutil import utcnow
-from core.upsert import insert_ignore
 from messages import render
 
 SENDING_LEASE = timedelta(minutes=5)
@@ -65,6 +66,11 @@ def fans_to_tell_now(session: Session, campaign_id: int) -> list[int]:
     return sorted(set(session.scalars(query)))
 
 
+_DT: Table = Delivery.__table__  # type: ignore[assignment]
+_NEW_DELIVERY = sqlite_insert(_DT).on_conflict_do_nothing().returning(_DT.c.id)
+_NEW_DELIVERY_PG = pg_insert(_DT).on_conflict_do_nothing().returning(_DT.c.id)
+
+
 def create_deliveries(
     session: Session, message_id: int, campaign_id: int, fan_ids: Sequence[int]
 ) -> list[int]:
@@ -77,27 +83,25 @@ def create_deliveries(
             Consent.fan_id.in_(fan_ids),
             Consent.status == ConsentStatus.OPTED_IN,
         )
-    )
+    ).all()
+    if not rows:
+        return []
     now = utcnow()
-    created = []
-    for fan_id, channel in rows:
-        new_id = insert_ignore(
-            session,
-            Delivery.__table__,  # type: ignore[arg-type]
-            {
-                "message_id": message_id,
-                "fan_id": fan_id,
-                "channel": channel,
-                "status": DeliveryStatus.QUEUED.value,
-                "attempts": 0,
-                "created_at": now,
-                "updated_at": now,
-            },
-            Delivery.id,
-        )
-        if new_id is not None:
-            created.append(int(new_id))
-    return created
+    values = [
+        {
+            "message_id": message_id,
+            "fan_id": fan_id,
+            "channel": channel,
+            "status": DeliveryStatus.QUEUED.value,
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for fan_id, channel in rows
+    ]
+    pg = session.get_bind().dialect.name == "postgresql"
+    created = session.execute(_NEW_DELIVERY_PG if pg else _NEW_DELIVERY, values)
+    return sorted(int(i) for i in created.scalars())
 
 
 def claim(session: Session, delivery_ids: Sequence[int]) -> list[int]:
@@ -181,6 +185,11 @@ def mark_sent(session: Session, delivery_id: int, provider_id: str) -> None:
 def mark_failed(session: Session, delivery_id: int, error: str, code: str | None = None) -> None:
     """The message will not go out (the reason is kept for the artist)."""
     _set(session, delivery_id, status=DeliveryStatus.FAILED, error=error[:500], error_code=code)
+
+
+def cancel(session: Session, delivery_id: int, reason: str) -> None:
+    """Not to be sent (consent withdrawn); the reason is kept."""
+    _set(session, delivery_id, status=DeliveryStatus.CANCELLED, error=reason[:500])
 
 
 def retry_later(session: Session, delivery_id: int, seconds: float, error: str) -> None:

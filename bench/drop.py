@@ -1,0 +1,220 @@
+"""Benchmark: drop day for N fans whose access tokens have expired, against the sandbox.
+
+    .venv/bin/python -m bench.drop [--fans 20000] [--latency-ms 100] [--cap 300]
+
+A local stand-in of Spotify (token, library, follow) and Twilio (Messages) runs as its own
+process on loopback, adding latency to every answer and answering 429 above the Spotify
+Web API cap. Two `presave worker` processes do the fan-out. Printed: wall time from
+detection to the last save and to the last notification, Spotify Web API requests/s
+achieved vs the cap (target ratio >= 0.8), 429s received (target < 1% of requests), and
+peak RSS per worker process (target < 300 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import redis
+import requests
+from sqlalchemy import func, select
+
+from bench.seed import mark_detected, sandbox_album, sandbox_users, seed
+from core import migrate
+from core.db import read_only
+from core.models import Delivery, DeliveryStatus, PreSave, PreSaveStatus
+from core.redis_conn import EmbeddedRedis
+from core.settings import load_settings
+from core.timeutil import utcnow
+from sandbox.config import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
+from workers.fanout import start_drop
+
+ROOT = Path(__file__).resolve().parents[1]
+RATIO_TARGET, RATE_429_TARGET, RSS_TARGET_MB = 0.8, 0.01, 300.0
+FINAL = (PreSaveStatus.SAVED, PreSaveStatus.NEEDS_RECONNECT, PreSaveStatus.QUOTA,
+         PreSaveStatus.FAILED)  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def descendants_rss_mb(root: int) -> dict[int, float]:
+    """Peak RSS (VmHWM) of `root` and every process below it, in MB."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, frontier = {root}, {root}
+    while frontier:
+        frontier = {p for p, pp in parents.items() if pp in frontier} - tree
+        tree |= frontier
+    peaks = {}
+    for pid in tree:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks[pid] = int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return peaks
+
+
+def progress(db_url: str) -> tuple[int, int, Any, Any]:
+    """(final pre-saves, final deliveries, last saved_at, last sent_at)."""
+    with read_only(db_url) as session:
+        final = session.scalar(select(func.count()).where(PreSave.status.in_(FINAL))) or 0
+        sent = (
+            session.scalar(
+                select(func.count()).where(
+                    Delivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.FAILED))
+                )
+            )
+            or 0
+        )
+        last_save = session.scalar(select(func.max(PreSave.saved_at)))
+        last_sent = session.scalar(select(func.max(Delivery.sent_at)))
+    return int(final), int(sent), last_save, last_sent
+
+
+def run(args: argparse.Namespace) -> dict[str, float]:
+    """One benchmark run; returns its figures."""
+    work = Path(tempfile.mkdtemp(prefix="bench-drop-"))
+    port = free_port()
+    sandbox = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "--port", str(port), "--latency-ms", str(args.latency_ms),
+         "--spotify-rps", str(args.cap), "--twilio-mps", str(args.twilio_mps), "--no-callbacks"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    # A Redis of its own: no other worker on this machine can take the run's jobs.
+    embedded = EmbeddedRedis(work / "redis")
+    redis_url = embedded.start()
+    env = dict(
+        os.environ, PRESAVE_ENV="test", INSTANCE_PATH=str(work), REDIS_URL=redis_url,
+        DATABASE_URL=args.database_url or f"sqlite:///{work / 'drop.db'}",
+        PUBLIC_URL="https://presave.example.test", SPOTIFY_API_BASE=f"{base}/v1",
+        SPOTIFY_ACCOUNTS_BASE=f"{base}/accounts", TWILIO_ACCOUNT_SID=SANDBOX_ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN=SANDBOX_AUTH_TOKEN, TWILIO_API_BASE=f"{base}/twilio",
+        TWILIO_FROM_NUMBER="+15005550006", TWILIO_MPS=str(args.twilio_mps),
+        SPOTIFY_MAX_RPS=str(args.cap), PRESAVE_FANOUT_THREADS=str(args.threads),
+        LOG_LEVEL="INFO",
+    )  # fmt: skip
+    for name in ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "TWILIO_MESSAGING_SERVICE_SID"):
+        env.pop(name, None)
+    os.environ.clear()
+    os.environ.update(env)
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        settings = load_settings()
+        redis.Redis.from_url(redis_url).flushdb()
+        migrate.upgrade(settings.database_url)
+        for _ in range(100):
+            try:
+                requests.get(f"{base}/_sandbox/stats", timeout=1)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+        print(f"seeding {args.fans} fans ...", flush=True)
+        sandbox_album(base, {"US": utcnow().isoformat()})
+        seeded = seed(settings, sandbox_users(base, args.fans), expired=True)
+        for n in range(args.workers):
+            with (work / f"worker-{n}.log").open("wb") as log:
+                workers.append(subprocess.Popen(
+                    [sys.executable, "-m", "cli", "worker"], cwd=ROOT, env=env,
+                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                ))  # fmt: skip
+        print(f"worker logs: {work}/worker-*.log", flush=True)
+        time.sleep(2.0)  # workers up before the clock starts
+        before = requests.get(f"{base}/_sandbox/stats", timeout=10).json()
+        mark_detected(settings, seeded.campaign_id, ["US"])
+        detected = utcnow()
+        t0 = time.monotonic()
+        start_drop(redis.Redis.from_url(redis_url), seeded.campaign_id)
+        peak: dict[int, float] = {}
+        while True:
+            final, told, last_save, last_sent = progress(settings.database_url)
+            for w in workers:
+                for pid, mb in descendants_rss_mb(w.pid).items():
+                    peak[pid] = max(peak.get(pid, 0.0), mb)
+            if final >= args.fans and told >= args.fans:
+                break
+            if time.monotonic() - t0 > args.timeout:
+                raise SystemExit(f"timed out: {final} saved/final, {told} told")
+            time.sleep(2.0)
+        after = requests.get(f"{base}/_sandbox/stats", timeout=10).json()
+    finally:
+        for proc in [*workers, sandbox]:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in [*workers, sandbox]:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        if embedded is not None:
+            embedded.stop()
+    save_s = (last_save - detected).total_seconds()
+    told_s = (last_sent - detected).total_seconds()
+    api = after["spotify"]["requests"] - before["spotify"]["requests"]
+    api_429 = after["spotify"]["status_429"] - before["spotify"]["status_429"]
+    token = after["accounts"]["requests"] - before["accounts"]["requests"]
+    return {
+        "fans": args.fans, "last_save_s": save_s, "last_notification_s": told_s,
+        "api_requests": api, "token_requests": token, "api_rps": api / save_s,
+        "cap": args.cap, "ratio": api / save_s / args.cap, "api_429": api_429,
+        "rate_429": api_429 / api if api else 0.0, "peak_rss_mb": max(peak.values() or [0.0]),
+        "sms": after["twilio"]["requests"] - before["twilio"]["requests"],
+    }  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fans", type=int, default=20_000)
+    parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument("--cap", type=float, default=300.0, help="Spotify Web API requests/s")
+    parser.add_argument("--twilio-mps", type=float, default=300.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=48, help="concurrent saves per worker")
+    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
+    parser.add_argument("--timeout", type=float, default=3600.0)
+    args = parser.parse_args()
+    if not 1 <= args.fans <= 200_000 or args.cap <= 0 or args.workers < 1:
+        parser.error("--fans must be 1..200000, --cap > 0, --workers >= 1")
+    r = run(args)
+    print(f"fans                         {r['fans']:.0f}")
+    print(f"detection -> last save       {r['last_save_s']:.1f} s")
+    print(f"detection -> last SMS        {r['last_notification_s']:.1f} s  ({r['sms']:.0f} SMS)")
+    print(f"Spotify Web API requests     {r['api_requests']:.0f}  (+{r['token_requests']:.0f} "
+          f"token refreshes)")  # fmt: skip
+    print(f"Web API requests/s achieved  {r['api_rps']:.1f}  cap {r['cap']:.0f}  ratio "
+          f"{r['ratio']:.3f}  ({r['ratio'] / RATIO_TARGET:.2f}x the 0.8 target)")  # fmt: skip
+    print(f"429s received                {r['api_429']:.0f}  ({r['rate_429'] * 100:.2f}% of "
+          f"requests; limit < 1%)")  # fmt: skip
+    print(f"peak RSS per worker process  {r['peak_rss_mb']:.0f} MB  (limit {RSS_TARGET_MB:.0f} MB: "
+          f"{r['peak_rss_mb'] / RSS_TARGET_MB:.2f} of it)")  # fmt: skip
+    print(f"per 1,000 fans               {r['last_save_s'] / r['fans'] * 1000:.2f} s to save")
+    ok = (r["ratio"] >= RATIO_TARGET and r["rate_429"] < RATE_429_TARGET
+          and r["peak_rss_mb"] < RSS_TARGET_MB)  # fmt: skip
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
