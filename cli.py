@@ -76,6 +76,14 @@ def _print_campaign(data: dict[str, object]) -> None:
         lines.append(f"  detected   {drop['detected_at']} in {drop['detected_market']}")
         live = ", ".join(sorted(drop["markets"]))
         lines.append(f"  live in    {live}")
+        pace = drop["saves_per_minute"]
+        lines.append(f"  saves/min  peak {pace['peak']}, average {pace['average']}")
+        slow = drop["slowest_market"]
+        if slow:
+            lines.append(
+                f"  slowest    {slow['market'] or 'unknown market'}: last save "
+                f"{slow['last_save_after_live_s']:.0f}s after it went live"
+            )
     quota = counts["events"].get("spotify_quota", 0)
     if quota:
         lines.append(

@@ -203,12 +203,51 @@ def campaign_drop(session: Session, campaign: Campaign) -> dict[str, Any]:
         .where(ReleaseMarket.campaign_id == campaign.id)
         .order_by(ReleaseMarket.found_at, ReleaseMarket.market)
     )
+    found = {market: found_at for market, found_at in rows}
     detected_at = campaign.detected_at
     next_check_at = campaign.next_check_at
     return {
         "detected_at": detected_at.isoformat() if detected_at else None,
         "detected_market": campaign.detected_market,
         "album_id": campaign.release_album_id,
-        "markets": {market: found_at.isoformat() for market, found_at in rows},
+        "markets": {market: found_at.isoformat() for market, found_at in found.items()},
         "next_check_at": next_check_at.isoformat() if next_check_at else None,
+        **drop_progress(session, campaign.id, found),
+    }
+
+
+def drop_progress(session: Session, campaign_id: int, found: dict[str, Any]) -> dict[str, Any]:
+    """Saves per minute (peak and average) and the slowest market, for the artist."""
+    minutes = session.execute(
+        select(PreSave.saved_at).where(
+            PreSave.campaign_id == campaign_id, PreSave.saved_at.is_not(None)
+        )
+    ).scalars()
+    per_minute: dict[str, int] = {}
+    for saved_at in minutes:
+        if saved_at is None:
+            continue
+        key = saved_at.strftime("%Y-%m-%dT%H:%M")
+        per_minute[key] = per_minute.get(key, 0) + 1
+    slowest: dict[str, Any] | None = None
+    last_by_market = session.execute(
+        select(PreSave.market, func.max(PreSave.saved_at), func.count())
+        .where(PreSave.campaign_id == campaign_id, PreSave.saved_at.is_not(None))
+        .group_by(PreSave.market)
+    )
+    for market, last_saved, saved in last_by_market:
+        live_at = found.get(market or "") or (min(found.values()) if found else None)
+        if live_at is None or last_saved is None:
+            continue
+        seconds = max(0.0, (last_saved - live_at).total_seconds())
+        if slowest is None or seconds > slowest["last_save_after_live_s"]:
+            slowest = {"market": market, "last_save_after_live_s": round(seconds, 1)}
+            slowest["saved"] = saved
+    return {
+        "saves_per_minute": {
+            "peak": max(per_minute.values(), default=0),
+            "average": round(sum(per_minute.values()) / len(per_minute), 1) if per_minute else 0,
+            "by_minute": dict(sorted(per_minute.items())[-60:]),
+        },
+        "slowest_market": slowest,
     }

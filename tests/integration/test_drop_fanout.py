@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from bench.seed import ALBUM_ID, ARTIST_ID, mark_detected, sandbox_album, sandbox_users, seed
+from core.db import read_only
+from core.models import Campaign
+from core.services.campaigns import campaign_json
 from core.timeutil import utcnow
 from tests.integration.drop_fixtures import DropWorld
 from workers.fanout import start_drop
@@ -31,6 +34,17 @@ def test_every_fan_saved_followed_and_told_once(drop_world: DropWorld) -> None:
     assert by_number == {p: 1 for p in seeded.phones}
     message = world.sandbox("GET", "messages")["messages"][0]
     assert "is out now" in message["body"] and "saved in your Spotify library" in message["body"]
+    # What the artist sees.
+    with read_only(world.settings.database_url) as session:
+        campaign = session.get(Campaign, seeded.campaign_id)
+        assert campaign is not None
+        shown = campaign_json(session, campaign, world.settings.public_url)
+    assert shown["counts"]["presaves"] == {"saved": FANS}
+    assert shown["counts"]["deliveries"] == {"sent": FANS}
+    pace = shown["drop"]["saves_per_minute"]
+    assert sum(pace["by_minute"].values()) == FANS and pace["peak"] >= FANS / 2
+    assert shown["drop"]["slowest_market"]["market"] == "US"
+    assert shown["drop"]["slowest_market"]["saved"] == FANS
     # The whole fan-out again: nothing more is saved or sent.
     assert start_drop(world.redis, seeded.campaign_id) == 0
     world.run_job("workers.reconcile.reconcile")
