@@ -22,7 +22,7 @@ from core.crypto import TokenCipher
 from core.db import transaction
 from core.providers import Unavailable
 from core.providers import spotify as spotify_provider
-from core.providers.spotify_library import http_session
+from core.providers.spotify_library import http_clients
 from core.services import drop, notify
 from core.services.library import Gate, SaveOutcome, SaveTask, Throttle, save_one
 from core.settings import Settings, load_settings
@@ -161,7 +161,7 @@ def _run_tasks(
     if app is None:
         raise RuntimeError("Spotify is not configured (SPOTIFY_CLIENT_ID) and no sandbox is set")
     cipher = TokenCipher(settings.token_encryption_keys)
-    gate, http = _gate(connection, settings), http_session(settings.fanout_threads)
+    gate, http = _gate(connection, settings), http_clients(app)
     backoff = settings.retry_backoff_seconds
 
     def run(task: SaveTask) -> SaveOutcome | None:
@@ -192,7 +192,6 @@ def _run_tasks(
         to_send += _record(settings, campaign_id, batch, cipher)
         done.extend(batch)
     enqueue_sends(connection, to_send)
-    http.close()
     return done, released
 
 

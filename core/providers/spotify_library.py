@@ -1,7 +1,7 @@
 """Spotify calls of the drop fan-out: refresh a fan's token, save the release, follow the artist.
 
-These run tens of thousands of times on drop day, so they use one shared `requests.Session`
-(a pooled keep-alive connection per thread) rather than a spotipy client per fan, and one
+These run tens of thousands of times on drop day, so they use a lean keep-alive client
+(one connection per thread, see keepalive.py) rather than a spotipy client per fan, and one
 `PUT /me/library` carries both the album and the artist URI (half the requests); a 400 on
 the artist URI falls back to `PUT /me/following`. Nothing here retries or sleeps: 429s
 surface as RateLimited for the shared limiter.
@@ -9,12 +9,10 @@ surface as RateLimited for the shared limiter.
 
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import dataclass
 from typing import Any
-
-import requests
-from requests.adapters import HTTPAdapter
 
 from core.providers import (
     QuotaRestricted,
@@ -24,10 +22,11 @@ from core.providers import (
     Unavailable,
     retry_after_seconds,
 )
+from core.providers.keepalive import Answer, KeepAliveClient, TransportError
 from core.providers.spotify import ALLOW_LIST_WORDS, SpotifyApp
 
 PROVIDER = "spotify"
-TIMEOUT = (5.0, 15.0)
+TIMEOUT = 15.0
 
 
 @dataclass(frozen=True)
@@ -40,36 +39,43 @@ class Tokens:
     scope: str | None
 
 
-def http_session(pool: int = 64) -> requests.Session:
-    """A session whose pool fits `pool` concurrent threads, no retries of its own."""
-    session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool, max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
+@dataclass(frozen=True)
+class SpotifyHttp:
+    """Keep-alive clients for the accounts service and the Web API, and our app's auth."""
+
+    accounts: KeepAliveClient
+    api: KeepAliveClient
+    basic_auth: str
 
 
-def _error_text(response: requests.Response) -> str:
-    try:
-        body: Any = response.json()
-    except ValueError:
-        return response.text[:200]
+def http_clients(app: SpotifyApp) -> SpotifyHttp:
+    """Clients for `app`'s accounts and API bases."""
+    secret = f"{app.client_id}:{app.client_secret}".encode()
+    return SpotifyHttp(
+        accounts=KeepAliveClient(app.accounts_base, TIMEOUT),
+        api=KeepAliveClient(app.api_base, TIMEOUT),
+        basic_auth="Basic " + base64.b64encode(secret).decode(),
+    )
+
+
+def _error_text(answer: Answer) -> str:
+    body: Any = answer.json()
     if isinstance(body, dict):
         error = body.get("error")
         if isinstance(error, dict):
             return str(error.get("message") or error.get("reason") or "")[:200]
         if isinstance(error, str):
             return f"{error}: {body.get('error_description', '')}"[:200]
-    return ""
+    return answer.text[:200]
 
 
-def _raise_for(response: requests.Response) -> None:
-    status = response.status_code
+def _raise_for(answer: Answer) -> None:
+    status = answer.status
     if status < 400:
         return
-    text = _error_text(response)
+    text = _error_text(answer)
     if status == 429:
-        raise RateLimited(PROVIDER, retry_after_seconds(response.headers.get("Retry-After"), 1.0))
+        raise RateLimited(PROVIDER, retry_after_seconds(answer.headers.get("retry-after"), 1.0))
     if status >= 500:
         raise Unavailable(PROVIDER, f"HTTP {status}")
     if status == 401:
@@ -79,35 +85,36 @@ def _raise_for(response: requests.Response) -> None:
     raise Rejected(PROVIDER, f"HTTP {status}: {text}")
 
 
-def _send(session: requests.Session, method: str, url: str, **kwargs: Any) -> requests.Response:
+def _send(client: KeepAliveClient, method: str, path: str, **kwargs: Any) -> Answer:
     try:
-        response = session.request(method, url, timeout=TIMEOUT, **kwargs)
-    except requests.RequestException as exc:
-        raise Unavailable(PROVIDER, type(exc).__name__) from None
-    _raise_for(response)
-    return response
+        answer = client.request(method, path, **kwargs)
+    except TransportError as exc:
+        raise Unavailable(PROVIDER, str(exc)) from None
+    _raise_for(answer)
+    return answer
 
 
-def refresh(session: requests.Session, app: SpotifyApp, refresh_token: str) -> Tokens:
+def refresh(http: SpotifyHttp, app: SpotifyApp, refresh_token: str) -> Tokens:
     """POST /api/token grant_type=refresh_token; invalid_grant raises Revoked."""
     try:
-        response = session.post(
-            f"{app.accounts_base}/api/token",
-            data={"grant_type": "refresh_token", "refresh_token": refresh_token},
-            auth=(app.client_id, app.client_secret),
-            timeout=TIMEOUT,
+        answer = http.accounts.request(
+            "POST",
+            "/api/token",
+            form={"grant_type": "refresh_token", "refresh_token": refresh_token},
+            headers={"Authorization": http.basic_auth},
         )
-    except requests.RequestException as exc:
-        raise Unavailable(PROVIDER, type(exc).__name__) from None
-    if response.status_code == 400 and "invalid_grant" in response.text:
+    except TransportError as exc:
+        raise Unavailable(PROVIDER, str(exc)) from None
+    if answer.status == 400 and "invalid_grant" in answer.text:
         raise Revoked(PROVIDER, "invalid_grant")
-    _raise_for(response)
-    body = response.json()
+    _raise_for(answer)
+    body = answer.json()
     access = body.get("access_token") if isinstance(body, dict) else None
-    if not isinstance(access, str) or not access:
+    if not isinstance(body, dict) or not isinstance(access, str) or not access:
         raise Unavailable(PROVIDER, "token endpoint answered without an access token")
     new_refresh = body.get("refresh_token")
     expires_in = body.get("expires_in")
+    scope = body.get("scope")
     return Tokens(
         access_token=access,
         refresh_token=new_refresh
@@ -115,33 +122,31 @@ def refresh(session: requests.Session, app: SpotifyApp, refresh_token: str) -> T
         else refresh_token,
         expires_at=time.time()
         + (float(expires_in) if isinstance(expires_in, int | float) else 3600),
-        scope=body.get("scope") if isinstance(body.get("scope"), str) else None,
+        scope=scope if isinstance(scope, str) else None,
     )
 
 
-def save_to_library(
-    session: requests.Session, app: SpotifyApp, access_token: str, uris: list[str]
-) -> None:
+def save_to_library(http: SpotifyHttp, app: SpotifyApp, access_token: str, uris: list[str]) -> None:
     """PUT /me/library?uris=... (at most 40 URIs)."""
     if not 0 < len(uris) <= 40:
         raise ValueError("PUT /me/library takes 1 to 40 URIs")
     _send(
-        session,
+        http.api,
         "PUT",
-        f"{app.api_base}/me/library",
+        "/me/library",
         params={"uris": ",".join(uris)},
         headers={"Authorization": f"Bearer {access_token}"},
     )
 
 
 def follow_artists(
-    session: requests.Session, app: SpotifyApp, access_token: str, artist_ids: list[str]
+    http: SpotifyHttp, app: SpotifyApp, access_token: str, artist_ids: list[str]
 ) -> None:
     """PUT /me/following?type=artist&ids=... (the older endpoint, kept as a fallback)."""
     _send(
-        session,
+        http.api,
         "PUT",
-        f"{app.api_base}/me/following",
+        "/me/following",
         params={"type": "artist", "ids": ",".join(artist_ids)},
         headers={"Authorization": f"Bearer {access_token}"},
     )

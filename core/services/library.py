@@ -10,8 +10,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import requests
-
 from core.models import PreSaveStatus
 from core.providers import QuotaRestricted, RateLimited, Rejected, Revoked, Unavailable
 from core.providers import spotify_library as api
@@ -95,7 +93,7 @@ def _call(throttle: Throttle, outcome: SaveOutcome, fn: Callable[[], object]) ->
 
 
 def _refresh(
-    http: requests.Session, app: SpotifyApp, task: SaveTask, gate: Gate, outcome: SaveOutcome
+    http: api.SpotifyHttp, app: SpotifyApp, task: SaveTask, gate: Gate, outcome: SaveOutcome
 ) -> str:
     refresh_token = outcome.tokens.refresh_token if outcome.tokens else task.refresh_token
     holder: list[api.Tokens] = []
@@ -105,7 +103,7 @@ def _refresh(
 
 
 def _save_and_follow(
-    http: requests.Session,
+    http: api.SpotifyHttp,
     app: SpotifyApp,
     task: SaveTask,
     token: str,
@@ -135,7 +133,7 @@ def _needs_refresh(task: SaveTask, now: float) -> bool:
 
 
 def save_one(
-    http: requests.Session,
+    http: api.SpotifyHttp,
     app: SpotifyApp,
     task: SaveTask,
     gate: Gate,
