@@ -8,6 +8,7 @@ from core.settings import Settings, load_settings
 from web.fan_pages import bp as fan_pages_bp
 from web.health import bp as health_bp
 from web.oauth import bp as spotify_oauth_bp
+from web.phone_optin import bp as phone_optin_bp
 from web.twilio_webhooks import bp as twilio_bp
 
 
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(twilio_bp)
     app.register_blueprint(fan_pages_bp)
+    app.register_blueprint(phone_optin_bp)
     app.register_blueprint(spotify_oauth_bp)
     return app
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import redis
 from rq import get_current_job
-from twilio.rest import Client
 
 from core.db import read_only, transaction
 from core.providers import twilio_sms
-from core.services import consent, notify
+from core.services import consent, notify, web_optin
+from core.services.fans import mask_phone
 from core.services.notify import Outgoing
 from core.settings import Settings, load_settings
 from core.timeutil import utcnow
@@ -44,7 +44,11 @@ class Sent:
 
 
 def _send_one(
-    settings: Settings, connection: redis.Redis, twilio: Client, item: Outgoing, deadline: float
+    settings: Settings,
+    connection: redis.Redis,
+    twilio: twilio_sms.TwilioHttp,
+    item: Outgoing,
+    deadline: float,
 ) -> Sent:
     """Wait for a slot, check consent once more, send; never after the claim's deadline
     (past it, reconcile may already be settling this delivery)."""
@@ -131,3 +135,30 @@ def send_chunk(delivery_ids: list[int]) -> dict[str, int]:
     for delay, ids in retry.items():
         enqueue_sends(connection, ids, float(delay))
     return counts
+
+
+def send_text(to: str, body: str) -> str:
+    """Send one SMS (the web opt-in's confirmation) under the shared Twilio limiter.
+
+    Returns the Twilio sid, or "opted_out" when the number said STOP since it was queued;
+    raises the provider's error otherwise (RQ keeps the failed job).
+    """
+    settings = load_settings()
+    job = get_current_job()
+    assert job is not None, "send_text runs inside an RQ job"
+    with read_only(settings.database_url) as session:
+        if not web_optin.may_text(session, settings, to):
+            log.info("send_text: %s opted out since it was queued", mask_phone(to))
+            return "opted_out"
+    limiter = limiter_for(job.connection, "twilio", settings.twilio_mps)
+    if not limiter.acquire(timeout=ACQUIRE_TIMEOUT):
+        raise twilio_sms.SmsUnavailable("no sending slot in time")
+    try:
+        sent = twilio_sms.send(twilio_sms.client(settings), settings, to, body)
+    except twilio_sms.SmsError as exc:
+        if isinstance(exc, twilio_sms.SmsRateLimited):
+            limiter.penalize(exc.retry_after)
+        log.warning("send_text to %s failed: %s", mask_phone(to), exc)
+        raise
+    log.info("send_text to %s: %s", mask_phone(to), sent.sid)
+    return sent.sid

@@ -1,0 +1,248 @@
+"""The campaign page's "text me on drop day" form: consent, link, event, one queued text.
+
+Real Redis and RQ queue, a real burst worker process, and the Twilio stand-in on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import pytest
+import redis
+from flask.testing import FlaskClient
+from rq import Queue
+from sqlalchemy import func, select
+
+from core.db import transaction
+from core.models import Consent, Event, Fan, FanLink
+from core.services import consent, fans
+from messages import count_segments
+from tests.factories import make_campaign
+from tests.integration.drop_fixtures import DropWorld
+from web import create_app
+from workers import queues
+
+PHONE = "+14155550134"
+SHOWN = "+1 \u2022\u2022\u2022 \u2022\u2022 01 34"
+OUR_NUMBER = "+15005550006"  # TWILIO_FROM_NUMBER in the drop world
+FROM_PAGE = "from-page"  # post(): read the CSRF field from a fresh page view
+TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def world(drop_world: DropWorld) -> DropWorld:
+    return drop_world
+
+
+@pytest.fixture
+def web(world: DropWorld) -> FlaskClient:
+    app = create_app(world.settings)
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+@pytest.fixture
+def slug(world: DropWorld) -> str:
+    with transaction(world.settings.database_url) as session:
+        return make_campaign(session).slug
+
+
+def open_page(web: FlaskClient, slug: str, query: str = "?ref=Mira_Newsletter") -> str:
+    response = web.get(f"/c/{slug}{query}")
+    assert response.status_code == 200
+    return html.unescape(response.get_data(as_text=True))
+
+
+def token_of(body: str) -> str:
+    found = TOKEN_RE.search(body)
+    assert found is not None, body
+    return found.group(1)
+
+
+def post(
+    web: FlaskClient,
+    slug: str,
+    phone: str = PHONE,
+    *,
+    token: str | None = FROM_PAGE,
+    source: str = "mira_newsletter",
+    region: str = "US",
+) -> tuple[int, str]:
+    if token == FROM_PAGE:
+        token = token_of(open_page(web, slug))
+    data = {"phone": phone, "source": source, "region": region}
+    if token is not None:
+        data["csrf_token"] = token
+    response = web.post(f"/c/{slug}/text-me", data=data)
+    return response.status_code, html.unescape(response.get_data(as_text=True))
+
+
+def queued(conn: redis.Redis) -> list[tuple[str | None, tuple[object, ...]]]:
+    queue = Queue(queues.MESSAGES, connection=conn)
+    return [(job.func_name, tuple(job.args)) for job in queue.get_jobs()]
+
+
+def counts(world: DropWorld) -> dict[str, int]:
+    with transaction(world.settings.database_url) as session:
+
+        def n(model: type, *where: Any) -> int:
+            return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+        return {
+            "fans": n(Fan, Fan.phone_e164.is_not(None)),
+            "consents": n(Consent),
+            "links": n(FanLink),
+            "web_events": n(Event, Event.kind == "web_phone_optin"),
+        }
+
+
+NOTHING = {"fans": 0, "consents": 0, "links": 0, "web_events": 0}
+
+
+def test_form_renders_with_label_type_tel_token_source_and_disclosure(
+    web: FlaskClient, slug: str, world: DropWorld
+) -> None:
+    body = open_page(web, slug)
+    start = body.index('<section class="text-me"')
+    form = body[start : body.index("</section>", start)]
+    assert f'action="/c/{slug}/text-me"' in form and 'method="post"' in form
+    assert '<label for="text-me-phone">' in form and 'id="text-me-phone"' in form
+    assert 'type="tel"' in form and 'autocomplete="tel"' in form and 'inputmode="tel"' in form
+    assert 'name="source" value="mira_newsletter"' in form
+    assert len(token_of(form)) >= 32
+    terms = " ".join(form[form.index('id="text-me-terms"') :].split())
+    assert world.settings.program_name in terms
+    for words in (
+        "Recurring msgs about this release, up to 3/day until the drop",
+        "Msg & data rates may apply",
+        "Reply HELP for help, STOP to opt out",
+        "Consent is not a condition of purchase",
+    ):
+        assert words in terms, words
+    assert "https://" not in form and "<script" not in form
+
+
+def test_a_valid_number_opts_in_queues_one_text_and_the_worker_sends_it(
+    web: FlaskClient, slug: str, world: DropWorld
+) -> None:
+    status, body = post(web, slug, "(415) 555-0134")
+    assert status == 200, body
+    assert "Check your phone" in body and SHOWN in body and PHONE not in body
+    assert counts(world) == {"fans": 1, "consents": 1, "links": 1, "web_events": 1}
+    with transaction(world.settings.database_url) as session:
+        row = session.execute(select(Consent, Fan).join(Fan, Fan.id == Consent.fan_id)).one()
+        link = session.scalars(select(FanLink)).one()
+        optin = session.scalars(select(Event).where(Event.kind == "optin")).one()
+    given, fan = row
+    assert fan.phone_e164 == PHONE and fan.country == "US"
+    assert (given.channel, given.sender, given.source) == ("sms", OUR_NUMBER, "mira_newsletter")
+    assert link.source == "mira_newsletter" and optin.source == "mira_newsletter"
+
+    jobs = queued(world.redis)
+    assert len(jobs) == 1
+    func_name, (to, text) = jobs[0]
+    assert func_name == "workers.send_jobs.send_text" and to == PHONE
+    assert isinstance(text, str) and f"/p/{link.code}" in text
+    assert count_segments(text).segments <= 2
+    assert "STOP" in text and "HELP" in text and "Msg" in text
+
+    worker = world.start_worker(burst=True)
+    assert worker.wait(timeout=60) == 0, world.tail()
+    sent = world.sandbox("GET", "messages")["messages"]
+    assert [(m["to"], m["body"]) for m in sent] == [(PHONE, text)], world.tail()
+    assert queued(world.redis) == []
+
+
+def test_the_same_number_again_gets_the_same_link_and_no_second_consent(
+    web: FlaskClient, slug: str, world: DropWorld
+) -> None:
+    assert post(web, slug)[0] == 200
+    assert post(web, slug, "+1 415 555 0134")[0] == 200
+    assert counts(world) == {"fans": 1, "consents": 1, "links": 1, "web_events": 2}
+    (_, (_, first)), (_, (_, second)) = queued(world.redis)
+    link = re.search(r"https://\S+/p/\S+", str(first))
+    assert link is not None and link.group(0) in str(second)
+    assert "already in" in str(second) and count_segments(str(second)).segments <= 2
+
+
+@pytest.mark.parametrize(
+    ("phone", "region"),
+    [("12345", "US"), ("not a number", "US"), ("415 555 0134", ""), ("+1 415 555", "US")],
+)
+def test_an_invalid_number_is_a_400_and_writes_nothing(
+    web: FlaskClient, slug: str, world: DropWorld, phone: str, region: str
+) -> None:
+    status, body = post(web, slug, phone, region=region)
+    assert status == 400 and "That number didn't work" in body and "Nothing was saved" in body
+    assert counts(world) == NOTHING
+    assert queued(world.redis) == []
+
+
+@pytest.mark.parametrize("token", [None, "x" * 43])
+def test_without_the_csrf_token_it_is_a_400_and_writes_nothing(
+    web: FlaskClient, slug: str, world: DropWorld, token: str | None
+) -> None:
+    open_page(web, slug)  # the session has a token; the form does not carry it
+    status, body = post(web, slug, token=token)
+    assert status == 400 and "session has expired" in body
+    assert counts(world) == NOTHING
+    assert queued(world.redis) == []
+
+
+def test_a_number_that_said_stop_gets_no_consent_and_no_text(
+    web: FlaskClient, slug: str, world: DropWorld
+) -> None:
+    with transaction(world.settings.database_url) as session:
+        fan, _ = fans.by_phone(session, PHONE)
+        consent.opt_out(session, fan.id, "sms", OUR_NUMBER, reason="stop")
+    status, body = post(web, slug)
+    assert status == 409 and f"text START to {OUR_NUMBER}" in " ".join(body.split())
+    assert counts(world)["consents"] == 0 and counts(world)["links"] == 0
+    assert queued(world.redis) == []
+
+
+def test_a_number_is_limited_to_three_requests_an_hour(
+    web: FlaskClient, slug: str, world: DropWorld
+) -> None:
+    assert [post(web, slug)[0] for _ in range(3)] == [200, 200, 200]
+    status, body = post(web, slug)
+    assert status == 429 and "Too many tries" in body
+    assert counts(world)["web_events"] == 3 and len(queued(world.redis)) == 3
+    assert post(web, slug, "+14155550199")[0] == 200  # another number is not affected
+
+
+def test_with_redis_down_the_consent_is_kept_and_the_page_says_the_text_will_follow(
+    web: FlaskClient, slug: str, world: DropWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = token_of(open_page(web, slug))
+    down = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    monkeypatch.setattr("web.phone_optin.runtime.redis_client", lambda _settings: down)
+    status, body = post(web, slug, token=token)
+    assert status == 200 and "will follow" in body and SHOWN in body
+    assert counts(world) == {"fans": 1, "consents": 1, "links": 1, "web_events": 1}
+    assert queued(world.redis) == []
+
+
+def test_a_stop_after_queueing_stops_the_text(
+    web: FlaskClient, slug: str, world: DropWorld
+) -> None:
+    assert post(web, slug)[0] == 200
+    with transaction(world.settings.database_url) as session:
+        fan, _ = fans.by_phone(session, PHONE)
+        consent.opt_out(session, fan.id, "sms", OUR_NUMBER, reason="stop")
+    worker = world.start_worker(burst=True)
+    assert worker.wait(timeout=60) == 0, world.tail()
+    assert world.sandbox("GET", "messages")["messages"] == []
+
+
+def test_a_closed_or_unknown_campaign_takes_no_number(
+    web: FlaskClient, slug: str, world: DropWorld
+) -> None:
+    token = token_of(open_page(web, slug))
+    response = web.post(
+        "/c/no-such-drop/text-me", data={"phone": PHONE, "csrf_token": token, "region": "US"}
+    )
+    assert response.status_code == 404
+    assert counts(world) == NOTHING
