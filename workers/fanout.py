@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import redis
 from rq import get_current_job
@@ -26,6 +26,7 @@ from core.providers.spotify_library import http_clients
 from core.services import drop, notify
 from core.services.library import Gate, SaveOutcome, SaveTask, Throttle, save_one
 from core.settings import Settings, load_settings
+from core.timeutil import utcnow
 from workers import queues
 from workers.ratelimit import limiter_for
 
@@ -195,6 +196,16 @@ def _run_tasks(
     return done, released
 
 
+def _come_back(connection: redis.Redis, campaign_id: int, when: dict[int, datetime]) -> None:
+    """Queue pre-saves again for the time they are due (RQ's scheduler may run a job early)."""
+    now = utcnow()
+    by_delay: dict[int, list[int]] = {}
+    for presave_id, at in when.items():
+        by_delay.setdefault(int((at - now).total_seconds()) + 2, []).append(presave_id)
+    for delay, ids in by_delay.items():
+        enqueue_saves(connection, campaign_id, ids, float(max(delay, 1)))
+
+
 def save_chunk(campaign_id: int, presave_ids: list[int]) -> dict[str, int]:
     """Save a chunk of pre-saves (claimed first), then queue their drop notifications."""
     settings = load_settings()
@@ -205,12 +216,14 @@ def save_chunk(campaign_id: int, presave_ids: list[int]) -> dict[str, int]:
     cipher = TokenCipher(settings.token_encryption_keys)
     with transaction(settings.database_url) as session:
         claimed = drop.claim(session, presave_ids, lease)
+        early = drop.not_yet_due(session, [i for i in presave_ids if i not in set(claimed)])
         tasks = drop.load_tasks(session, claimed, cipher)
         orphans = drop.close_without_grant(session, claimed, {t.presave_id for t in tasks})
         delivery_ids = notify.create_deliveries(
             session, drop.drop_message_id(session, campaign_id), campaign_id, orphans
         )
     enqueue_sends(connection, delivery_ids)
+    _come_back(connection, campaign_id, early)
     deadline = time.monotonic() + settings.claim_lease_seconds * 0.8
     outcomes, released = _run_tasks(settings, connection, campaign_id, tasks, deadline)
     if released:  # the lease would run out before we got to them: hand them back now
@@ -220,7 +233,7 @@ def save_chunk(campaign_id: int, presave_ids: list[int]) -> dict[str, int]:
     retry = [o for o in outcomes if o.retry_in]
     by_delay: dict[int, list[int]] = {}
     for outcome in retry:  # one job per distinct wait (429: seconds; 5xx: backoff; 5 min)
-        by_delay.setdefault(int((outcome.retry_in or 0) + 0.999), []).append(outcome.presave_id)
+        by_delay.setdefault(int((outcome.retry_in or 0) + 1.999), []).append(outcome.presave_id)
     for delay, ids in by_delay.items():
         enqueue_saves(connection, campaign_id, ids, float(delay))
     saved = sum(1 for o in outcomes if not o.retry_in and o.status == "saved")

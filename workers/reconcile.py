@@ -29,7 +29,7 @@ def _settle_stuck(settings: Settings) -> dict[str, int]:
         rows = [(d.id, d.updated_at, session.get(Fan, d.fan_id)) for d in stuck]
     if not rows:
         return counts
-    twilio = twilio_sms.client(settings)
+    twilio = twilio_sms.sdk_client(settings)
     for delivery_id, claimed_at, fan in rows:
         phone = fan.phone_e164 if fan is not None else None
         sid = (

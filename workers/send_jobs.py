@@ -102,6 +102,11 @@ def send_chunk(delivery_ids: list[int]) -> dict[str, int]:
     deadline = time.monotonic() + settings.sending_lease_seconds * 0.8
     with transaction(settings.database_url) as session:
         claimed = notify.claim(session, delivery_ids)
+        early = notify.not_yet_due(session, [i for i in delivery_ids if i not in set(claimed)])
+    now = utcnow()
+    for delivery_id, when in early.items():  # this job came before their time: come back
+        enqueue_sends(connection, [delivery_id], max(1.0, (when - now).total_seconds() + 0.5))
+    with transaction(settings.database_url) as session:
         outgoing = notify.prepare(
             session, claimed, settings.public_url, settings.program_name, utcnow()
         )
@@ -125,7 +130,7 @@ def send_chunk(delivery_ids: list[int]) -> dict[str, int]:
             result = future.result()
             counts[result.state] = counts.get(result.state, 0) + 1
             if result.state == "retry":
-                retry.setdefault(int(result.delay + 0.999), []).append(result.item.delivery_id)
+                retry.setdefault(int(result.delay + 1.999), []).append(result.item.delivery_id)
             batch.append(result)
             if len(batch) >= RECORD_EVERY:
                 _record(settings, batch)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import datetime
 
-from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from core.providers.keepalive import KeepAliveClient, TransportError
 from core.settings import Settings
 
 TIMEOUT_SECONDS = 10.0
@@ -59,55 +60,80 @@ class SentSms:
     status: str
 
 
-def client(settings: Settings) -> Client:
-    """A Twilio client for our account, pointed at TWILIO_API_BASE, timeouts set."""
+@dataclass(frozen=True)
+class TwilioHttp:
+    """The Messages endpoint of our account over a lean keep-alive client (per thread)."""
+
+    http: KeepAliveClient
+    auth: str
+    messages_path: str
+
+
+def client(settings: Settings) -> TwilioHttp:
+    """A sender for our account at TWILIO_API_BASE (the SDK costs ~3 ms of CPU a message;
+    this costs ~0.4 ms, which is what a drop to 100k fans on two cores needs)."""
+    sid, token = settings.twilio_account_sid, settings.twilio_auth_token
+    if not sid or not token:
+        raise SmsRejected(None, "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set")
+    return TwilioHttp(
+        http=KeepAliveClient(settings.twilio_api_base, TIMEOUT_SECONDS),
+        auth="Basic " + base64.b64encode(f"{sid}:{token}".encode()).decode(),
+        messages_path=f"/2010-04-01/Accounts/{sid}/Messages.json",
+    )
+
+
+def sdk_client(settings: Settings) -> Client:
+    """The twilio SDK client (for the rare calls: looking messages up), timeouts set."""
     if not settings.twilio_account_sid or not settings.twilio_auth_token:
         raise SmsRejected(None, "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set")
     http = TwilioHttpClient(timeout=TIMEOUT_SECONDS)
-    if http.session is not None:  # room for every sending thread's keep-alive connection
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=32, max_retries=0)
-        http.session.mount("https://", adapter)
-        http.session.mount("http://", adapter)
     twilio = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http)
     twilio.api.base_url = settings.twilio_api_base
     return twilio
 
 
-def _translate(exc: TwilioRestException) -> SmsError:
-    if exc.code == OPTED_OUT:
-        return SmsOptedOut(exc.msg)
-    if exc.code in INVALID_TO:
-        return SmsInvalidRecipient(f"{exc.code}: {exc.msg}")
-    if exc.status == 429 or exc.code in RATE_CODES:
+def _translate(status: int, code: int | None, message: str) -> SmsError:
+    if code == OPTED_OUT:
+        return SmsOptedOut(message)
+    if code in INVALID_TO:
+        return SmsInvalidRecipient(f"{code}: {message}")
+    if status == 429 or code in RATE_CODES:
         return SmsRateLimited(1.0)
-    if exc.status >= 500:
-        return SmsUnavailable(f"HTTP {exc.status}")
-    return SmsRejected(exc.code, str(exc.msg))
+    if status >= 500:
+        return SmsUnavailable(f"HTTP {status}")
+    return SmsRejected(code, message)
 
 
 def send(
-    twilio: Client, settings: Settings, to: str, body: str, status_callback: str | None = None
+    twilio: TwilioHttp, settings: Settings, to: str, body: str, status_callback: str | None = None
 ) -> SentSms:
     """Send one SMS from our sender; raises an SmsError subclass on failure."""
-    sender: dict[str, str] = (
-        {"messaging_service_sid": settings.twilio_messaging_service_sid}
-        if settings.twilio_messaging_service_sid
-        else {"from_": settings.twilio_from_number or ""}
-    )
+    form = {"To": to, "Body": body}
+    if settings.twilio_messaging_service_sid:
+        form["MessagingServiceSid"] = settings.twilio_messaging_service_sid
+    else:
+        form["From"] = settings.twilio_from_number or ""
+    if status_callback:
+        form["StatusCallback"] = status_callback
     try:
-        message = twilio.messages.create(
-            to=to,
-            body=body,
-            status_callback=status_callback,
-            **sender,
+        answer = twilio.http.request(
+            "POST", twilio.messages_path, form=form, headers={"Authorization": twilio.auth}
         )
-    except TwilioRestException as exc:
-        raise _translate(exc) from None
-    except TwilioException as exc:  # connection errors, timeouts
+    except TransportError as exc:
         raise SmsUnavailable(str(exc)) from None
-    except OSError as exc:
-        raise SmsUnavailable(str(exc)) from None
-    return SentSms(sid=str(message.sid), status=str(message.status))
+    data = answer.json()
+    data = data if isinstance(data, dict) else {}
+    if answer.status >= 400:
+        code = data.get("code")
+        raise _translate(
+            answer.status,
+            code if isinstance(code, int) else None,
+            str(data.get("message") or answer.text[:200]),
+        )
+    sid = data.get("sid")
+    if not isinstance(sid, str) or not sid.startswith(("SM", "MM")):
+        raise SmsUnavailable("Twilio answered without a message sid")
+    return SentSms(sid=sid, status=str(data.get("status") or "queued"))
 
 
 def find_sent(twilio: Client, to: str, since: datetime) -> str | None:
@@ -118,7 +144,7 @@ def find_sent(twilio: Client, to: str, since: datetime) -> str | None:
     try:
         messages = twilio.messages.list(to=to, limit=50)
     except TwilioRestException as exc:
-        raise _translate(exc) from None
+        raise _translate(exc.status, exc.code, str(exc.msg)) from None
     except (TwilioException, OSError) as exc:
         raise SmsUnavailable(str(exc)) from None
     for message in messages:

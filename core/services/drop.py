@@ -129,6 +129,21 @@ def claim(
     return sorted(claimed.scalars())
 
 
+def not_yet_due(session: Session, presave_ids: Sequence[int]) -> dict[int, datetime]:
+    """Of `presave_ids`, the pending ones waiting for a later time (backoff or another
+    worker's lease): id -> when. A job that came early queues them again for then."""
+    if not presave_ids:
+        return {}
+    rows = session.execute(
+        select(PreSave.id, PreSave.next_attempt_at).where(
+            PreSave.id.in_(presave_ids),
+            PreSave.status == PreSaveStatus.PENDING,
+            PreSave.next_attempt_at > utcnow(),
+        )
+    )
+    return {int(i): when for i, when in rows if when is not None}
+
+
 def _epoch(value: datetime | None) -> float | None:
     return value.timestamp() if value is not None else None
 

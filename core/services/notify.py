@@ -124,6 +124,20 @@ def claim(session: Session, delivery_ids: Sequence[int]) -> list[int]:
     return sorted(result.scalars())
 
 
+def not_yet_due(session: Session, delivery_ids: Sequence[int]) -> dict[int, datetime]:
+    """Of `delivery_ids`, those queued for later: id -> when (a job that came early re-queues)."""
+    if not delivery_ids:
+        return {}
+    rows = session.execute(
+        select(Delivery.id, Delivery.not_before).where(
+            Delivery.id.in_(delivery_ids),
+            Delivery.status == DeliveryStatus.QUEUED,
+            Delivery.not_before > utcnow(),
+        )
+    )
+    return {int(i): when for i, when in rows if when is not None}
+
+
 def _set(session: Session, delivery_id: int, **values: object) -> None:
     session.execute(
         update(Delivery).where(Delivery.id == delivery_id).values(updated_at=utcnow(), **values),

@@ -36,8 +36,8 @@ def no_sending(world: DropWorld) -> bool:
 
 def test_worker_killed_mid_chunk_then_restarted(drop_world: DropWorld) -> None:
     world = drop_world
-    fans = 60
-    world.sandbox("POST", "config", json={"spotify_latency_ms": 150, "twilio_latency_ms": 100})
+    fans = 100
+    world.sandbox("POST", "config", json={"spotify_latency_ms": 300, "twilio_latency_ms": 100})
     sandbox_album(world.sandbox_url, {"US": utcnow().isoformat()})
     seeded = seed(world.settings, sandbox_users(world.sandbox_url, fans), expired=True)
     mark_detected(world.settings, seeded.campaign_id, ["US"])
@@ -94,9 +94,10 @@ def test_stop_mid_fan_out_means_no_message_after_it(drop_world: DropWorld) -> No
         inbound("STOP", from_number=stopper), token=world.env["TWILIO_AUTH_TOKEN"],
     )  # fmt: skip
     assert reply.status_code == 200
-    world.wait_until(
+    reconcile_until(
+        world,
         lambda: sum(world.messages_by_number().values()) == fans - 1 and no_sending(world),
-        timeout=60,
+        timeout=90,
         what="everyone else told",
     )
     assert stopper not in world.messages_by_number()
