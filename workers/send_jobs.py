@@ -26,7 +26,7 @@ from workers.fanout import enqueue_sends
 from workers.ratelimit import limiter_for
 
 log = logging.getLogger(__name__)
-SEND_THREADS = 16
+SEND_THREADS = 32
 ACQUIRE_TIMEOUT = 300.0
 RECORD_EVERY = 25
 
