@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -13,10 +12,10 @@ from core.services import consent, events, fans, optin
 from core.services.consent import OptInResult
 from core.services.fans import Place
 from core.services.optin import OpenCampaign
+from core.services.sms_text import confirmation_text
 from core.settings import Settings
-from messages import count_segments, render
+from messages import render
 
-MAX_CONFIRMATION_SEGMENTS = 2
 DEFAULT_SOURCE = {"sms": "sms", "discord": "discord"}
 
 
@@ -41,57 +40,6 @@ class Answer:
     reply: str | None
     campaign_id: int | None = None
     fan_id: int | None = None
-
-
-def _shorten(text: str, keep: int) -> str:
-    return text if len(text) <= keep else text[: max(1, keep - 3)].rstrip() + "..."
-
-
-def gsm_fold(text: str) -> str:
-    """`text` without accents and without what GSM-7 lacks ("Sigur Rós" -> "Sigur Ros")."""
-    stripped = "".join(
-        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-    )
-    kept = "".join(c for c in stripped if count_segments(c).encoding == "GSM-7")
-    return " ".join(kept.split())
-
-
-def _name_variants(artist: str, title: str) -> list[tuple[str, str]]:
-    """The names as given, then folded to GSM-7 when that keeps them recognisable."""
-    variants = [(artist, title)]
-    folded = (gsm_fold(artist), gsm_fold(title))
-    if folded != (artist, title) and all(
-        len(f) >= max(1, len(o) // 2) for f, o in zip(folded, (artist, title), strict=True)
-    ):
-        variants.append(folded)
-    return variants
-
-
-def confirmation_text(
-    program: str, release_artist: str, release_title: str, link: str, *, duplicate: bool
-) -> str:
-    """The opt-in reply, shortened (then folded to GSM-7, then minimal) to fit two segments."""
-    names = (
-        ["sms_optin_duplicate"] if duplicate else ["sms_optin_confirm", "sms_optin_confirm_short"]
-    )
-    for artist, title in _name_variants(release_artist, release_title):
-        for limit in (200, 60, 40, 24, 12):
-            for name in names:
-                text = render(
-                    name,
-                    program=_shorten(program, 40),
-                    artist=_shorten(artist, limit),
-                    title=_shorten(title, limit),
-                    link=link,
-                )
-                if count_segments(text).segments <= MAX_CONFIRMATION_SEGMENTS:
-                    return text
-    minimal = "sms_optin_duplicate_minimal" if duplicate else "sms_optin_confirm_minimal"
-    for keep in (40, 20, 10):
-        text = render(minimal, program=_shorten(program, keep), link=link)
-        if count_segments(text).segments <= MAX_CONFIRMATION_SEGMENTS:
-            break
-    return text
 
 
 def _opt_in(

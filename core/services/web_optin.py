@@ -19,14 +19,13 @@ from core.services import campaigns, consent, events, fans, optin
 from core.services.consent import OptInResult
 from core.services.fans import InvalidPhone, Place
 from core.services.link_pages import CampaignCard, campaign_card
+from core.services.sms_text import confirmation_text
 from core.settings import Settings
 from core.timeutil import utcnow
-from messages import count_segments, render
 
 CHANNEL = "sms"
 EVENT = "web_phone_optin"
 MAX_REQUESTS_PER_HOUR = 3
-MAX_CONFIRMATION_SEGMENTS = 2
 REGION_LENGTH = 2
 
 
@@ -71,34 +70,6 @@ def display_phone(e164: str) -> str:
         return ""
     last = e164[-4:]
     return f"+{code} \u2022\u2022\u2022 \u2022\u2022 {last[:2]} {last[2:]}"
-
-
-def _shorten(text: str, keep: int) -> str:
-    return text if len(text) <= keep else text[: max(1, keep - 3)].rstrip() + "..."
-
-
-def confirmation_text(program: str, artist: str, title: str, link: str, *, duplicate: bool) -> str:
-    """The opt-in confirmation from the SMS templates, shortened until it fits two segments."""
-    names = (
-        ["sms_optin_duplicate"] if duplicate else ["sms_optin_confirm", "sms_optin_confirm_short"]
-    )
-    for limit in (200, 60, 40, 24, 12):
-        for name in names:
-            text = render(
-                name,
-                program=_shorten(program, 40),
-                artist=_shorten(artist, limit),
-                title=_shorten(title, limit),
-                link=link,
-            )
-            if count_segments(text).segments <= MAX_CONFIRMATION_SEGMENTS:
-                return text
-    minimal = "sms_optin_duplicate_minimal" if duplicate else "sms_optin_confirm_minimal"
-    for keep in (40, 20, 10):
-        text = render(minimal, program=_shorten(program, keep), link=link)
-        if count_segments(text).segments <= MAX_CONFIRMATION_SEGMENTS:
-            break
-    return text
 
 
 def _region(raw: str | None) -> str | None:

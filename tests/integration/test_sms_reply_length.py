@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from bot.commands import confirmation_text
+from core.services.sms_text import confirmation_text
 from messages import count_segments
 from tests.factories import make_campaign
 
