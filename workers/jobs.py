@@ -16,3 +16,27 @@ def heartbeat() -> str:
     if job is not None:
         job.connection.set(HEARTBEAT_KEY, now, ex=600)
     return now
+
+
+def grant_health() -> dict[str, int]:
+    """Mark fans whose Spotify grant dies before an open campaign's release (hourly)."""
+    from sqlalchemy import select
+
+    from core.db import transaction
+    from core.models import Campaign, CampaignStatus
+    from core.services.grant_health import request_reconnects
+    from core.settings import load_settings
+
+    settings = load_settings()
+    totals = {"expired": 0, "asked": 0}
+    with transaction(settings.database_url) as session:
+        open_campaigns = session.scalars(
+            select(Campaign).where(
+                Campaign.status == CampaignStatus.OPEN, Campaign.release_at > utcnow()
+            )
+        )
+        for campaign in list(open_campaigns):
+            marked = request_reconnects(session, campaign)
+            totals["expired"] += marked.expired
+            totals["asked"] += marked.asked
+    return totals

@@ -20,5 +20,6 @@ class Periodic:
 SCHEDULE: tuple[Periodic, ...] = (
     Periodic("heartbeat", "workers.jobs.heartbeat", every=30),
     Periodic("reconcile", "workers.reconcile.reconcile", every=60),
+    Periodic("grant-health", "workers.jobs.grant_health", every=3600),
     Periodic("release-watch", "workers.release_jobs.watch_tick", every=20),
 )

@@ -1,0 +1,52 @@
+"""The hourly grant-health job marks fans whose refresh token dies before the release."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from bench.seed import sandbox_users, seed
+from core.db import transaction
+from core.models import Campaign, SpotifyGrant
+from core.models.spotify import GrantStatus
+from core.timeutil import utcnow
+from tests.integration.drop_fixtures import DropWorld
+from workers import queues
+
+
+def test_job_on_a_real_worker_marks_grants_that_die_before_the_release(
+    drop_world: DropWorld,
+) -> None:
+    world = drop_world
+    seeded = seed(world.settings, sandbox_users(world.sandbox_url, 3))
+    with transaction(world.settings.database_url) as session:
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == seeded.campaign_id)
+            .values(release_at=utcnow() + timedelta(days=30))
+        )
+        first, second, third = session.scalars(select(SpotifyGrant.id).order_by(SpotifyGrant.id))
+        # dies in 13 days (before the release), already dead, and healthy
+        session.execute(
+            update(SpotifyGrant)
+            .where(SpotifyGrant.id == first)
+            .values(authorized_at=utcnow() - timedelta(days=170))
+        )
+        session.execute(
+            update(SpotifyGrant)
+            .where(SpotifyGrant.id == second)
+            .values(authorized_at=utcnow() - timedelta(days=200))
+        )
+    job = queues.queue(queues.PERIODIC, world.redis).enqueue("workers.jobs.grant_health")
+    world.start_worker(burst=True).wait(timeout=120)
+    job.refresh()
+    assert job.return_value() == {"expired": 1, "asked": 1}, world.tail()
+    with transaction(world.settings.database_url) as session:
+        rows = {
+            g.id: (g.status, g.reconnect_requested_at is not None)
+            for g in session.scalars(select(SpotifyGrant))
+        }
+    assert rows[first] == (GrantStatus.ACTIVE, True)
+    assert rows[second] == (GrantStatus.NEEDS_RECONNECT, True)
+    assert rows[third] == (GrantStatus.ACTIVE, False)
