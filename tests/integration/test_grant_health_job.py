@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from rq.job import Job
 from sqlalchemy import select, update
 
 from bench.seed import sandbox_users, seed
@@ -40,8 +41,10 @@ def test_job_on_a_real_worker_marks_grants_that_die_before_the_release(
         )
     job = queues.queue(queues.PERIODIC, world.redis).enqueue("workers.jobs.grant_health")
     world.start_worker(burst=True).wait(timeout=120)
-    job.refresh()
-    assert job.return_value() == {"expired": 1, "asked": 1}, world.tail()
+    assert Job.fetch(job.id, connection=world.redis).return_value() == {
+        "expired": 1,
+        "asked": 1,
+    }, world.tail()
     with transaction(world.settings.database_url) as session:
         rows = {
             g.id: (g.status, g.reconnect_requested_at is not None)
