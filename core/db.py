@@ -55,9 +55,19 @@ def get_engine(url: str) -> Engine:
     return engine
 
 
+_factories: dict[tuple[int, str], sessionmaker[Session]] = {}
+_readers: dict[tuple[int, str], Engine] = {}
+
+
 def session_factory(url: str) -> sessionmaker[Session]:
-    """A sessionmaker bound to the process engine for `url`."""
-    return sessionmaker(bind=get_engine(url), expire_on_commit=False)
+    """The sessionmaker bound to the process engine for `url` (built once: building one
+    costs a quarter of a millisecond, which the webhook would pay on every request)."""
+    key = (os.getpid(), url)
+    factory = _factories.get(key)
+    if factory is None:
+        factory = sessionmaker(bind=get_engine(url), expire_on_commit=False)
+        _factories[key] = factory
+    return factory
 
 
 _held = threading.local()
@@ -108,6 +118,10 @@ def transaction(url: str) -> Iterator[Session]:
 
 def dispose_all() -> None:
     """Close every engine of this process (tests, shutdown)."""
+    for key in [k for k in _factories if k[0] == os.getpid()]:
+        _factories.pop(key)
+    for key in [k for k in _readers if k[0] == os.getpid()]:
+        _readers.pop(key)
     for key in [k for k in _engines if k[0] == os.getpid()]:
         _engines.pop(key).dispose()
 
@@ -115,7 +129,11 @@ def dispose_all() -> None:
 @contextmanager
 def read_only(url: str) -> Iterator[Session]:
     """A session for reads only: no write lock, no waiting on writers; always rolled back."""
-    session = Session(bind=get_engine(url).execution_options(**{READ_ONLY: True}))
+    key = (os.getpid(), url)
+    reader = _readers.get(key)
+    if reader is None:
+        reader = _readers[key] = get_engine(url).execution_options(**{READ_ONLY: True})
+    session = Session(bind=reader)
     try:
         yield session
     finally:
