@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ import redis
 import requests
 from sqlalchemy import func, select
 
+from bench.procs import descendants, free_port, peak_rss_mb
 from bench.seed import mark_detected, sandbox_album, sandbox_users, seed
 from core import migrate
 from core.db import read_only
@@ -41,39 +41,6 @@ ROOT = Path(__file__).resolve().parents[1]
 RATIO_TARGET, RATE_429_TARGET, RSS_TARGET_MB = 0.8, 0.01, 300.0
 FINAL = (PreSaveStatus.SAVED, PreSaveStatus.NEEDS_RECONNECT, PreSaveStatus.QUOTA,
          PreSaveStatus.FAILED)  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def descendants_rss_mb(root: int) -> dict[int, float]:
-    """Peak RSS (VmHWM) of `root` and every process below it, in MB."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int(
-                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
-                )
-            except (OSError, IndexError, ValueError):
-                continue
-    tree, frontier = {root}, {root}
-    while frontier:
-        frontier = {p for p, pp in parents.items() if pp in frontier} - tree
-        tree |= frontier
-    peaks = {}
-    for pid in tree:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peaks[pid] = int(line.split()[1]) / 1024
-        except OSError:
-            continue
-    return peaks
 
 
 def progress(db_url: str) -> tuple[int, int, Any, Any]:
@@ -151,8 +118,8 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         while True:
             final, told, last_save, last_sent = progress(settings.database_url)
             for w in workers:
-                for pid, mb in descendants_rss_mb(w.pid).items():
-                    peak[pid] = max(peak.get(pid, 0.0), mb)
+                for pid in {w.pid} | descendants(w.pid):
+                    peak[pid] = max(peak.get(pid, 0.0), peak_rss_mb(pid) or 0.0)
             if final >= args.fans and told >= args.fans:
                 break
             if time.monotonic() - t0 > args.timeout:

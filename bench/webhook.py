@@ -16,7 +16,6 @@ import asyncio
 import itertools
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 
 from bench.loadgen import Request, Result, build_post, closed_loop, open_loop
+from bench.procs import free_port
 from core import migrate
 from core.db import transaction
 from core.services.campaigns import CampaignDraft, create_campaign
@@ -40,13 +40,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-auth-token"
 RATIO_TARGET = 0.5
 P99_TARGET_MS = 50.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def phone_numbers() -> Iterator[str]:

@@ -87,7 +87,7 @@ def _record_per_campaign(
     session: Session, kind: str, fan_id: int, inbound: Inbound, campaign_ids: list[int]
 ) -> None:
     for campaign_id in campaign_ids or [None]:  # type: ignore[list-item]
-        events.log(
+        events.record(
             session,
             kind,
             campaign_id=campaign_id,
@@ -124,7 +124,7 @@ def handle_text(session: Session, settings: Settings, inbound: Inbound) -> Answe
     column = "phone_e164" if inbound.channel == "sms" else "discord_user_id"
     fan_id, new_fan = fans.fan_id_for(session, column, inbound.address, inbound.place)
     matched = next((c for c in campaigns if c.keyword == intent.keyword), None)
-    events.log(
+    events.record(
         session,
         f"{inbound.channel}_in",
         campaign_id=matched.id if matched else None,

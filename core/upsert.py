@@ -33,3 +33,14 @@ def insert_ignore(
     column = table.c[returning.key]
     statement = _statement(table, session.get_bind().dialect.name, column)
     return session.execute(statement, values).scalar()
+
+
+def insert_ignore_many(
+    session: Session, table: Table, rows: list[dict[str, Any]], returning: Any
+) -> list[Any]:
+    """`insert_ignore` for many rows in one executemany; the returned column of new rows."""
+    if not rows:
+        return []
+    column = table.c[returning.key]
+    statement = _statement(table, session.get_bind().dialect.name, column)
+    return list(session.execute(statement, rows).scalars())

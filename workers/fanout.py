@@ -8,8 +8,9 @@ latency does not serialize, all paced by the shared Redis rate limiter.
 from __future__ import annotations
 
 import logging
+import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timedelta
 
@@ -20,6 +21,7 @@ from rq.job import Job, JobStatus
 
 from core.crypto import TokenCipher
 from core.db import transaction
+from core.models import PreSaveStatus
 from core.providers import Unavailable
 from core.providers import spotify as spotify_provider
 from core.providers.spotify_library import http_clients
@@ -66,31 +68,60 @@ def _enqueue_unique(
     return True
 
 
+def _enqueue_chunks(
+    connection: redis.Redis,
+    queue_name: str,
+    func: str,
+    ids: Sequence[int],
+    size: int,
+    name: str,
+    lead: tuple[object, ...],
+    delay: float,
+) -> int:
+    """Queue `func(*lead, chunk)` over chunks of ids (job ids name the chunk and its time)."""
+    count = 0
+    stamp = int(time.time() + delay)
+    for chunk in _chunks(sorted(ids), size):
+        job_id = f"{name}-{chunk[0]}-{chunk[-1]}-{len(chunk)}-{stamp}"
+        count += _enqueue_unique(connection, queue_name, func, (*lead, chunk), job_id, delay)
+    return count
+
+
 def enqueue_saves(
     connection: redis.Redis, campaign_id: int, presave_ids: Sequence[int], delay: float = 0.0
 ) -> int:
     """Queue save jobs over chunks of pre-save ids; returns how many jobs were queued."""
-    count = 0
-    stamp = int(time.time() + delay)
-    for chunk in _chunks(sorted(presave_ids), SAVE_CHUNK):
-        job_id = f"save-{campaign_id}-{chunk[0]}-{chunk[-1]}-{len(chunk)}-{stamp}"
-        args = (campaign_id, chunk)
-        count += _enqueue_unique(
-            connection, queues.SAVES, "workers.fanout.save_chunk", args, job_id, delay
-        )
-    return count
+    return _enqueue_chunks(
+        connection, queues.SAVES, "workers.fanout.save_chunk", presave_ids, SAVE_CHUNK,
+        f"save-{campaign_id}", (campaign_id,), delay,
+    )  # fmt: skip
 
 
 def enqueue_sends(connection: redis.Redis, delivery_ids: Sequence[int], delay: float = 0.0) -> int:
     """Queue send jobs over chunks of delivery ids."""
-    count = 0
-    stamp = int(time.time() + delay)
-    for chunk in _chunks(sorted(delivery_ids), SEND_CHUNK):
-        job_id = f"send-{chunk[0]}-{chunk[-1]}-{len(chunk)}-{stamp}"
-        count += _enqueue_unique(
-            connection, queues.MESSAGES, "workers.send_jobs.send_chunk", (chunk,), job_id, delay
-        )
-    return count
+    return _enqueue_chunks(
+        connection, queues.MESSAGES, "workers.send_jobs.send_chunk", delivery_ids, SEND_CHUNK,
+        "send", (), delay,
+    )  # fmt: skip
+
+
+def enqueue_after(enqueue: Callable[[list[int], float], int], waits: Mapping[int, float]) -> None:
+    """Queue each id again after its wait, one job per distinct whole second.
+
+    One second is added: RQ's scheduler may run a delayed job up to a second early, and a
+    job that comes before its rows are due finds nothing to claim.
+    """
+    groups: dict[int, list[int]] = {}
+    for row_id, wait in waits.items():
+        groups.setdefault(max(1, math.ceil(wait) + 1), []).append(row_id)
+    for delay, ids in groups.items():
+        enqueue(ids, float(delay))
+
+
+def seconds_until(when: Mapping[int, datetime]) -> dict[int, float]:
+    """Seconds from now until each time."""
+    now = utcnow()
+    return {row_id: (at - now).total_seconds() for row_id, at in when.items()}
 
 
 def start_drop(connection: redis.Redis, campaign_id: int) -> int:
@@ -168,7 +199,7 @@ def _run_tasks(
     def run(task: SaveTask) -> SaveOutcome | None:
         if time.monotonic() >= deadline:
             return None
-        return save_one(http, app, task, gate, backoff)
+        return save_one(http, task, gate, backoff)
 
     done: list[SaveOutcome] = []
     batch: list[SaveOutcome] = []
@@ -196,16 +227,6 @@ def _run_tasks(
     return done, released
 
 
-def _come_back(connection: redis.Redis, campaign_id: int, when: dict[int, datetime]) -> None:
-    """Queue pre-saves again for the time they are due (RQ's scheduler may run a job early)."""
-    now = utcnow()
-    by_delay: dict[int, list[int]] = {}
-    for presave_id, at in when.items():
-        by_delay.setdefault(int((at - now).total_seconds()) + 2, []).append(presave_id)
-    for delay, ids in by_delay.items():
-        enqueue_saves(connection, campaign_id, ids, float(max(delay, 1)))
-
-
 def save_chunk(campaign_id: int, presave_ids: list[int]) -> dict[str, int]:
     """Save a chunk of pre-saves (claimed first), then queue their drop notifications."""
     settings = load_settings()
@@ -223,18 +244,18 @@ def save_chunk(campaign_id: int, presave_ids: list[int]) -> dict[str, int]:
             session, drop.drop_message_id(session, campaign_id), campaign_id, orphans
         )
     enqueue_sends(connection, delivery_ids)
-    _come_back(connection, campaign_id, early)
+
+    def saves(ids: list[int], delay: float) -> int:
+        return enqueue_saves(connection, campaign_id, ids, delay)
+
+    enqueue_after(saves, seconds_until(early))  # the scheduler ran us before they were due
     deadline = time.monotonic() + settings.claim_lease_seconds * 0.8
     outcomes, released = _run_tasks(settings, connection, campaign_id, tasks, deadline)
     if released:  # the lease would run out before we got to them: hand them back now
         with transaction(settings.database_url) as session:
             drop.release(session, released)
         enqueue_saves(connection, campaign_id, released)
-    retry = [o for o in outcomes if o.retry_in]
-    by_delay: dict[int, list[int]] = {}
-    for outcome in retry:  # one job per distinct wait (429: seconds; 5xx: backoff; 5 min)
-        by_delay.setdefault(int((outcome.retry_in or 0) + 1.999), []).append(outcome.presave_id)
-    for delay, ids in by_delay.items():
-        enqueue_saves(connection, campaign_id, ids, float(delay))
-    saved = sum(1 for o in outcomes if not o.retry_in and o.status == "saved")
+    retry = {o.presave_id: o.retry_in for o in outcomes if o.retry_in}
+    enqueue_after(saves, retry)  # 429: seconds; 5xx: backoff; invalid_grant: 5 minutes
+    saved = sum(1 for o in outcomes if o.status is PreSaveStatus.SAVED)
     return {"claimed": len(claimed), "saved": saved, "retry": len(retry), "released": len(released)}

@@ -7,6 +7,7 @@ before writing leaves its deliveries `sending`, which reconcile settles by askin
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -22,7 +23,7 @@ from core.services.fans import mask_phone
 from core.services.notify import Outgoing
 from core.settings import Settings, load_settings
 from core.timeutil import utcnow
-from workers.fanout import enqueue_sends
+from workers.fanout import enqueue_after, enqueue_sends, seconds_until
 from workers.ratelimit import limiter_for
 
 log = logging.getLogger(__name__)
@@ -103,9 +104,8 @@ def send_chunk(delivery_ids: list[int]) -> dict[str, int]:
     with transaction(settings.database_url) as session:
         claimed = notify.claim(session, delivery_ids)
         early = notify.not_yet_due(session, [i for i in delivery_ids if i not in set(claimed)])
-    now = utcnow()
-    for delivery_id, when in early.items():  # this job came before their time: come back
-        enqueue_sends(connection, [delivery_id], max(1.0, (when - now).total_seconds() + 0.5))
+    sends = functools.partial(enqueue_sends, connection)
+    enqueue_after(sends, seconds_until(early))  # the scheduler ran us before they were due
     with transaction(settings.database_url) as session:
         outgoing = notify.prepare(
             session, claimed, settings.public_url, settings.program_name, utcnow()
@@ -119,7 +119,7 @@ def send_chunk(delivery_ids: list[int]) -> dict[str, int]:
         _record(settings, [Sent(item, "failed", error=str(exc)) for item in outgoing])
         counts["failed"] = len(outgoing)
         return counts
-    retry: dict[int, list[int]] = {}
+    retry: dict[int, float] = {}
     batch: list[Sent] = []
     with ThreadPoolExecutor(SEND_THREADS, thread_name_prefix="send") as pool:
         futures = [
@@ -130,15 +130,14 @@ def send_chunk(delivery_ids: list[int]) -> dict[str, int]:
             result = future.result()
             counts[result.state] = counts.get(result.state, 0) + 1
             if result.state == "retry":
-                retry.setdefault(int(result.delay + 1.999), []).append(result.item.delivery_id)
+                retry[result.item.delivery_id] = result.delay
             batch.append(result)
             if len(batch) >= RECORD_EVERY:
                 _record(settings, batch)
                 batch = []
     if batch:
         _record(settings, batch)
-    for delay, ids in retry.items():
-        enqueue_sends(connection, ids, float(delay))
+    enqueue_after(sends, retry)
     return counts
 
 

@@ -94,7 +94,7 @@ def _send(client: KeepAliveClient, method: str, path: str, **kwargs: Any) -> Ans
     return answer
 
 
-def refresh(http: SpotifyHttp, app: SpotifyApp, refresh_token: str) -> Tokens:
+def refresh(http: SpotifyHttp, refresh_token: str) -> Tokens:
     """POST /api/token grant_type=refresh_token; invalid_grant raises Revoked."""
     try:
         answer = http.accounts.request(
@@ -126,7 +126,7 @@ def refresh(http: SpotifyHttp, app: SpotifyApp, refresh_token: str) -> Tokens:
     )
 
 
-def save_to_library(http: SpotifyHttp, app: SpotifyApp, access_token: str, uris: list[str]) -> None:
+def save_to_library(http: SpotifyHttp, access_token: str, uris: list[str]) -> None:
     """PUT /me/library?uris=... (at most 40 URIs)."""
     if not 0 < len(uris) <= 40:
         raise ValueError("PUT /me/library takes 1 to 40 URIs")
@@ -139,9 +139,7 @@ def save_to_library(http: SpotifyHttp, app: SpotifyApp, access_token: str, uris:
     )
 
 
-def follow_artists(
-    http: SpotifyHttp, app: SpotifyApp, access_token: str, artist_ids: list[str]
-) -> None:
+def follow_artists(http: SpotifyHttp, access_token: str, artist_ids: list[str]) -> None:
     """PUT /me/following?type=artist&ids=... (the older endpoint, kept as a fallback)."""
     _send(
         http.api,

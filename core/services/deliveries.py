@@ -55,5 +55,5 @@ def apply_twilio_status(
         delivery.error_code = error_code[:16]
     if error_code == TWILIO_OPTED_OUT:
         consent.opt_out(session, delivery.fan_id, delivery.channel, sender, reason="twilio_21610")
-        events.log(session, "carrier_opt_out", fan_id=delivery.fan_id, channel=delivery.channel)
+        events.record(session, "carrier_opt_out", fan_id=delivery.fan_id, channel=delivery.channel)
     return delivery

@@ -89,11 +89,6 @@ def by_phone(session: Session, e164: str, place: Place = Place()) -> tuple[Fan, 
     return _get_or_add(session, "phone_e164", e164, place)
 
 
-def by_discord(session: Session, user_id: str, place: Place = Place()) -> tuple[Fan, bool]:
-    """The fan with this Discord user id, created if new; (fan, created)."""
-    return _get_or_add(session, "discord_user_id", user_id, place)
-
-
 def by_spotify(session: Session, spotify_user_id: str, place: Place = Place()) -> tuple[Fan, bool]:
     """The fan with this Spotify user id, created if new (web-only fans); (fan, created)."""
     return _get_or_add(session, "spotify_user_id", spotify_user_id, place)

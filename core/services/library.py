@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TypeVar
 
 from core.models import PreSaveStatus
 from core.providers import QuotaRestricted, RateLimited, Rejected, Revoked, Unavailable
 from core.providers import spotify_library as api
-from core.providers.spotify import SCOPE_FOLLOW, SpotifyApp
+from core.providers.spotify import SCOPE_FOLLOW
 
+T = TypeVar("T")
 REFRESH_MARGIN_SECONDS = 60.0
 RECONNECT_RECHECK_SECONDS = 300.0  # invalid_grant must repeat at least 5 minutes later
 MAX_ATTEMPTS = 8
@@ -53,8 +55,6 @@ class SaveOutcome:
     followed: bool = False
     revoked_seen: bool = False
     rate_limited: bool = False
-    requests: int = 0
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def final(self) -> bool:
@@ -82,45 +82,36 @@ def _backoff(attempts: int, base: float) -> float:
     return float(min(base * 2.0 ** max(0, attempts - 1), 1800.0))
 
 
-def _call(throttle: Throttle, outcome: SaveOutcome, fn: Callable[[], object]) -> None:
+def _call(throttle: Throttle, fn: Callable[[], T]) -> T:
+    """One request within `throttle`'s budget; a 429 penalizes that budget for everyone."""
     throttle.wait()
-    outcome.requests += 1
     try:
-        fn()
+        return fn()
     except RateLimited as exc:
         throttle.penalize(exc.retry_after)
         raise
 
 
-def _refresh(
-    http: api.SpotifyHttp, app: SpotifyApp, task: SaveTask, gate: Gate, outcome: SaveOutcome
-) -> str:
+def _refresh(http: api.SpotifyHttp, task: SaveTask, gate: Gate, outcome: SaveOutcome) -> str:
     refresh_token = outcome.tokens.refresh_token if outcome.tokens else task.refresh_token
-    holder: list[api.Tokens] = []
-    _call(gate.accounts, outcome, lambda: holder.append(api.refresh(http, app, refresh_token)))
-    outcome.tokens = holder[0]
-    return holder[0].access_token
+    outcome.tokens = _call(gate.accounts, lambda: api.refresh(http, refresh_token))
+    return outcome.tokens.access_token
 
 
 def _save_and_follow(
-    http: api.SpotifyHttp,
-    app: SpotifyApp,
-    task: SaveTask,
-    token: str,
-    gate: Gate,
-    out: SaveOutcome,
+    http: api.SpotifyHttp, task: SaveTask, token: str, gate: Gate, out: SaveOutcome
 ) -> None:
     album = f"spotify:album:{task.album_id}"
     follow = task.follow and task.artist_id is not None and SCOPE_FOLLOW in task.scopes.split()
     if not follow:
-        _call(gate.api, out, lambda: api.save_to_library(http, app, token, [album]))
+        _call(gate.api, lambda: api.save_to_library(http, token, [album]))
         return
     artist = f"spotify:artist:{task.artist_id}"
     try:
-        _call(gate.api, out, lambda: api.save_to_library(http, app, token, [album, artist]))
+        _call(gate.api, lambda: api.save_to_library(http, token, [album, artist]))
     except Rejected:  # /me/library may not take artists: save, then follow the old way
-        _call(gate.api, out, lambda: api.save_to_library(http, app, token, [album]))
-        _call(gate.api, out, lambda: api.follow_artists(http, app, token, [str(task.artist_id)]))
+        _call(gate.api, lambda: api.save_to_library(http, token, [album]))
+        _call(gate.api, lambda: api.follow_artists(http, token, [str(task.artist_id)]))
     out.followed = True
 
 
@@ -134,7 +125,6 @@ def _needs_refresh(task: SaveTask, now: float) -> bool:
 
 def save_one(
     http: api.SpotifyHttp,
-    app: SpotifyApp,
     task: SaveTask,
     gate: Gate,
     backoff_base: float = BACKOFF_BASE_SECONDS,
@@ -143,13 +133,13 @@ def save_one(
     out = SaveOutcome(task.presave_id, task.fan_id, task.grant_id, PreSaveStatus.SAVED)
     now = time.time()
     try:
-        token = _refresh(http, app, task, gate, out) if _needs_refresh(task, now) else None
+        token = _refresh(http, task, gate, out) if _needs_refresh(task, now) else None
         token = token or str(task.access_token)
         try:
-            _save_and_follow(http, app, task, token, gate, out)
+            _save_and_follow(http, task, token, gate, out)
         except Revoked:  # 401: the access token was refused; refresh once and retry
-            token = _refresh(http, app, task, gate, out)
-            _save_and_follow(http, app, task, token, gate, out)
+            token = _refresh(http, task, gate, out)
+            _save_and_follow(http, task, token, gate, out)
         return out
     except RateLimited as exc:  # the throttle that hit it was already penalized
         out.status, out.rate_limited, out.retry_in = PreSaveStatus.PENDING, True, exc.retry_after

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Table, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core.models import (
@@ -30,9 +28,9 @@ from core.models import (
     ScheduledMessage,
 )
 from core.quiet_hours import hold_until
-from core.services import consent
 from core.services.links import link_url
 from core.timeutil import utcnow
+from core.upsert import insert_ignore_many
 from messages import render
 
 SENDING_LEASE = timedelta(minutes=5)
@@ -66,11 +64,6 @@ def fans_to_tell_now(session: Session, campaign_id: int) -> list[int]:
     return sorted(set(session.scalars(query)))
 
 
-_DT: Table = Delivery.__table__  # type: ignore[assignment]
-_NEW_DELIVERY = sqlite_insert(_DT).on_conflict_do_nothing().returning(_DT.c.id)
-_NEW_DELIVERY_PG = pg_insert(_DT).on_conflict_do_nothing().returning(_DT.c.id)
-
-
 def create_deliveries(
     session: Session, message_id: int, campaign_id: int, fan_ids: Sequence[int]
 ) -> list[int]:
@@ -99,9 +92,8 @@ def create_deliveries(
         }
         for fan_id, channel in rows
     ]
-    pg = session.get_bind().dialect.name == "postgresql"
-    created = session.execute(_NEW_DELIVERY_PG if pg else _NEW_DELIVERY, values)
-    return sorted(int(i) for i in created.scalars())
+    table: Table = Delivery.__table__  # type: ignore[assignment]
+    return sorted(int(i) for i in insert_ignore_many(session, table, values, Delivery.id))
 
 
 def claim(session: Session, delivery_ids: Sequence[int]) -> list[int]:
@@ -148,7 +140,8 @@ def _set(session: Session, delivery_id: int, **values: object) -> None:
 def prepare(
     session: Session, delivery_ids: Sequence[int], public_url: str, program: str, now: datetime
 ) -> list[Outgoing]:
-    """Bodies for claimed deliveries; consent and quiet hours are checked here, at send time."""
+    """Bodies for claimed deliveries; quiet hours hold some. Consent is checked by the sender
+    right before each message goes out (a STOP can arrive while a chunk is being sent)."""
     rows = session.execute(
         select(Delivery, Fan, Campaign, Artist.name, PreSave.status, FanLink.code)
         .join(Fan, Fan.id == Delivery.fan_id)
@@ -161,9 +154,6 @@ def prepare(
     )
     ready = []
     for delivery, fan, campaign, artist, presave_status, code in rows:
-        if not consent.may_message(session, fan.id, campaign.id, delivery.channel):
-            _set(session, delivery.id, status=DeliveryStatus.CANCELLED, error="no consent")
-            continue
         held = hold_until(now, fan.phone_e164, fan.timezone, fan.region, fan.country)
         if held is not None:
             _set(session, delivery.id, status=DeliveryStatus.HELD, not_before=held)

@@ -68,7 +68,7 @@ def opt_in(
         OptInResult.DUPLICATE: "duplicate_optin",
         OptInResult.BLOCKED: "optin_blocked",
     }[result]
-    events.log(
+    events.record(
         session,
         kind,
         campaign_id=campaign_id,
@@ -82,14 +82,6 @@ def opt_in(
         return OptInOutcome(result, None)
     code, _ = links.issue_code(session, fan_id, campaign_id, source)
     return OptInOutcome(result, links.link_url(public_url, code))
-
-
-def campaigns_of_sender(session: Session, fan_id: int, channel: str, sender: str) -> list[int]:
-    """Ids of the campaigns the fan consented to on this sender (opted in or not)."""
-    query = select(Consent.campaign_id).where(
-        Consent.fan_id == fan_id, Consent.channel == channel, Consent.sender == sender
-    )
-    return sorted(set(session.scalars(query)))
 
 
 def active_campaigns_of_sender(

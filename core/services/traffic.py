@@ -94,15 +94,14 @@ def counts_as_visit(user_agent: str | None, method: str) -> bool:
 
 def record_link_click(session: Session, link: FanLink, device: Device) -> None:
     """A fan opened their personal link: a `link_click` event with source and device."""
-    event = events.record(
+    event_id = events.record(
         session,
         "link_click",
         campaign_id=link.campaign_id,
         fan_id=link.fan_id,
         source=link.source,
     )
-    session.flush()
-    session.add(PageVisit(event_id=event.id, device=device))
+    session.add(PageVisit(event_id=event_id, device=device))
 
 
 def record_page_view(
@@ -114,11 +113,10 @@ def record_page_view(
     utm_campaign: str | None = None,
 ) -> None:
     """Someone opened the public campaign page: a `page_view` event with its tags."""
-    event = events.record(session, "page_view", campaign_id=campaign.id, source=source)
-    session.flush()
+    event_id = events.record(session, "page_view", campaign_id=campaign.id, source=source)
     session.add(
         PageVisit(
-            event_id=event.id,
+            event_id=event_id,
             device=device,
             utm_medium=clean_tag(utm_medium, TAG_MAX),
             utm_campaign=clean_tag(utm_campaign, TAG_MAX),

@@ -117,7 +117,7 @@ def request_phone_optin(
     place = Place(country=phonenumbers.region_code_for_number(phonenumbers.parse(e164)))
     fan_id, new_fan = fans.fan_id_for(session, "phone_e164", e164, place)
     source = source or "web"
-    events.log(
+    events.record(
         session,
         EVENT,
         campaign_id=card.id,

@@ -11,21 +11,11 @@ import pytest
 import redis
 from rq.job import Job, JobStatus
 
+from bench.procs import alive
 from core.redis_conn import EmbeddedRedis, is_up
 from workers import clock, queues
 from workers.jobs import HEARTBEAT_KEY
 from workers.schedule import SCHEDULE
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return (
-        Path(f"/proc/{pid}").exists()
-        and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
-    )
 
 
 def test_embedded_redis_starts_keeps_data_in_instance_and_stops(tmp_path: Path) -> None:
@@ -33,13 +23,13 @@ def test_embedded_redis_starts_keeps_data_in_instance_and_stops(tmp_path: Path) 
     server = EmbeddedRedis(directory)
     url = server.start()
     pid = server.pid
-    assert pid is not None and pid_alive(pid)
+    assert pid is not None and alive(pid)
     conn = redis.Redis.from_url(url)
     conn.set("k", "v")
     assert conn.get("k") == b"v"
     conn.close()
     server.stop()
-    assert not pid_alive(pid)
+    assert not alive(pid)
     assert not is_up(url)
     assert (directory / "redis.rdb").exists(), "data saved on stop into the instance folder"
     again = EmbeddedRedis(directory)
