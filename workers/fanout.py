@@ -1,23 +1,21 @@
-"""Drop-day fan-out: save jobs over chunks of pre-save ids, send jobs over chunks of deliveries.
+"""Drop-day fan-out: save jobs over chunks of pre-save ids, each telling its own fans.
 
 Jobs take ids, reload their rows, and are safe to run twice: claims in the database decide
 who works on what. Inside a job, Spotify calls run on a bounded thread pool so provider
-latency does not serialize, all paced by the shared Redis rate limiter.
+latency does not serialize, all paced by the shared Redis rate limiter, and the fans whose
+save is done are notified from the same job as it goes (send_jobs.send_deliveries).
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from datetime import timedelta
 
 import redis
 from rq import get_current_job
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 
 from core.crypto import TokenCipher
 from core.db import transaction
@@ -28,100 +26,18 @@ from core.providers.spotify_library import http_clients
 from core.services import drop, notify
 from core.services.library import Gate, SaveOutcome, SaveTask, Throttle, save_one
 from core.settings import Settings, load_settings
-from core.timeutil import utcnow
-from workers import queues
-from workers.ratelimit import limiter_for
+from workers.enqueue import enqueue_after, enqueue_saves, enqueue_sends, seconds_until
+from workers.ratelimit import SPOTIFY_HEADROOM, provider_limiter
+from workers.send_jobs import send_deliveries
 
 log = logging.getLogger(__name__)
-SAVE_CHUNK = 200
-SEND_CHUNK = 100
 RECORD_EVERY = 50
 ACQUIRE_TIMEOUT = 120.0
-LIVE_STATES = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
-
-
-def _chunks(ids: Sequence[int], size: int) -> list[list[int]]:
-    return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
-
-
-def _enqueue_unique(
-    connection: redis.Redis,
-    queue_name: str,
-    func: str,
-    args: tuple[object, ...],
-    job_id: str,
-    delay: float = 0.0,
-) -> bool:
-    """Enqueue unless a live job with this id exists (a duplicate would only find no claims)."""
-    try:
-        existing = Job.fetch(job_id, connection=connection)
-    except NoSuchJobError:
-        existing = None
-    if existing is not None and existing.get_status(refresh=False) in LIVE_STATES:
-        return False
-    queue = queues.queue(queue_name, connection)
-    options = {"job_id": job_id, "result_ttl": 600, "failure_ttl": 86400}
-    if delay > 0:
-        queue.enqueue_in(timedelta(seconds=delay), func, *args, **options)
-    else:
-        queue.enqueue(func, *args, **options)
-    return True
-
-
-def _enqueue_chunks(
-    connection: redis.Redis,
-    queue_name: str,
-    func: str,
-    ids: Sequence[int],
-    size: int,
-    name: str,
-    lead: tuple[object, ...],
-    delay: float,
-) -> int:
-    """Queue `func(*lead, chunk)` over chunks of ids (job ids name the chunk and its time)."""
-    count = 0
-    stamp = int(time.time() + delay)
-    for chunk in _chunks(sorted(ids), size):
-        job_id = f"{name}-{chunk[0]}-{chunk[-1]}-{len(chunk)}-{stamp}"
-        count += _enqueue_unique(connection, queue_name, func, (*lead, chunk), job_id, delay)
-    return count
-
-
-def enqueue_saves(
-    connection: redis.Redis, campaign_id: int, presave_ids: Sequence[int], delay: float = 0.0
-) -> int:
-    """Queue save jobs over chunks of pre-save ids; returns how many jobs were queued."""
-    return _enqueue_chunks(
-        connection, queues.SAVES, "workers.fanout.save_chunk", presave_ids, SAVE_CHUNK,
-        f"save-{campaign_id}", (campaign_id,), delay,
-    )  # fmt: skip
-
-
-def enqueue_sends(connection: redis.Redis, delivery_ids: Sequence[int], delay: float = 0.0) -> int:
-    """Queue send jobs over chunks of delivery ids."""
-    return _enqueue_chunks(
-        connection, queues.MESSAGES, "workers.send_jobs.send_chunk", delivery_ids, SEND_CHUNK,
-        "send", (), delay,
-    )  # fmt: skip
-
-
-def enqueue_after(enqueue: Callable[[list[int], float], int], waits: Mapping[int, float]) -> None:
-    """Queue each id again after its wait, one job per distinct whole second.
-
-    One second is added: RQ's scheduler may run a delayed job up to a second early, and a
-    job that comes before its rows are due finds nothing to claim.
-    """
-    groups: dict[int, list[int]] = {}
-    for row_id, wait in waits.items():
-        groups.setdefault(max(1, math.ceil(wait) + 1), []).append(row_id)
-    for delay, ids in groups.items():
-        enqueue(ids, float(delay))
-
-
-def seconds_until(when: Mapping[int, datetime]) -> dict[int, float]:
-    """Seconds from now until each time."""
-    now = utcnow()
-    return {row_id: (at - now).total_seconds() for row_id, at in when.items()}
+# A save job sends its fans' notifications itself, beside its saves, in small batches with
+# few in flight: every message in flight is one the job must wait for before it ends.
+NOTIFY_BATCH = 50
+NOTIFY_BATCHES = 2
+Sender = Callable[[Settings, redis.Redis, list[int]], dict[str, int]]
 
 
 def start_drop(connection: redis.Redis, campaign_id: int) -> int:
@@ -149,7 +65,7 @@ def start_drop(connection: redis.Redis, campaign_id: int) -> int:
 
 
 def _throttle(connection: redis.Redis, name: str, rate: float) -> Throttle:
-    limiter = limiter_for(connection, name, rate)
+    limiter = provider_limiter(connection, name, rate, SPOTIFY_HEADROOM)
 
     def wait_for_slot() -> None:
         if not limiter.acquire(timeout=ACQUIRE_TIMEOUT):
@@ -204,8 +120,8 @@ def _run_tasks(
     done: list[SaveOutcome] = []
     batch: list[SaveOutcome] = []
     released: list[int] = []
-    to_send: list[int] = []
-    with ThreadPoolExecutor(settings.fanout_threads, thread_name_prefix="save") as pool:
+    notifier = Notifier(settings, connection)
+    with notifier, ThreadPoolExecutor(settings.fanout_threads, thread_name_prefix="save") as pool:
         futures = {pool.submit(run, task): task.presave_id for task in tasks}
         for future in as_completed(futures):
             outcome = future.result()
@@ -214,17 +130,53 @@ def _run_tasks(
                 continue
             batch.append(outcome)
             if len(batch) >= RECORD_EVERY:
-                to_send += _record(settings, campaign_id, batch, cipher)
+                notifier.add(_record(settings, campaign_id, batch, cipher))
                 done.extend(batch)
                 batch = []
-            if len(to_send) >= SEND_CHUNK:
-                enqueue_sends(connection, to_send)
-                to_send = []
-    if batch:
-        to_send += _record(settings, campaign_id, batch, cipher)
-        done.extend(batch)
-    enqueue_sends(connection, to_send)
+        if batch:
+            notifier.add(_record(settings, campaign_id, batch, cipher))
+            done.extend(batch)
     return done, released
+
+
+class Notifier:
+    """Tell fans while their neighbours are still being saved: deliveries whose save is
+    final are sent from this job, a batch at a time beside the saves, instead of waiting in
+    the messages queue behind them. A batch that fails to send is queued as a send job
+    (and reconcile finds anything a killed worker left), so nothing is lost either way.
+    """
+
+    def __init__(
+        self, settings: Settings, connection: redis.Redis, send: Sender = send_deliveries
+    ) -> None:
+        self.settings, self.connection, self.send = settings, connection, send
+        self.pending: list[int] = []
+        self.batches: dict[Future[dict[str, int]], list[int]] = {}
+        self.pool = ThreadPoolExecutor(NOTIFY_BATCHES, thread_name_prefix="notify")
+
+    def add(self, delivery_ids: list[int]) -> None:
+        """Deliveries whose save is final; they go out once NOTIFY_BATCH are pending."""
+        self.pending += delivery_ids
+        if len(self.pending) >= NOTIFY_BATCH:
+            self._submit()
+
+    def _submit(self) -> None:
+        ids, self.pending = self.pending, []
+        if ids:
+            future = self.pool.submit(self.send, self.settings, self.connection, ids)
+            self.batches[future] = ids
+
+    def __enter__(self) -> Notifier:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._submit()
+        self.pool.shutdown(wait=True)
+        for future, ids in self.batches.items():
+            error = future.exception()
+            if error is not None:
+                log.warning("notifying %d fans failed (%s); queued as send jobs", len(ids), error)
+                enqueue_sends(self.connection, ids)
 
 
 def save_chunk(campaign_id: int, presave_ids: list[int]) -> dict[str, int]:

@@ -15,7 +15,8 @@ from core.services import notify
 from core.settings import Settings, load_settings
 from core.timeutil import utcnow
 from workers import queues
-from workers.fanout import enqueue_sends, start_drop
+from workers.enqueue import enqueue_sends
+from workers.fanout import start_drop
 
 log = logging.getLogger(__name__)
 

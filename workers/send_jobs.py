@@ -23,8 +23,8 @@ from core.services.fans import mask_phone
 from core.services.notify import Outgoing
 from core.settings import Settings, load_settings
 from core.timeutil import utcnow
-from workers.fanout import enqueue_after, enqueue_sends, seconds_until
-from workers.ratelimit import limiter_for
+from workers.enqueue import enqueue_after, enqueue_sends, seconds_until
+from workers.ratelimit import TWILIO_HEADROOM, provider_limiter
 
 log = logging.getLogger(__name__)
 SEND_THREADS = 32
@@ -53,7 +53,7 @@ def _send_one(
 ) -> Sent:
     """Wait for a slot, check consent once more, send; never after the claim's deadline
     (past it, reconcile may already be settling this delivery)."""
-    limiter = limiter_for(connection, "twilio", settings.twilio_mps)
+    limiter = provider_limiter(connection, "twilio", settings.twilio_mps, TWILIO_HEADROOM)
     wait = max(0.0, min(ACQUIRE_TIMEOUT, deadline - time.monotonic()))
     if not limiter.acquire(timeout=wait) or time.monotonic() >= deadline:
         return Sent(item, "retry", error="no sending slot before the claim ran out", delay=1.0)
@@ -80,11 +80,14 @@ def _record(settings: Settings, results: list[Sent]) -> None:
     """Write a batch of results in one transaction."""
     sender = settings.twilio_from_number or settings.twilio_messaging_service_sid or ""
     with transaction(settings.database_url) as session:
+        notify.mark_sent_many(
+            session, [(r.item.delivery_id, r.sid) for r in results if r.state == "sent" and r.sid]
+        )
         for r in results:
             delivery_id = r.item.delivery_id
-            if r.state == "sent" and r.sid is not None:
-                notify.mark_sent(session, delivery_id, r.sid)
-            elif r.state == "retry":
+            if r.state == "sent" and r.sid:
+                continue
+            if r.state == "retry":
                 notify.retry_later(session, delivery_id, r.delay, r.error)
             elif r.state == "no_consent":
                 notify.cancel(session, delivery_id, r.error)
@@ -96,10 +99,16 @@ def _record(settings: Settings, results: list[Sent]) -> None:
 
 def send_chunk(delivery_ids: list[int]) -> dict[str, int]:
     """Claim, check consent and quiet hours, and send a chunk of deliveries."""
-    settings = load_settings()
     job = get_current_job()
     assert job is not None, "send_chunk runs inside an RQ job"
-    connection = job.connection
+    return send_deliveries(load_settings(), job.connection, delivery_ids)
+
+
+def send_deliveries(
+    settings: Settings, connection: redis.Redis, delivery_ids: list[int]
+) -> dict[str, int]:
+    """Claim these deliveries, send the due ones and record each result; what is not due
+    yet or must be retried is queued again. Safe to run twice: the claim decides."""
     deadline = time.monotonic() + settings.sending_lease_seconds * 0.8
     with transaction(settings.database_url) as session:
         claimed = notify.claim(session, delivery_ids)
@@ -154,7 +163,7 @@ def send_text(to: str, body: str) -> str:
         if not web_optin.may_text(session, settings, to):
             log.info("send_text: %s opted out since it was queued", mask_phone(to))
             return "opted_out"
-    limiter = limiter_for(job.connection, "twilio", settings.twilio_mps)
+    limiter = provider_limiter(job.connection, "twilio", settings.twilio_mps, TWILIO_HEADROOM)
     if not limiter.acquire(timeout=ACQUIRE_TIMEOUT):
         raise twilio_sms.SmsUnavailable("no sending slot in time")
     try:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.models import (
@@ -176,14 +176,30 @@ def prepare(
 
 def mark_sent(session: Session, delivery_id: int, provider_id: str) -> None:
     """The provider accepted the message."""
-    _set(
-        session,
-        delivery_id,
+    mark_sent_many(session, [(delivery_id, provider_id)])
+
+
+_MARK_SENT = (
+    update(Delivery.__table__)  # type: ignore[arg-type]
+    .where(Delivery.__table__.c.id == bindparam("delivery_id"))
+    .values(
         status=DeliveryStatus.SENT,
-        provider_id=provider_id,
-        sent_at=utcnow(),
+        provider_id=bindparam("provider_id"),
+        sent_at=bindparam("at"),
+        updated_at=bindparam("at"),
         error=None,
     )
+)
+
+
+def mark_sent_many(session: Session, sent: Sequence[tuple[int, str]]) -> None:
+    """The provider accepted these messages: (delivery id, provider id) each, one statement."""
+    if sent:
+        now = utcnow()
+        session.execute(
+            _MARK_SENT,
+            [{"delivery_id": i, "provider_id": sid, "at": now} for i, sid in sent],
+        )
 
 
 def mark_failed(session: Session, delivery_id: int, error: str, code: str | None = None) -> None:

@@ -1,0 +1,107 @@
+"""Queueing fan-out work: chunks of ids as jobs, unique by chunk, now or after a delay.
+
+Jobs take ids and reload their rows; claims in the database decide who works on what, so a
+chunk queued twice only finds nothing left to claim the second time.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+
+import redis
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+from core.timeutil import utcnow
+from workers import queues
+
+SAVE_CHUNK = 2000
+SEND_CHUNK = 100
+LIVE_STATES = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+
+
+def _chunks(ids: Sequence[int], size: int) -> list[list[int]]:
+    return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
+
+
+def _enqueue_unique(
+    connection: redis.Redis,
+    queue_name: str,
+    func: str,
+    args: tuple[object, ...],
+    job_id: str,
+    delay: float = 0.0,
+) -> bool:
+    """Enqueue unless a live job with this id exists (a duplicate would only find no claims)."""
+    try:
+        existing = Job.fetch(job_id, connection=connection)
+    except NoSuchJobError:
+        existing = None
+    if existing is not None and existing.get_status(refresh=False) in LIVE_STATES:
+        return False
+    queue = queues.queue(queue_name, connection)
+    options = {"job_id": job_id, "result_ttl": 600, "failure_ttl": 86400}
+    if delay > 0:
+        queue.enqueue_in(timedelta(seconds=delay), func, *args, **options)
+    else:
+        queue.enqueue(func, *args, **options)
+    return True
+
+
+def _enqueue_chunks(
+    connection: redis.Redis,
+    queue_name: str,
+    func: str,
+    ids: Sequence[int],
+    size: int,
+    name: str,
+    lead: tuple[object, ...],
+    delay: float,
+) -> int:
+    """Queue `func(*lead, chunk)` over chunks of ids (job ids name the chunk and its time)."""
+    count = 0
+    stamp = int(time.time() + delay)
+    for chunk in _chunks(sorted(ids), size):
+        job_id = f"{name}-{chunk[0]}-{chunk[-1]}-{len(chunk)}-{stamp}"
+        count += _enqueue_unique(connection, queue_name, func, (*lead, chunk), job_id, delay)
+    return count
+
+
+def enqueue_saves(
+    connection: redis.Redis, campaign_id: int, presave_ids: Sequence[int], delay: float = 0.0
+) -> int:
+    """Queue save jobs over chunks of pre-save ids; returns how many jobs were queued."""
+    return _enqueue_chunks(
+        connection, queues.SAVES, "workers.fanout.save_chunk", presave_ids, SAVE_CHUNK,
+        f"save-{campaign_id}", (campaign_id,), delay,
+    )  # fmt: skip
+
+
+def enqueue_sends(connection: redis.Redis, delivery_ids: Sequence[int], delay: float = 0.0) -> int:
+    """Queue send jobs over chunks of delivery ids."""
+    return _enqueue_chunks(
+        connection, queues.MESSAGES, "workers.send_jobs.send_chunk", delivery_ids, SEND_CHUNK,
+        "send", (), delay,
+    )  # fmt: skip
+
+
+def enqueue_after(enqueue: Callable[[list[int], float], int], waits: Mapping[int, float]) -> None:
+    """Queue each id again after its wait, one job per distinct whole second.
+
+    One second is added: RQ's scheduler may run a delayed job up to a second early, and a
+    job that comes before its rows are due finds nothing to claim.
+    """
+    groups: dict[int, list[int]] = {}
+    for row_id, wait in waits.items():
+        groups.setdefault(max(1, math.ceil(wait) + 1), []).append(row_id)
+    for delay, ids in groups.items():
+        enqueue(ids, float(delay))
+
+
+def seconds_until(when: Mapping[int, datetime]) -> dict[int, float]:
+    """Seconds from now until each time."""
+    now = utcnow()
+    return {row_id: (at - now).total_seconds() for row_id, at in when.items()}
