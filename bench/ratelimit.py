@@ -22,7 +22,7 @@ import uuid
 from typing import ClassVar
 
 from core.redis_conn import connect
-from workers.ratelimit import Attempt, SharedRateLimiter
+from workers.ratelimit import Reservation, SharedRateLimiter
 
 DEFAULT_URL = "redis://127.0.0.1:6379/13"
 WARMUP = 1.0
@@ -36,13 +36,12 @@ class CountingLimiter(SharedRateLimiter):
     calls = itertools.count()
     granted: ClassVar[list[float]] = []
 
-    def _attempt(self, ticket: int, timeout: float = 0.0) -> Attempt:
-        """Count the round trip, then make it as usual."""
+    def _reserve(self, want: int) -> Reservation:
+        """Count the round trip, then make it as usual; keep the reserved slots' times."""
         next(self.calls)
-        attempt = super()._attempt(ticket, timeout)
-        if attempt.wait == 0.0:
-            self.granted.append(attempt.granted_at)
-        return attempt
+        got = super()._reserve(want)
+        self.granted.extend(got.times())
+        return got
 
 
 def run_process(

@@ -13,7 +13,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from workers.ratelimit import Attempt, SharedRateLimiter, limiter_for
+from workers.ratelimit import HORIZON, Reservation, SharedRateLimiter, limiter_for
 
 
 def unique(prefix: str) -> str:
@@ -33,11 +33,16 @@ class RecordingLimiter(SharedRateLimiter):
         super().__init__(connection, name, max_rate, **kw)
         self.granted: list[float] = []
 
-    def _attempt(self, ticket: int, timeout: float = 0.0) -> Attempt:
-        attempt = super()._attempt(ticket, timeout)
-        if attempt.wait == 0.0:
-            self.granted.append(attempt.granted_at)
-        return attempt
+    def _reserve(self, want: int) -> Reservation:
+        got = super()._reserve(want)
+        self.granted.extend(got.times())
+        return got
+
+    def _take(self) -> tuple[float, float]:
+        wait, granted_at = super()._take()
+        if wait == 0.0:
+            self.granted.append(granted_at)
+        return wait, granted_at
 
 
 def grant_times(limiter: RecordingLimiter, threads: int, start: float, end: float) -> list[float]:
@@ -120,12 +125,15 @@ def test_penalize_pauses_every_worker_and_slows_down(
     worker.join()
     other.close()
     before = [t for t in grants if t < called]
-    during = [t for t in grants if returned <= t < called + 0.5]
+    # Slots the other process reserved before it heard of the pause may still be used:
+    # at most HORIZON's worth.
+    during = [t for t in grants if returned + HORIZON <= t < called + 0.5]
     after = [t for t in grants if t >= returned + 0.5]
     slower = 160 * (stop - returned - 0.5)
     assert during == []
     assert len(before) >= 0.8 * 200 * (called - start), "the other worker was getting slots"
-    assert 0.9 * slower <= len(after) <= slower + 3, "slower after the pause"
+    # + 4: the lateness credit (10 ms of slots), the window edge and the slow recovery.
+    assert 0.9 * slower <= len(after) <= slower + 4, "slower after the pause"
 
 
 def test_rate_recovers_linearly_after_the_pause(redis_conn: redis.Redis) -> None:
@@ -228,3 +236,24 @@ def test_constructor_talks_to_no_redis_and_limiter_for_caches() -> None:
         limiter.try_acquire()
     with pytest.raises(ValueError, match="min_rate"):
         SharedRateLimiter(nowhere, "bad", 1, min_rate=2)
+
+
+class CountingLimiter(RecordingLimiter):
+    """A recording limiter that also counts its reserve calls (its Redis round trips)."""
+
+    def __init__(self, connection: redis.Redis, name: str, max_rate: float, **kw: float) -> None:
+        super().__init__(connection, name, max_rate, **kw)
+        self.calls = 0
+
+    def _reserve(self, want: int) -> Reservation:
+        self.calls += 1
+        return super()._reserve(want)
+
+
+def test_one_round_trip_serves_several_waiting_threads(redis_conn: redis.Redis) -> None:
+    limiter = CountingLimiter(redis_conn, unique("batch"), 400)
+    start = time.time() + 0.1
+    grants = grant_times(limiter, 16, start, start + 1.0)
+    assert_rate(grants, 400, start + 1.0)
+    # 16 threads waiting at 400/s: a reservation holds up to 400 x HORIZON = 10 slots.
+    assert limiter.calls <= 0.5 * len(grants), (limiter.calls, len(grants))
