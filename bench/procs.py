@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -53,3 +54,13 @@ def peak_rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of the process and its waited-for children (user + system), 0.0 when gone."""
+    fields = _stat(pid)
+    if fields is None:
+        return 0.0
+    # After the name: state is field 0, so utime, stime, cutime, cstime are 11 to 14.
+    ticks = sum(int(f) for f in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
