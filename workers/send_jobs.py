@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 SEND_THREADS = 32
 ACQUIRE_TIMEOUT = 300.0
 RECORD_EVERY = 25
+RECHECK_AFTER_WAIT = 0.5  # seconds waited for a slot after which consent is read again
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,11 @@ class Sent:
     delay: float = 0.0
 
 
+def _may_message(settings: Settings, item: Outgoing) -> bool:
+    with read_only(settings.database_url) as session:
+        return consent.may_message(session, item.fan_id, item.campaign_id, item.channel)
+
+
 def _send_one(
     settings: Settings,
     connection: redis.Redis,
@@ -51,15 +57,21 @@ def _send_one(
     item: Outgoing,
     deadline: float,
 ) -> Sent:
-    """Wait for a slot, check consent once more, send; never after the claim's deadline
-    (past it, reconcile may already be settling this delivery)."""
+    """Check consent once more, wait for a slot, send; never after the claim's deadline
+    (past it, reconcile may already be settling this delivery).
+
+    Consent is read before the slot, so the request leaves the moment its slot comes (a
+    read in between made requests reach Twilio late and in bunches, over its rate), and
+    read again after a wait long enough for a STOP to have arrived meanwhile."""
+    if not _may_message(settings, item):
+        return Sent(item, "no_consent", error="no consent at send time")
     limiter = provider_limiter(connection, "twilio", settings.twilio_mps, TWILIO_HEADROOM)
-    wait = max(0.0, min(ACQUIRE_TIMEOUT, deadline - time.monotonic()))
+    asked = time.monotonic()
+    wait = max(0.0, min(ACQUIRE_TIMEOUT, deadline - asked))
     if not limiter.acquire(timeout=wait) or time.monotonic() >= deadline:
         return Sent(item, "retry", error="no sending slot before the claim ran out", delay=1.0)
-    with read_only(settings.database_url) as session:
-        if not consent.may_message(session, item.fan_id, item.campaign_id, item.channel):
-            return Sent(item, "no_consent", error="no consent at send time")
+    if time.monotonic() - asked > RECHECK_AFTER_WAIT and not _may_message(settings, item):
+        return Sent(item, "no_consent", error="no consent at send time")
     callback = f"{settings.public_url}/webhooks/twilio/status"
     try:
         sent = twilio_sms.send(twilio, settings, item.to, item.body, callback)

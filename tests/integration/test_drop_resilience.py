@@ -3,20 +3,24 @@ markets, and night-time in the fan's zone."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bench.seed import mark_detected, sandbox_album, sandbox_users, seed
+from bench.seed import SENDER, mark_detected, sandbox_album, sandbox_users, seed
 from core.db import transaction
 from core.models import Delivery, DeliveryStatus, Fan, PreSave
+from core.services import consent, drop, notify
 from core.timeutil import utcnow
 from tests.integration.drop_fixtures import DropWorld
 from tests.integration.sms_helpers import inbound, post_signed
 from web import create_app
 from workers.fanout import start_drop
+from workers.ratelimit import TWILIO_HEADROOM, provider_limiter
+from workers.send_jobs import send_deliveries
 
 
 def reconcile_until(world: DropWorld, done: object, timeout: float, what: str) -> None:
@@ -161,3 +165,29 @@ def test_night_in_the_fans_zone_holds_the_sms_not_the_save(drop_world: DropWorld
         local = moment.astimezone(ZoneInfo(zone))
         assert (local.hour, local.minute) == (8, 0)
         assert timedelta(0) < moment - now < timedelta(hours=24)
+
+
+def test_a_stop_while_a_message_waits_for_its_slot_stops_it(drop_world: DropWorld) -> None:
+    """Consent is read before a message waits for its Twilio slot, and again after a long
+    wait: a STOP that lands while the senders are paused by a 429 keeps the message back."""
+    world = drop_world
+    seeded = seed(world.settings, sandbox_users(world.sandbox_url, 1), expired=False)
+    with transaction(world.settings.database_url) as session:
+        fan_id = session.scalar(select(Fan.id).where(Fan.phone_e164 == seeded.phones[0]))
+        assert fan_id is not None
+        message_id = drop.drop_message_id(session, seeded.campaign_id)
+        delivery_ids = notify.create_deliveries(session, message_id, seeded.campaign_id, [fan_id])
+    limiter = provider_limiter(world.redis, "twilio", world.settings.twilio_mps, TWILIO_HEADROOM)
+    limiter.penalize(1.5)  # Twilio answered 429: every sender waits a second and a half
+    counts: dict[str, int] = {}
+    sender = threading.Thread(
+        target=lambda: counts.update(send_deliveries(world.settings, world.redis, delivery_ids))
+    )
+    sender.start()
+    time.sleep(0.5)
+    with transaction(world.settings.database_url) as session:
+        consent.opt_out(session, fan_id, "sms", SENDER, reason="stop")
+    sender.join(timeout=30)
+    assert counts.get("no_consent") == 1, counts
+    assert world.messages_by_number() == {}
+    assert world.delivery_counts() == {DeliveryStatus.CANCELLED: 1}
