@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import redis
 from rq import get_current_job
 
-from core.db import read_only, transaction
+from core.db import read_connection, read_only, transaction
 from core.providers import twilio_sms
 from core.services import consent, notify, web_optin
 from core.services.fans import mask_phone
@@ -46,8 +46,8 @@ class Sent:
 
 
 def _may_message(settings: Settings, item: Outgoing) -> bool:
-    with read_only(settings.database_url) as session:
-        return consent.may_message(session, item.fan_id, item.campaign_id, item.channel)
+    with read_connection(settings.database_url) as connection:
+        return consent.may_message(connection, item.fan_id, item.campaign_id, item.channel)
 
 
 def _send_one(

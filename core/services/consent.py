@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from core.models import (
@@ -147,7 +147,9 @@ _CONSENT_STATE = (
 )
 
 
-def may_message(session: Session, fan_id: int, campaign_id: int, channel: str) -> bool:
+def may_message(
+    session: Session | Connection, fan_id: int, campaign_id: int, channel: str
+) -> bool:
     """The send-time check: an opted-in consent for this campaign and no STOP on its sender."""
     params = {"fan_id": fan_id, "campaign_id": campaign_id, "channel": channel}
     row = session.execute(_CONSENT_STATE, params).first()
