@@ -23,7 +23,7 @@ from core.db import transaction
 from core.models import Campaign
 from core.providers import ProviderError, RateLimited
 from core.providers.spotify import SpotifyApp, app_from_settings
-from core.services import release_watch
+from core.services import missing_source, release_watch
 from core.services.release_watch import Lookup, Plan
 from core.settings import Settings, load_settings
 from core.timeutil import utcnow
@@ -116,6 +116,7 @@ def _record(
         if campaign is None:
             return ()
         outcome = release_watch.apply(session, campaign, results, now)
+        missing_source.mark(session, campaign, now)
         if retry_after is not None:
             release_watch.postpone(campaign, retry_after, now)
         elif short:

@@ -82,9 +82,9 @@ def plan(session: Session, campaign_id: int) -> list[int]:
     if not markets:
         return []
     live = _market_filter(markets)
-    waiting_elsewhere = and_(
+    waiting_elsewhere = and_(  # pending_source stays: the release is overdue in that market
         PreSave.campaign_id == campaign_id,
-        PreSave.status.in_(WAITING),
+        PreSave.status.in_((PreSaveStatus.PENDING, PreSaveStatus.QUEUED_FOR_MARKET)),
         PreSave.market.is_not(None),
         PreSave.market.not_in(markets),
     )
