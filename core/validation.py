@@ -20,7 +20,7 @@ RESERVED_KEYWORDS = frozenset(
     }
 )  # fmt: skip
 KEYWORD_RE = re.compile(r"[A-Za-z0-9]{2,20}")
-UPC_RE = re.compile(r"\d{12,13}")
+UPC_RE = re.compile(r"\d{12,14}")
 ISRC_RE = re.compile(r"([A-Z]{2})-?([A-Z0-9]{3})-?(\d{2})-?(\d{5})")
 SPOTIFY_ID_RE = re.compile(r"[0-9A-Za-z]{22}")
 
@@ -84,10 +84,11 @@ def timezone(value: str | None) -> str:
 
 
 def upc(value: str) -> str:
-    """A UPC/EAN barcode of 12 or 13 digits."""
+    """A UPC/EAN barcode (GTIN) of 12 to 14 digits: UPC-A, EAN-13, or the 14-digit form
+    with leading zeros that distributors and Spotify's `external_ids` sometimes carry."""
     code = value.strip()
     if not UPC_RE.fullmatch(code):
-        raise ValidationError("upc", "12 or 13 digits")
+        raise ValidationError("upc", "12 to 14 digits")
     return code
 
 

@@ -122,7 +122,7 @@ BAD = [
     pytest.param(replace("--artist", "   "), "artist", id="artist-blank"),
     pytest.param(replace("--title", None), "title", id="title-missing"),
     pytest.param([*GOOD, "--upc", "12345"], "upc", id="upc-short"),
-    pytest.param([*GOOD, "--upc", "12345678901234"], "upc", id="upc-long"),
+    pytest.param([*GOOD, "--upc", "123456789012345"], "upc", id="upc-long"),
     pytest.param([*GOOD, "--upc", "60244579012a"], "upc", id="upc-letter"),
     pytest.param([*GOOD, "--isrc", "US-AB1-24"], "isrc", id="isrc-short"),
     pytest.param([*GOOD, "--isrc", "1S-AB1-24-00001"], "isrc", id="isrc-country-digit"),
@@ -136,6 +136,15 @@ BAD = [
     pytest.param([*GOOD, "--colour", "red"], "--colour", id="unknown-flag"),
     pytest.param([*GOOD, "--upc"], "--upc", id="flag-without-value"),
 ]  # fmt: skip
+
+
+@pytest.mark.parametrize("code", ["602445790128", "0602445790128", "00602445790128"])
+def test_upc_of_12_13_or_14_digits_is_kept_as_given(
+    env: Settings, capsys: pytest.CaptureFixture[str], code: str
+) -> None:
+    status, out, err = run(capsys, "campaign", "create", *GOOD, "--upc", code, "--json")
+    assert status == 0, err
+    assert json.loads(out)["release"]["upc"] == code
 
 
 @pytest.mark.parametrize(("argv", "field"), BAD)
