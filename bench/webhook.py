@@ -97,7 +97,8 @@ def start_server(
 ) -> subprocess.Popen[bytes]:
     argv = [
         sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-        "--workers", str(workers), "--threads", str(threads), "--log-level", "warning",
+        "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
+        "--log-level", "warning",
         "bench.webhook_app:create_bench_app()",
     ]  # fmt: skip
     server = subprocess.Popen(argv, cwd=ROOT, env=env, start_new_session=True)
