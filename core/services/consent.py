@@ -147,9 +147,7 @@ _CONSENT_STATE = (
 )
 
 
-def may_message(
-    session: Session | Connection, fan_id: int, campaign_id: int, channel: str
-) -> bool:
+def may_message(session: Session | Connection, fan_id: int, campaign_id: int, channel: str) -> bool:
     """The send-time check: an opted-in consent for this campaign and no STOP on its sender."""
     params = {"fan_id": fan_id, "campaign_id": campaign_id, "channel": channel}
     row = session.execute(_CONSENT_STATE, params).first()
