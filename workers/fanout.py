@@ -180,7 +180,7 @@ class Notifier:
 
 
 def save_chunk(campaign_id: int, presave_ids: list[int]) -> dict[str, int]:
-    """Save a chunk of pre-saves (claimed first), then queue their drop notifications."""
+    """Save a chunk of pre-saves (claimed first), telling each fan once their save is done."""
     settings = load_settings()
     job = get_current_job()
     assert job is not None, "save_chunk runs inside an RQ job"

@@ -18,11 +18,11 @@ PENALTY_WINDOW = 1.0  # 429s within this many seconds of a decrease decrease the
 MAX_STEP = 0.05  # a waiter re-checks at least this often (a refill may have failed)
 # acquire() reserves slots for its process up to this far ahead, several per Redis call.
 # The price: slots reserved before another process's 429 may still be used, at most this
-# long into the pause. (One call per slot, with appointments, cost a third of a core at
+# long into the pause. (A call per slot, two to six with waiting, cost a third of a core at
 # 900 slots/s on the drop benchmark; a reservation serves up to rate x HORIZON slots.)
 HORIZON = 0.025
 # A slot taken up to this late keeps the schedule, so waking up late costs no rate; in any
-# window of W seconds at most rate * (W + LATENESS_CREDIT) + burst slots are granted.
+# window of W seconds at most rate * (W + LATENESS_CREDIT) + 1 slots are granted.
 LATENESS_CREDIT = 0.010
 
 # The current rate: the last decrease (`floor`) climbs linearly back to max over `recover`,
