@@ -15,6 +15,7 @@ from bench.procs import alive
 from core.redis_conn import EmbeddedRedis, is_up
 from workers import clock, queues
 from workers.jobs import HEARTBEAT_KEY
+from workers.runner import SWITCH_INTERVAL
 from workers.schedule import SCHEDULE
 
 
@@ -54,6 +55,8 @@ def test_job_runs_on_a_real_worker_in_burst_mode(
     redis_url: str, redis_conn: redis.Redis, tmp_path: Path
 ) -> None:
     job = queues.queue(queues.PERIODIC, redis_conn).enqueue("workers.jobs.heartbeat")
+    # The work horse's GIL switch interval (the fan-out's requests leave on time with it).
+    interval = queues.queue(queues.PERIODIC, redis_conn).enqueue("sys.getswitchinterval")
     env = dict(os.environ, REDIS_URL=redis_url, PRESAVE_ENV="test", INSTANCE_PATH=str(tmp_path))
     result = subprocess.run(
         [sys.executable, "-m", "cli", "worker", "--burst"],
@@ -67,6 +70,8 @@ def test_job_runs_on_a_real_worker_in_burst_mode(
     fetched = Job.fetch(job.id, connection=redis_conn)
     assert fetched.get_status() == JobStatus.FINISHED
     assert redis_conn.get(HEARTBEAT_KEY) == str(fetched.return_value()).encode()
+    assert Job.fetch(interval.id, connection=redis_conn).return_value() == SWITCH_INTERVAL
+    assert SWITCH_INTERVAL < sys.getswitchinterval(), "not this process's default"
 
 
 def test_clock_tick_enqueues_each_periodic_job_once(redis_conn: redis.Redis) -> None:
