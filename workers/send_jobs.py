@@ -38,7 +38,7 @@ class Sent:
     """What happened to one outgoing message."""
 
     item: Outgoing
-    state: str  # sent | retry | failed | opted_out | no_consent
+    state: str  # sent | retry | failed | opted_out | no_consent | unknown
     sid: str | None = None
     error: str = ""
     code: str | None = None
@@ -78,6 +78,8 @@ def _send_one(
     except twilio_sms.SmsRateLimited as exc:
         limiter.penalize(exc.retry_after)
         return Sent(item, "retry", error=str(exc), delay=exc.retry_after)
+    except twilio_sms.SmsOutcomeUnknown as exc:  # left `sending`: reconcile asks Twilio
+        return Sent(item, "unknown", error=f"no answer from Twilio: {exc}")
     except twilio_sms.SmsUnavailable as exc:
         return Sent(item, "retry", error=str(exc), delay=30.0)
     except twilio_sms.SmsOptedOut as exc:
@@ -97,7 +99,7 @@ def _record(settings: Settings, results: list[Sent]) -> None:
         )
         for r in results:
             delivery_id = r.item.delivery_id
-            if r.state == "sent" and r.sid:
+            if (r.state == "sent" and r.sid) or r.state == "unknown":
                 continue
             if r.state == "retry":
                 notify.retry_later(session, delivery_id, r.delay, r.error)

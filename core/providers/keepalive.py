@@ -21,6 +21,13 @@ class TransportError(Exception):
     """The request could not be sent or its answer not read (network, timeout)."""
 
 
+class AnswerLost(TransportError):
+    """The request was sent but no answer came: the server may or may not have acted on it."""
+
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
 @dataclass(frozen=True)
 class Answer:
     """Status, headers (lower-case names) and body of one response."""
@@ -78,8 +85,14 @@ class KeepAliveClient:
         params: dict[str, str] | None = None,
         form: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        idempotent: bool | None = None,
     ) -> Answer:
-        """Send one request; a connection found closed on reuse is reopened once."""
+        """Send one request; a connection found closed on reuse is reopened once.
+
+        A request that was sent and got no answer is sent again only when it is idempotent
+        (by default: by its method); otherwise AnswerLost says the outcome is unknown.
+        """
+        repeatable = method in IDEMPOTENT if idempotent is None else idempotent
         url = self.prefix + path + (f"?{urlencode(params)}" if params else "")
         body = urlencode(form).encode() if form is not None else None
         sent_headers = {"Accept": "application/json", **(headers or {})}
@@ -91,9 +104,7 @@ class KeepAliveClient:
             conn = self._connection()
             try:
                 conn.request(method, url, body=body, headers=sent_headers)
-                response = conn.getresponse()
-                data = response.read()
-            except RETRYABLE_ON_REUSE as exc:
+            except RETRYABLE_ON_REUSE as exc:  # not sent: safe to send on a new connection
                 self._drop()
                 if attempt == 2:
                     raise TransportError(type(exc).__name__) from None
@@ -101,6 +112,16 @@ class KeepAliveClient:
             except (OSError, http.client.HTTPException) as exc:
                 self._drop()
                 raise TransportError(type(exc).__name__) from None
+            try:
+                response = conn.getresponse()
+                data = response.read()
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop()
+                stale = isinstance(exc, RETRYABLE_ON_REUSE)  # most likely an idle close
+                if stale and repeatable and attempt == 1:
+                    continue
+                lost = AnswerLost if not repeatable else TransportError
+                raise lost(type(exc).__name__) from None
             if response.will_close:
                 self._drop()
             names = {k.lower(): v for k, v in response.getheaders()}

@@ -102,6 +102,7 @@ def refresh(http: SpotifyHttp, refresh_token: str) -> Tokens:
             "/api/token",
             form={"grant_type": "refresh_token", "refresh_token": refresh_token},
             headers={"Authorization": http.basic_auth},
+            idempotent=True,  # asking twice only mints another access token
         )
     except TransportError as exc:
         raise Unavailable(PROVIDER, str(exc)) from None

@@ -10,7 +10,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from core.providers.keepalive import KeepAliveClient, TransportError
+from core.providers.keepalive import AnswerLost, KeepAliveClient, TransportError
 from core.settings import Settings
 
 TIMEOUT_SECONDS = 10.0
@@ -42,6 +42,12 @@ class SmsInvalidRecipient(SmsError):
 
 class SmsUnavailable(SmsError):
     """Twilio could not be reached or failed (5xx, timeout): retry with backoff."""
+
+
+class SmsOutcomeUnknown(SmsError):
+    """The message was sent to Twilio and no answer came: it may have gone out. Sending it
+    again could text the fan twice; ask Twilio first (reconcile does, for deliveries left
+    `sending`)."""
 
 
 class SmsRejected(SmsError):
@@ -119,6 +125,8 @@ def send(
         answer = twilio.http.request(
             "POST", twilio.messages_path, form=form, headers={"Authorization": twilio.auth}
         )
+    except AnswerLost as exc:
+        raise SmsOutcomeUnknown(str(exc)) from None
     except TransportError as exc:
         raise SmsUnavailable(str(exc)) from None
     data = answer.json()

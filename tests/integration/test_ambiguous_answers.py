@@ -1,0 +1,113 @@
+"""A request sent and never answered: repeated only when that is safe, never for an SMS."""
+
+from __future__ import annotations
+
+import dataclasses
+import socketserver
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from bench.seed import sandbox_users, seed
+from core.db import transaction
+from core.models import DeliveryStatus, Fan
+from core.providers.keepalive import AnswerLost, KeepAliveClient
+from core.services import drop, notify
+from tests.integration.drop_fixtures import DropWorld
+from workers.send_jobs import send_deliveries
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+
+
+class Origin(socketserver.ThreadingTCPServer):
+    """A loopback server that answers the first request of each connection and reads, then
+    drops, every later one (a server that acted, or not, and then lost the connection).
+    With `drop_all`, no request is ever answered."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, drop_all: bool = False) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.drop_all = drop_all
+        self.requests: list[str] = []
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    server: Origin
+
+    def handle(self) -> None:
+        answered = 0
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            length = 0
+            while (header := self.rfile.readline()) not in (b"\r\n", b""):
+                name, _, value = header.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            self.rfile.read(length)
+            with self.server.lock:
+                self.server.requests.append(line.split(b" ")[0].decode())
+            if self.server.drop_all or answered:
+                return  # read, maybe acted on, never answered
+            self.wfile.write(OK)
+            answered += 1
+
+
+@pytest.fixture
+def origin() -> Iterator[Origin]:
+    server = Origin()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_post_that_got_no_answer_is_not_sent_again(origin: Origin) -> None:
+    client = KeepAliveClient(origin.url, timeout=5)
+    assert client.request("POST", "/messages", form={"Body": "one"}).status == 200
+    with pytest.raises(AnswerLost):
+        client.request("POST", "/messages", form={"Body": "two"})
+    assert origin.requests == ["POST", "POST"], "the second was not repeated"
+
+
+def test_an_idempotent_request_is_repeated_on_a_new_connection(origin: Origin) -> None:
+    client = KeepAliveClient(origin.url, timeout=5)
+    assert client.request("PUT", "/me/library").status == 200
+    assert client.request("PUT", "/me/library").status == 200, "repeated, answered"
+    assert origin.requests == ["PUT", "PUT", "PUT"]
+    # A POST declared idempotent (a token refresh) is repeated the same way.
+    assert client.request("POST", "/api/token", idempotent=True).status == 200
+    assert origin.requests[3:] == ["POST", "POST"]
+
+
+def test_an_sms_without_an_answer_stays_sending_for_reconcile(drop_world: DropWorld) -> None:
+    """Twilio may have sent it: the delivery is left `sending`, which reconcile settles by
+    asking Twilio, instead of queued again to be sent a second time."""
+    world = drop_world
+    silent = Origin(drop_all=True)
+    threading.Thread(target=silent.serve_forever, daemon=True).start()
+    try:
+        settings = dataclasses.replace(world.settings, twilio_api_base=silent.url)
+        seeded = seed(settings, sandbox_users(world.sandbox_url, 1), expired=False)
+        with transaction(settings.database_url) as session:
+            fan_id = session.scalar(select(Fan.id).where(Fan.phone_e164 == seeded.phones[0]))
+            assert fan_id is not None
+            message_id = drop.drop_message_id(session, seeded.campaign_id)
+            ids = notify.create_deliveries(session, message_id, seeded.campaign_id, [fan_id])
+        counts = send_deliveries(settings, world.redis, ids)
+    finally:
+        silent.shutdown()
+        silent.server_close()
+    assert counts.get("unknown") == 1, counts
+    assert silent.requests == ["POST"], "sent once, not again"
+    assert world.delivery_counts() == {DeliveryStatus.SENDING: 1}
