@@ -25,8 +25,9 @@ JOB_MODULES = (
 # A fan-out job runs dozens of threads that mostly wait on sockets and on rate-limiter
 # slots. Python hands the GIL over every 5 ms by default, so a thread whose slot has come
 # can wait that long, and requests leave in bunches that go over the provider's rate in
-# some second. At 1 ms they leave on time (drop benchmark: Twilio 429s 11-28 -> 0-9 per
-# 20,000 fans, Web API ratio 0.80 -> 0.82-0.85).
+# some second. At 1 ms they leave closer to their slot. (Drop benchmark, 20,000 fans: the
+# Twilio 429s fell from 11-28 to 0-9 in the first two runs and came back to 14-34 in three
+# later ones. The effect is real but smaller than the run-to-run spread.)
 SWITCH_INTERVAL = 0.001
 
 
