@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from datetime import timedelta
 
 import redis
@@ -83,32 +84,35 @@ def _gate(connection: redis.Redis, settings: Settings) -> Gate:
     )
 
 
-def _record(
-    settings: Settings, campaign_id: int, outcomes: list[SaveOutcome], cipher: TokenCipher
-) -> list[int]:
+@dataclass(frozen=True)
+class _Drop:
+    """What every batch of one save job writes with: looked up once per job."""
+
+    settings: Settings
+    campaign_id: int
+    message_id: int
+    cipher: TokenCipher
+
+
+def _record(job: _Drop, outcomes: list[SaveOutcome]) -> list[int]:
     """Store a batch of outcomes and create the deliveries of fans whose fate is final."""
-    with transaction(settings.database_url) as session:
-        final_fans = drop.record(session, outcomes, cipher)
-        message_id = drop.drop_message_id(session, campaign_id)
-        return notify.create_deliveries(session, message_id, campaign_id, final_fans)
+    with transaction(job.settings.database_url) as session:
+        final_fans = drop.record(session, outcomes, job.cipher)
+        return notify.create_deliveries(session, job.message_id, job.campaign_id, final_fans)
 
 
 def _run_tasks(
-    settings: Settings,
-    connection: redis.Redis,
-    campaign_id: int,
-    tasks: list[SaveTask],
-    deadline: float,
+    job: _Drop, connection: redis.Redis, tasks: list[SaveTask], deadline: float
 ) -> tuple[list[SaveOutcome], list[int]]:
     """Save on a thread pool kept full while this thread records results in batches.
 
     A task that would start after `deadline` (the claim lease running out) is not run: its
     id comes back in the second list, to be released and queued again.
     """
+    settings = job.settings
     app = spotify_provider.app_from_settings(settings)
     if app is None:
         raise RuntimeError("Spotify is not configured (SPOTIFY_CLIENT_ID) and no sandbox is set")
-    cipher = TokenCipher(settings.token_encryption_keys)
     gate, http = _gate(connection, settings), http_clients(app)
     backoff = settings.retry_backoff_seconds
 
@@ -130,11 +134,11 @@ def _run_tasks(
                 continue
             batch.append(outcome)
             if len(batch) >= RECORD_EVERY:
-                notifier.add(_record(settings, campaign_id, batch, cipher))
+                notifier.add(_record(job, batch))
                 done.extend(batch)
                 batch = []
         if batch:
-            notifier.add(_record(settings, campaign_id, batch, cipher))
+            notifier.add(_record(job, batch))
             done.extend(batch)
     return done, released
 
@@ -189,12 +193,12 @@ def save_chunk(campaign_id: int, presave_ids: list[int]) -> dict[str, int]:
     cipher = TokenCipher(settings.token_encryption_keys)
     with transaction(settings.database_url) as session:
         claimed = drop.claim(session, presave_ids, lease)
-        early = drop.not_yet_due(session, [i for i in presave_ids if i not in set(claimed)])
+        taken = set(claimed)
+        early = drop.not_yet_due(session, [i for i in presave_ids if i not in taken])
         tasks = drop.load_tasks(session, claimed, cipher)
         orphans = drop.close_without_grant(session, claimed, {t.presave_id for t in tasks})
-        delivery_ids = notify.create_deliveries(
-            session, drop.drop_message_id(session, campaign_id), campaign_id, orphans
-        )
+        message_id = drop.drop_message_id(session, campaign_id)
+        delivery_ids = notify.create_deliveries(session, message_id, campaign_id, orphans)
     enqueue_sends(connection, delivery_ids)
 
     def saves(ids: list[int], delay: float) -> int:
@@ -202,7 +206,8 @@ def save_chunk(campaign_id: int, presave_ids: list[int]) -> dict[str, int]:
 
     enqueue_after(saves, seconds_until(early))  # the scheduler ran us before they were due
     deadline = time.monotonic() + settings.claim_lease_seconds * 0.8
-    outcomes, released = _run_tasks(settings, connection, campaign_id, tasks, deadline)
+    drop_job = _Drop(settings, campaign_id, message_id, cipher)
+    outcomes, released = _run_tasks(drop_job, connection, tasks, deadline)
     if released:  # the lease would run out before we got to them: hand them back now
         with transaction(settings.database_url) as session:
             drop.release(session, released)

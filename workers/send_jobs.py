@@ -24,7 +24,7 @@ from core.services.notify import Outgoing
 from core.settings import Settings, load_settings
 from core.timeutil import utcnow
 from workers.enqueue import enqueue_after, enqueue_sends, seconds_until
-from workers.ratelimit import TWILIO_HEADROOM, provider_limiter
+from workers.ratelimit import TWILIO_HEADROOM, SharedRateLimiter, provider_limiter
 
 log = logging.getLogger(__name__)
 SEND_THREADS = 32
@@ -50,9 +50,14 @@ def _may_message(settings: Settings, item: Outgoing) -> bool:
         return consent.may_message(connection, item.fan_id, item.campaign_id, item.channel)
 
 
+def _twilio_limiter(settings: Settings, connection: redis.Redis) -> SharedRateLimiter:
+    """The shared SMS budget: TWILIO_MPS, paced a little under."""
+    return provider_limiter(connection, "twilio", settings.twilio_mps, TWILIO_HEADROOM)
+
+
 def _send_one(
     settings: Settings,
-    connection: redis.Redis,
+    limiter: SharedRateLimiter,
     twilio: twilio_sms.TwilioHttp,
     item: Outgoing,
     deadline: float,
@@ -65,7 +70,6 @@ def _send_one(
     read again after a wait long enough for a STOP to have arrived meanwhile."""
     if not _may_message(settings, item):
         return Sent(item, "no_consent", error="no consent at send time")
-    limiter = provider_limiter(connection, "twilio", settings.twilio_mps, TWILIO_HEADROOM)
     asked = time.monotonic()
     wait = max(0.0, min(ACQUIRE_TIMEOUT, deadline - asked))
     if not limiter.acquire(timeout=wait) or time.monotonic() >= deadline:
@@ -126,7 +130,8 @@ def send_deliveries(
     deadline = time.monotonic() + settings.sending_lease_seconds * 0.8
     with transaction(settings.database_url) as session:
         claimed = notify.claim(session, delivery_ids)
-        early = notify.not_yet_due(session, [i for i in delivery_ids if i not in set(claimed)])
+        taken = set(claimed)
+        early = notify.not_yet_due(session, [i for i in delivery_ids if i not in taken])
     sends = functools.partial(enqueue_sends, connection)
     enqueue_after(sends, seconds_until(early))  # the scheduler ran us before they were due
     with transaction(settings.database_url) as session:
@@ -142,12 +147,12 @@ def send_deliveries(
         _record(settings, [Sent(item, "failed", error=str(exc)) for item in outgoing])
         counts["failed"] = len(outgoing)
         return counts
+    limiter = _twilio_limiter(settings, connection)
     retry: dict[int, float] = {}
     batch: list[Sent] = []
     with ThreadPoolExecutor(SEND_THREADS, thread_name_prefix="send") as pool:
         futures = [
-            pool.submit(_send_one, settings, connection, twilio, item, deadline)
-            for item in outgoing
+            pool.submit(_send_one, settings, limiter, twilio, item, deadline) for item in outgoing
         ]
         for future in as_completed(futures):
             result = future.result()
@@ -177,7 +182,7 @@ def send_text(to: str, body: str) -> str:
         if not web_optin.may_text(session, settings, to):
             log.info("send_text: %s opted out since it was queued", mask_phone(to))
             return "opted_out"
-    limiter = provider_limiter(job.connection, "twilio", settings.twilio_mps, TWILIO_HEADROOM)
+    limiter = _twilio_limiter(settings, job.connection)
     if not limiter.acquire(timeout=ACQUIRE_TIMEOUT):
         raise twilio_sms.SmsUnavailable("no sending slot in time")
     try:

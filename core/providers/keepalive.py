@@ -7,6 +7,7 @@ connection costs a fraction of it. Used only for simple JSON/form calls with tim
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import threading
@@ -47,6 +48,11 @@ class Answer:
     def text(self) -> str:
         """The body as text."""
         return self.body.decode("utf-8", "replace")
+
+
+def basic_auth(user: str, password: str) -> str:
+    """An `Authorization` header value for HTTP Basic auth."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 class KeepAliveClient:

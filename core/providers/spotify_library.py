@@ -9,7 +9,6 @@ surface as RateLimited for the shared limiter.
 
 from __future__ import annotations
 
-import base64
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +21,7 @@ from core.providers import (
     Unavailable,
     retry_after_seconds,
 )
-from core.providers.keepalive import Answer, KeepAliveClient, TransportError
+from core.providers.keepalive import Answer, KeepAliveClient, TransportError, basic_auth
 from core.providers.spotify import ALLOW_LIST_WORDS, SpotifyApp
 
 PROVIDER = "spotify"
@@ -50,11 +49,10 @@ class SpotifyHttp:
 
 def http_clients(app: SpotifyApp) -> SpotifyHttp:
     """Clients for `app`'s accounts and API bases."""
-    secret = f"{app.client_id}:{app.client_secret}".encode()
     return SpotifyHttp(
         accounts=KeepAliveClient(app.accounts_base, TIMEOUT),
         api=KeepAliveClient(app.api_base, TIMEOUT),
-        basic_auth="Basic " + base64.b64encode(secret).decode(),
+        basic_auth=basic_auth(app.client_id, app.client_secret),
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,7 +9,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from core.providers.keepalive import AnswerLost, KeepAliveClient, TransportError
+from core.providers.keepalive import AnswerLost, KeepAliveClient, TransportError, basic_auth
 from core.settings import Settings
 
 TIMEOUT_SECONDS = 10.0
@@ -83,7 +82,7 @@ def client(settings: Settings) -> TwilioHttp:
         raise SmsRejected(None, "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set")
     return TwilioHttp(
         http=KeepAliveClient(settings.twilio_api_base, TIMEOUT_SECONDS),
-        auth="Basic " + base64.b64encode(f"{sid}:{token}".encode()).decode(),
+        auth=basic_auth(sid, token),
         messages_path=f"/2010-04-01/Accounts/{sid}/Messages.json",
     )
 
