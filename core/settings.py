@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -121,12 +122,19 @@ def _fernet_keys(raw: str, name: str) -> tuple[str, ...]:
 
 
 def _instance_secret(instance: Path, name: str) -> str:
-    """Read the generated secret for `name`, creating it once (atomic, mode 0600)."""
+    """Read the generated secret for `name`, creating it once (mode 0600).
+
+    The file appears with its content already in it (written aside, then hard-linked into
+    place), so a second process starting at the same moment never reads it half-written.
+    """
     path = instance / SECRET_FILES[name]
     instance.mkdir(parents=True, exist_ok=True)
     value = Fernet.generate_key().decode()
+    fd, aside = tempfile.mkstemp(dir=instance, prefix=f".{path.name}.")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:  # mkstemp creates it with mode 0600
+            handle.write(value + "\n")
+        os.link(aside, path)
     except FileExistsError:
         stored = path.read_text().strip()
         if stored:
@@ -134,8 +142,8 @@ def _instance_secret(instance: Path, name: str) -> str:
         raise SettingsError(
             f"{name}: {path} exists but is empty; delete it to regenerate"
         ) from None
-    with os.fdopen(fd, "w") as handle:
-        handle.write(value + "\n")
+    finally:
+        os.unlink(aside)
     return value
 
 

@@ -27,6 +27,23 @@ def test_development_generates_secrets_once_and_reuses_them(instance: Path) -> N
         assert mode == 0o600, name
 
 
+def _secret_of_a_new_process(instance: str) -> str:
+    return load(Path(instance)).secret_key
+
+
+def test_processes_starting_together_share_one_secret(tmp_path: Path) -> None:
+    """Two gunicorn workers booting at once could read the secret file before it was written."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    for attempt in range(5):
+        instance = tmp_path / f"race{attempt}"
+        with context.Pool(6) as pool:
+            secrets = pool.map(_secret_of_a_new_process, [str(instance)] * 24)
+        assert len(set(secrets)) == 1, secrets
+        assert [p.name for p in instance.iterdir() if p.name.startswith(".")] == []
+
+
 def test_explicit_secrets_win_and_nothing_is_written(instance: Path) -> None:
     key = Fernet.generate_key().decode()
     settings = load(instance, SECRET_KEY="s3cret", TOKEN_ENCRYPTION_KEY=key)
