@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy.orm import Session
-
 from bot.intents import Intent, IntentKind, classify
+from core.db import Db
 from core.services import consent, events, fans, optin
 from core.services.consent import OptInResult
 from core.services.fans import Place
@@ -43,7 +42,7 @@ class Answer:
 
 
 def _opt_in(
-    session: Session,
+    session: Db,
     settings: Settings,
     fan_id: int,
     inbound: Inbound,
@@ -84,7 +83,7 @@ def _opt_in(
 
 
 def _record_per_campaign(
-    session: Session, kind: str, fan_id: int, inbound: Inbound, campaign_ids: list[int]
+    session: Db, kind: str, fan_id: int, inbound: Inbound, campaign_ids: list[int]
 ) -> None:
     for campaign_id in campaign_ids or [None]:  # type: ignore[list-item]
         events.record(
@@ -99,7 +98,7 @@ def _record_per_campaign(
         )
 
 
-def _stop(session: Session, settings: Settings, fan_id: int, inbound: Inbound) -> Answer:
+def _stop(session: Db, settings: Settings, fan_id: int, inbound: Inbound) -> Answer:
     affected = optin.active_campaigns_of_sender(session, fan_id, inbound.channel, inbound.sender)
     consent.opt_out(session, fan_id, inbound.channel, inbound.sender, reason="stop")
     _record_per_campaign(session, "stop", fan_id, inbound, affected)
@@ -108,7 +107,7 @@ def _stop(session: Session, settings: Settings, fan_id: int, inbound: Inbound) -
     return Answer(IntentKind.STOP, reply, None, fan_id)
 
 
-def _start(session: Session, settings: Settings, fan_id: int, inbound: Inbound) -> Answer:
+def _start(session: Db, settings: Settings, fan_id: int, inbound: Inbound) -> Answer:
     consent.opt_back_in(session, fan_id, inbound.channel, inbound.sender)
     affected = optin.active_campaigns_of_sender(session, fan_id, inbound.channel, inbound.sender)
     _record_per_campaign(session, "start", fan_id, inbound, affected)
@@ -117,7 +116,7 @@ def _start(session: Session, settings: Settings, fan_id: int, inbound: Inbound) 
     return Answer(IntentKind.START, reply, None, fan_id)
 
 
-def handle_text(session: Session, settings: Settings, inbound: Inbound) -> Answer:
+def handle_text(session: Db, settings: Settings, inbound: Inbound) -> Answer:
     """Classify the text, change what it asks for, and return the reply to send."""
     campaigns = optin.open_campaigns(session)
     intent = classify(inbound.body, [c.keyword for c in campaigns])

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from xml.sax.saxutils import escape as xml_escape
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session
-from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.commands import Inbound, handle_text
+from core.db import Db
+from core.fastsql import Fast
 from core.models import InboundMessage
 from core.services.fans import InvalidPhone, Place, normalize_phone
 from core.settings import Settings
@@ -21,12 +22,14 @@ MAX_BODY_CHARS = 1600
 UNKNOWN_REPLY_EVERY = timedelta(hours=24)
 
 
-_SET_ANSWER = (
+_SET_ANSWER = Fast(
     update(InboundMessage.__table__)  # type: ignore[arg-type]
     .where(InboundMessage.__table__.c.id == bindparam("record_id"))
     .values(intent=bindparam("intent"), reply=bindparam("reply"))
 )
-_STORED_REPLY = select(InboundMessage.reply).where(InboundMessage.message_sid == bindparam("sid"))
+_STORED_REPLY = Fast(
+    select(InboundMessage.reply).where(InboundMessage.message_sid == bindparam("sid"))
+)
 
 
 class BadInbound(ValueError):
@@ -71,15 +74,21 @@ def parse_inbound(form: Mapping[str, str]) -> InboundSms:
     return InboundSms(sid, from_number, to_number, body, place)
 
 
+_TWIML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
+
+
 def twiml(reply: str | None) -> str:
-    """A TwiML document with one message, or an empty <Response/> for silence."""
-    response = MessagingResponse()
-    if reply:
-        response.message(reply)
-    return str(response)
+    """A TwiML document with one message, or an empty <Response /> for silence.
+
+    Written out rather than built with twilio's MessagingResponse, which costs 30 µs an
+    answer through ElementTree; the test suite checks both give the same document.
+    """
+    if not reply:
+        return _TWIML_HEAD + "<Response />"
+    return f"{_TWIML_HEAD}<Response><Message>{xml_escape(reply)}</Message></Response>"
 
 
-def _replied_unknown_recently(session: Session, from_number: str) -> bool:
+def _replied_unknown_recently(session: Db, from_number: str) -> bool:
     query = select(InboundMessage.id).where(
         InboundMessage.from_number == from_number,
         InboundMessage.intent == "unknown",
@@ -89,7 +98,7 @@ def _replied_unknown_recently(session: Session, from_number: str) -> bool:
     return session.scalar(query.limit(1)) is not None
 
 
-def handle_inbound(session: Session, settings: Settings, sms: InboundSms) -> str:
+def handle_inbound(session: Db, settings: Settings, sms: InboundSms) -> str:
     """Answer the message once per MessageSid; a retry gets the stored reply, changing nothing."""
     record_id = insert_ignore(
         session,
@@ -104,7 +113,7 @@ def handle_inbound(session: Session, settings: Settings, sms: InboundSms) -> str
         InboundMessage.id,
     )
     if record_id is None:  # a retry: answered (or being answered, and waited for) already
-        stored = session.scalar(_STORED_REPLY, {"sid": sms.message_sid})
+        stored = _STORED_REPLY.scalar(session, {"sid": sms.message_sid})
         return twiml(stored)
     answer = handle_text(
         session,
@@ -118,8 +127,8 @@ def handle_inbound(session: Session, settings: Settings, sms: InboundSms) -> str
             may_answer_unknown=lambda: not _replied_unknown_recently(session, sms.from_number),
         ),
     )
-    session.execute(
-        _SET_ANSWER,
+    _SET_ANSWER.execute(
+        session,
         {"record_id": record_id, "intent": answer.intent.value, "reply": answer.reply or ""},
     )
     return twiml(answer.reply)

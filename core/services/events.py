@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import functools
+from sqlalchemy import Table, insert
 
-from sqlalchemy import Insert, Table, insert
-from sqlalchemy.orm import Session
-
+from core.db import Db
+from core.fastsql import Fast
 from core.models import Event
 from core.timeutil import utcnow
 
 _TABLE: Table = Event.__table__  # type: ignore[assignment]
 
 
-@functools.cache
-def _insert() -> Insert:
-    """Built once: events are written on every webhook and fan-out step."""
-    return insert(_TABLE).returning(_TABLE.c.id)
+# Built once and run on the driver: events are written on every webhook and fan-out step.
+_INSERT = Fast(insert(_TABLE).returning(_TABLE.c.id))
 
 
 def record(
-    session: Session,
+    session: Db,
     kind: str,
     *,
     campaign_id: int | None = None,
@@ -41,4 +38,4 @@ def record(
         "country": country,
         "region": region,
     }
-    return int(session.execute(_insert(), values).scalar_one())
+    return int(_INSERT.scalar(session, values))

@@ -8,6 +8,7 @@ import phonenumbers
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core.db import Db
 from core.models import Fan
 from core.timeutil import utcnow
 from core.upsert import insert_ignore
@@ -53,7 +54,7 @@ def _place_values(place: Place) -> dict[str, str]:
     return values
 
 
-def fan_id_for(session: Session, column: str, value: str, place: Place) -> tuple[int, bool]:
+def fan_id_for(session: Db, column: str, value: str, place: Place) -> tuple[int, bool]:
     """The id of the fan whose `column` is `value`, created if new; (id, created).
 
     A new fan costs one statement; a known one a select, plus an update when it moved.

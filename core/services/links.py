@@ -8,6 +8,8 @@ import secrets
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from core.db import Db
+from core.fastsql import Fast
 from core.models import FanLink
 from core.timeutil import utcnow
 from core.upsert import insert_ignore
@@ -17,8 +19,10 @@ CODE_BYTES = 16
 CODE_RE = re.compile(r"[A-Za-z0-9_-]{22}")
 
 
-_CODE_OF = select(FanLink.code).where(
-    FanLink.fan_id == bindparam("fan_id"), FanLink.campaign_id == bindparam("campaign_id")
+_CODE_OF = Fast(
+    select(FanLink.code).where(
+        FanLink.fan_id == bindparam("fan_id"), FanLink.campaign_id == bindparam("campaign_id")
+    )
 )
 
 
@@ -27,7 +31,7 @@ def link_url(public_url: str, code: str) -> str:
     return f"{public_url}/p/{code}"
 
 
-def issue_code(session: Session, fan_id: int, campaign_id: int, source: str) -> tuple[str, bool]:
+def issue_code(session: Db, fan_id: int, campaign_id: int, source: str) -> tuple[str, bool]:
     """The fan's code for the campaign, created on first ask; (code, created)."""
     code = insert_ignore(
         session,
@@ -43,7 +47,7 @@ def issue_code(session: Session, fan_id: int, campaign_id: int, source: str) -> 
     )
     if code is not None:
         return str(code), True
-    existing = session.scalar(_CODE_OF, {"fan_id": fan_id, "campaign_id": campaign_id})
+    existing = _CODE_OF.scalar(session, {"fan_id": fan_id, "campaign_id": campaign_id})
     assert existing is not None
     return existing, False
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from core.db import Db
+from core.fastsql import Fast
 from core.models import Artist, Campaign, CampaignStatus, Consent, ConsentStatus
 from core.services import consent, events, links
 from core.services.consent import OptInResult
@@ -31,7 +32,7 @@ class OpenCampaign:
     artist: str
 
 
-_OPEN_CAMPAIGNS = (
+_OPEN_CAMPAIGNS = Fast(
     select(Campaign.id, Campaign.keyword, Campaign.title, Artist.name)
     .join(Artist, Artist.id == Campaign.artist_id)
     .where(Campaign.status == CampaignStatus.OPEN)
@@ -39,13 +40,13 @@ _OPEN_CAMPAIGNS = (
 )
 
 
-def open_campaigns(session: Session) -> list[OpenCampaign]:
+def open_campaigns(session: Db) -> list[OpenCampaign]:
     """Campaigns that accept opt-ins, soonest release first (one light query)."""
-    return [OpenCampaign(*row) for row in session.execute(_OPEN_CAMPAIGNS)]
+    return [OpenCampaign(*row) for row in _OPEN_CAMPAIGNS.rows(session, {})]
 
 
 def opt_in(
-    session: Session,
+    session: Db,
     *,
     public_url: str,
     fan_id: int,
@@ -84,9 +85,7 @@ def opt_in(
     return OptInOutcome(result, links.link_url(public_url, code))
 
 
-def active_campaigns_of_sender(
-    session: Session, fan_id: int, channel: str, sender: str
-) -> list[int]:
+def active_campaigns_of_sender(session: Db, fan_id: int, channel: str, sender: str) -> list[int]:
     """Ids of the campaigns the fan is currently opted in to on this sender."""
     query = select(Consent.campaign_id).where(
         Consent.fan_id == fan_id,

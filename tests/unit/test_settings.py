@@ -28,7 +28,8 @@ def test_development_generates_secrets_once_and_reuses_them(instance: Path) -> N
 
 
 def _secret_of_a_new_process(instance: str) -> str:
-    return load(Path(instance)).secret_key
+    secret: str = load(Path(instance)).secret_key
+    return secret
 
 
 def test_processes_starting_together_share_one_secret(tmp_path: Path) -> None:
