@@ -79,6 +79,12 @@ _PHRASES: tuple[tuple[str, ...], ...] = tuple(
     )
 )
 
+# The phrases by their first word: a word that starts none is checked against none.
+_PHRASES_BY_FIRST: dict[str, tuple[tuple[str, ...], ...]] = {
+    first: tuple(phrase for phrase in _PHRASES if phrase[0] == first)
+    for first in {phrase[0] for phrase in _PHRASES}
+}
+
 _INNER_APOSTROPHE = re.compile(r"(?<=\w)['\u2018\u2019\u02bc](?=\w)")
 _WORD = re.compile(r"[^\W_]+(?:[-_][^\W_]+)*")
 _SOURCE = re.compile(r"[a-z0-9_-]+")
@@ -128,7 +134,7 @@ def _is_revocation(words: Sequence[str]) -> bool:
             continue
         if len(words) <= 3 and word in _STOP_WORDS:
             return True
-        if any(_contains(words, phrase, at) for phrase in _PHRASES):
+        if any(_contains(words, phrase, at) for phrase in _PHRASES_BY_FIRST.get(word, ())):
             return True
     return False
 
