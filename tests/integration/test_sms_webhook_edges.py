@@ -97,6 +97,47 @@ def test_behind_a_proxy_the_public_url_is_what_counts(
     assert response.status_code == 403
 
 
+def test_a_signature_over_the_url_with_its_default_port_is_accepted(
+    c: FlaskClient, sms_settings: Settings, db: Session
+) -> None:
+    """Twilio signs with or without the port at times; validate() accepts either."""
+    params = inbound("DROP")
+    with_port = sms_settings.public_url.replace(".test", ".test:443") + PATH
+    assert with_port.startswith("https://presave.example.test:443/")
+    response = c.post(PATH, data=params, headers={"X-Twilio-Signature": sign(with_port, params)})
+    assert response.status_code == 200
+    assert db.scalar(select(func.count()).select_from(Consent)) == 1
+
+
+def test_a_multipart_form_is_read_too(c: FlaskClient, sms_settings: Settings, db: Session) -> None:
+    params = inbound("DROP")
+    signature = sign(sms_settings.public_url + PATH, params)
+    response = c.post(
+        PATH,
+        data=params,
+        content_type="multipart/form-data",
+        headers={"X-Twilio-Signature": signature},
+    )
+    assert response.status_code == 200
+    assert db.scalar(select(func.count()).select_from(Consent)) == 1
+
+
+def test_a_repeated_field_counts_once_its_first_value(
+    c: FlaskClient, sms_settings: Settings, db: Session
+) -> None:
+    params = inbound("DROP")
+    body = "&".join(f"{k}={v}" for k, v in params.items()).replace("+", "%2B")
+    body += "&Body=STOP"  # a second Body: the first one is the message, as werkzeug reads it
+    response = c.post(
+        PATH,
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+        headers={"X-Twilio-Signature": sign(sms_settings.public_url + PATH, params)},
+    )
+    assert response.status_code == 200
+    assert "/p/" in response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     ("drop", "change", "reason"),
     [
