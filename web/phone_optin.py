@@ -8,13 +8,12 @@ import redis
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
-from core import runtime
+from core import queues, runtime
 from core.services import traffic, web_optin
 from core.services.fans import mask_phone
 from core.services.web_optin import WebOptIn, WebOptInStatus
 from web import csrf
 from web.page_support import error_page, not_found, settings, unit_of_work
-from workers import queues
 
 log = logging.getLogger(__name__)
 bp = Blueprint("phone_optin", __name__)

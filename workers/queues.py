@@ -1,21 +1,5 @@
-"""Every queue name and job timeout in one place."""
+"""The queue names and timeouts live in `core.queues` (the web app queues jobs too)."""
 
-from __future__ import annotations
+from core.queues import ALL, DEFAULT, MESSAGES, PERIODIC, SAVES, TIMEOUTS, queue
 
-import redis
-from rq import Queue
-
-DEFAULT = "default"
-SAVES = "saves"
-MESSAGES = "messages"
-PERIODIC = "periodic"
-# Order is priority: a worker takes periodic ticks before bulk fan-out work.
-ALL = (PERIODIC, MESSAGES, SAVES, DEFAULT)
-TIMEOUTS = {DEFAULT: 300, SAVES: 900, MESSAGES: 600, PERIODIC: 120}
-
-
-def queue(name: str, connection: redis.Redis) -> Queue:
-    """The RQ queue `name` on `connection`, with its default timeout."""
-    if name not in TIMEOUTS:
-        raise ValueError(f"unknown queue {name!r}; known: {', '.join(ALL)}")
-    return Queue(name, connection=connection, default_timeout=TIMEOUTS[name])
+__all__ = ["ALL", "DEFAULT", "MESSAGES", "PERIODIC", "SAVES", "TIMEOUTS", "queue"]
