@@ -33,6 +33,7 @@ class _Plan:
 
     sql: str
     order: tuple[str, ...] | None  # parameter names in order, for positional drivers
+    names: frozenset[str]  # every parameter the SQL needs
     fixed: dict[str, Any]  # values bound in the statement itself (literals in a WHERE)
     defaults: tuple[tuple[str, Any], ...]  # (name, column default) computed per call
     processors: dict[str, Processor]
@@ -44,9 +45,10 @@ def _plan(statement: ClauseElement, dialect: Dialect, keys: frozenset[str]) -> _
     binds = compiled.binds
     if any(bind.expanding for bind in binds.values()):
         raise ValueError("fastsql: IN lists (expanding parameters) are not supported")
+    needed = [(column, column.default) for column in compiled.insert_prefetch]
+    needed += [(column, column.onupdate) for column in compiled.update_prefetch]
     defaults = []
-    for column in (*compiled.insert_prefetch, *compiled.update_prefetch):
-        default = column.default if column in compiled.insert_prefetch else column.onupdate
+    for column, default in needed:
         if default is None or not (default.is_scalar or default.is_callable):
             raise ValueError(f"fastsql: column {column.key} needs a default it cannot compute")
         defaults.append((column.key, default))
@@ -60,8 +62,9 @@ def _plan(statement: ClauseElement, dialect: Dialect, keys: frozenset[str]) -> _
         for name, bind in binds.items()
         if name not in keys and not bind.required and bind.value is not None
     }
-    order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
-    return _Plan(compiled.string, order, fixed, tuple(defaults), processors)
+    order = tuple(compiled.positiontup or ()) if compiled.positional else None
+    names = frozenset(binds) | {name for name, _ in defaults}
+    return _Plan(compiled.string, order, names, fixed, tuple(defaults), processors)
 
 
 class Fast:
@@ -87,6 +90,9 @@ class Fast:
         for name, processor in plan.processors.items():
             if name in params:
                 params[name] = processor(params[name])
+        if not plan.names <= params.keys():
+            missing = ", ".join(sorted(plan.names - params.keys()))
+            raise ValueError(f"fastsql: no value given for {missing}")
         driver = connection.connection.dbapi_connection
         assert driver is not None
         cursor = driver.cursor()

@@ -39,8 +39,8 @@ def _public_url_of_request(settings: Settings) -> str:
 def _posted_fields() -> dict[str, str]:
     """The form fields, the first value of each (Twilio posts urlencoded forms).
 
-    The standard library reads an urlencoded body in a third of the time werkzeug's form
-    parser takes; any other body still goes through werkzeug.
+    The standard library reads an urlencoded body in about half the time werkzeug's form
+    parser takes (28 against 52 µs); any other body still goes through werkzeug.
     """
     if request.mimetype != "application/x-www-form-urlencoded":
         return request.form.to_dict()

@@ -76,6 +76,11 @@ def test_a_failed_statement_rolls_back_with_its_transaction(url: str) -> None:
         assert session.scalar(select(func.count()).select_from(Event)) == 0
 
 
+def test_a_missing_value_is_named(url: str) -> None:
+    with transaction(url) as session, pytest.raises(ValueError, match="no value given for phone"):
+        _FAN_ID.scalar(session, {})
+
+
 def test_in_lists_are_refused_by_name(url: str) -> None:
     statement = Fast(select(Fan.id).where(Fan.id.in_(bindparam("ids", expanding=True))))
     with transaction(url) as session, pytest.raises(ValueError, match="IN lists"):
