@@ -7,7 +7,7 @@ import functools
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeAlias
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
@@ -112,11 +112,15 @@ def _sqlite_turn(url: str) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
+def _write_turn(url: str) -> AbstractContextManager[None]:
+    """SQLite's writer slot for a transaction on `url`; nothing to wait for elsewhere."""
+    return _sqlite_turn(url) if url.startswith("sqlite") else nullcontext()
+
+
 @contextmanager
 def transaction(url: str) -> Iterator[Session]:
     """One unit of work at the edge: commit on success, roll back on error."""
-    turn = _sqlite_turn(url) if url.startswith("sqlite") else nullcontext()
-    with turn:
+    with _write_turn(url):
         session = session_factory(url)()
         try:
             yield session
@@ -132,8 +136,7 @@ def transaction(url: str) -> Iterator[Session]:
 def connection_transaction(url: str) -> Iterator[Connection]:
     """`transaction` on a bare Core connection, for the hot paths whose services take a
     `Db`: no ORM session to build and commit, about 150 µs less a request."""
-    turn = _sqlite_turn(url) if url.startswith("sqlite") else nullcontext()
-    with turn, get_engine(url).begin() as connection:
+    with _write_turn(url), get_engine(url).begin() as connection:
         yield connection
 
 

@@ -1,7 +1,7 @@
 """Every RQ queue name and job timeout in one place.
 
 In `core` because the web app queues jobs too (the phone opt-in's confirmation text) and
-imports point inward; `workers.queues` is the same module under its old name.
+imports point inward.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import time
 
 import redis
 
-from workers import queues
+from core import queues
 from workers.schedule import SCHEDULE, Periodic
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ import redis
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from core import queues
 from core.timeutil import utcnow
-from workers import queues
 
 SAVE_CHUNK = 2000
 SEND_CHUNK = 100

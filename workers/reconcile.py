@@ -8,13 +8,13 @@ from datetime import timedelta
 from rq import get_current_job
 from sqlalchemy import select
 
+from core import queues
 from core.db import transaction
 from core.models import Campaign, CampaignStatus, Fan
 from core.providers import twilio_sms
 from core.services import notify
 from core.settings import Settings, load_settings
 from core.timeutil import utcnow
-from workers import queues
 from workers.enqueue import enqueue_sends
 from workers.fanout import start_drop
 

@@ -8,7 +8,7 @@ import sys
 import redis
 from rq import Worker
 
-from workers import queues
+from core import queues
 
 # Every module a job function lives in. RQ forks a work horse per job and imports the job's
 # module there; importing them here first means each fork inherits them instead of

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workers import queues
+from core import queues
 
 
 @dataclass(frozen=True)

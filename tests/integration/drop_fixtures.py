@@ -76,7 +76,7 @@ class DropWorld:
 
     def run_job(self, func: str, *args: object) -> None:
         """Enqueue a job for the running workers (e.g. the reconcile tick)."""
-        from workers import queues
+        from core import queues
 
         queues.queue(queues.PERIODIC, self.redis).enqueue(func, *args)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import redis
 from rq import Queue
 
+from core import queues
 from core.settings import Settings
-from workers import queues
 from workers.fanout import NOTIFY_BATCH, Notifier
 from workers.runner import JOB_MODULES
 

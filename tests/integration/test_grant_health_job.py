@@ -8,12 +8,12 @@ from rq.job import Job
 from sqlalchemy import select, update
 
 from bench.seed import sandbox_users, seed
+from core import queues
 from core.db import transaction
 from core.models import Campaign, SpotifyGrant
 from core.models.spotify import GrantStatus
 from core.timeutil import utcnow
 from tests.integration.drop_fixtures import DropWorld
-from workers import queues
 
 
 def test_job_on_a_real_worker_marks_grants_that_die_before_the_release(

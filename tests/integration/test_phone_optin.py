@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from rq import Queue
 from sqlalchemy import func, select
 
+from core import queues
 from core.db import transaction
 from core.models import Consent, Event, Fan, FanLink
 from core.services import consent, fans
@@ -22,7 +23,6 @@ from messages import count_segments
 from tests.factories import make_campaign
 from tests.integration.drop_fixtures import DropWorld
 from web import create_app
-from workers import queues
 
 PHONE = "+14155550134"
 SHOWN = "+1 \u2022\u2022\u2022 \u2022\u2022 01 34"

@@ -12,8 +12,9 @@ import redis
 from rq.job import Job, JobStatus
 
 from bench.procs import alive
+from core import queues
 from core.redis_conn import EmbeddedRedis, is_up
-from workers import clock, queues
+from workers import clock
 from workers.jobs import HEARTBEAT_KEY
 from workers.runner import SWITCH_INTERVAL
 from workers.schedule import SCHEDULE
