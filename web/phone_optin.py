@@ -17,7 +17,7 @@ from web.page_support import error_page, not_found, settings, unit_of_work
 
 log = logging.getLogger(__name__)
 bp = Blueprint("phone_optin", __name__)
-SEND_TEXT = "workers.send_jobs.send_text"
+SEND_TEXT = "workers.send_jobs.send_outbound"
 
 
 @bp.app_template_global("phone_optin_csrf")
@@ -33,13 +33,14 @@ def phone_optin_program() -> str:
 
 
 def enqueue_text(result: WebOptIn) -> bool:
-    """Queue the confirmation SMS; False (logged) when Redis is unreachable."""
-    assert result.phone is not None and result.text is not None
+    """Queue the job that sends the confirmation now; False (logged) when Redis is
+    unreachable, in which case reconcile queues it from the outbox within a minute."""
+    assert result.phone is not None and result.text_id is not None
     try:
         connection = runtime.redis_client(settings())
-        queues.queue(queues.MESSAGES, connection).enqueue(SEND_TEXT, result.phone, result.text)
+        queues.queue(queues.MESSAGES, connection).enqueue(SEND_TEXT, result.text_id)
     except (redis.RedisError, OSError) as exc:
-        log.error("web opt-in: text to %s not queued: %s", mask_phone(result.phone), exc)
+        log.error("web opt-in: text to %s left to reconcile: %s", mask_phone(result.phone), exc)
         return False
     return True
 

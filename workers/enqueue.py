@@ -88,6 +88,16 @@ def enqueue_sends(connection: redis.Redis, delivery_ids: Sequence[int], delay: f
     )  # fmt: skip
 
 
+def enqueue_outbound(connection: redis.Redis, text_ids: Sequence[int], delay: float = 0.0) -> int:
+    """Queue one send job per outbox text (workers.send_jobs.send_outbound)."""
+    stamp, func = int(time.time() + delay), "workers.send_jobs.send_outbound"
+    count = 0
+    for text_id in text_ids:
+        job_id = f"text-{text_id}-{stamp}"
+        count += _enqueue_unique(connection, queues.MESSAGES, func, (text_id,), job_id, delay)
+    return count
+
+
 def enqueue_after(enqueue: Callable[[list[int], float], int], waits: Mapping[int, float]) -> None:
     """Queue each id again after its wait, one job per distinct whole second.
 

@@ -3,49 +3,77 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from rq import get_current_job
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core import queues
 from core.db import transaction
 from core.models import Campaign, CampaignStatus, Fan
 from core.providers import twilio_sms
-from core.services import notify
+from core.services import notify, outbox
 from core.settings import Settings, load_settings
 from core.timeutil import utcnow
-from workers.enqueue import enqueue_sends
+from workers.enqueue import enqueue_outbound, enqueue_sends
 from workers.fanout import start_drop
 
 log = logging.getLogger(__name__)
 
 
-def _settle_stuck(settings: Settings) -> dict[str, int]:
-    """Deliveries left `sending`: ask Twilio whether they went out before sending again."""
-    counts = {"settled_sent": 0, "requeued": 0}
-    lease = timedelta(seconds=settings.sending_lease_seconds)
-    with transaction(settings.database_url) as session:
-        stuck = notify.stuck_sending(session, lease)
-        rows = [(d.id, d.updated_at, session.get(Fan, d.fan_id)) for d in stuck]
+Row = tuple[int, str | None, datetime]  # id, the number it went to, when it was claimed
+
+
+def _ask_twilio(
+    settings: Settings,
+    rows: list[Row],
+    mark_sent: Callable[[Session, int, str], None],
+    requeue: Callable[[Session, int], object],
+) -> tuple[int, int]:
+    """For each row left `sending`: sent if Twilio has the message, else queued again."""
     if not rows:
-        return counts
+        return 0, 0
     twilio = twilio_sms.sdk_client(settings)
-    for delivery_id, claimed_at, fan in rows:
-        phone = fan.phone_e164 if fan is not None else None
-        sid = (
-            twilio_sms.find_sent(twilio, phone, claimed_at - timedelta(seconds=5))
-            if phone
-            else None
-        )
+    settled = requeued = 0
+    for row_id, phone, claimed_at in rows:
+        since = claimed_at - timedelta(seconds=5)
+        sid = twilio_sms.find_sent(twilio, phone, since) if phone else None
         with transaction(settings.database_url) as session:
             if sid is not None:
-                notify.mark_sent(session, delivery_id, sid)
-                counts["settled_sent"] += 1
+                mark_sent(session, row_id, sid)
+                settled += 1
             else:
-                notify.retry_later(session, delivery_id, 0, "worker lost before sending")
-                counts["requeued"] += 1
-    return counts
+                requeue(session, row_id)
+                requeued += 1
+    return settled, requeued
+
+
+def _settle_stuck(settings: Settings) -> dict[str, int]:
+    """Deliveries and outbox texts left `sending`: ask Twilio whether they went out before
+    sending again."""
+    lease = timedelta(seconds=settings.sending_lease_seconds)
+    with transaction(settings.database_url) as session:
+        deliveries: list[Row] = []
+        for delivery in notify.stuck_sending(session, lease):
+            fan = session.get(Fan, delivery.fan_id)
+            phone = fan.phone_e164 if fan is not None else None
+            deliveries.append((delivery.id, phone, delivery.updated_at))
+        texts: list[Row] = list(outbox.stuck_sending(session, lease))
+    lost = "worker lost before sending"
+    sent, requeued = _ask_twilio(
+        settings, deliveries, notify.mark_sent, lambda s, i: notify.retry_later(s, i, 0, lost)
+    )
+    texts_sent, texts_requeued = _ask_twilio(
+        settings, texts, outbox.mark_sent, lambda s, i: outbox.retry_later(s, i, 0, lost)
+    )
+    return {
+        "settled_sent": sent,
+        "requeued": requeued,
+        "texts_settled_sent": texts_sent,
+        "texts_requeued": texts_requeued,
+    }
 
 
 def reconcile() -> dict[str, int]:
@@ -71,7 +99,8 @@ def reconcile() -> dict[str, int]:
         log.warning("reconcile: cannot settle stuck deliveries: %s", exc)
     if queues.queue(queues.MESSAGES, connection).count == 0:
         with transaction(settings.database_url) as session:
-            due = notify.due(session)
+            due, texts_due = notify.due(session), outbox.due(session)
         counts["deliveries_queued"] = enqueue_sends(connection, due)
+        counts["texts_queued"] = enqueue_outbound(connection, texts_due)
     counts["at"] = int(utcnow().timestamp())
     return counts

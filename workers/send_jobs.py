@@ -17,13 +17,14 @@ import redis
 from rq import get_current_job
 
 from core.db import read_connection, read_only, transaction
+from core.models import DeliveryStatus
 from core.providers import twilio_sms
-from core.services import consent, notify, web_optin
+from core.services import consent, notify, outbox, web_optin
 from core.services.fans import mask_phone
 from core.services.notify import Outgoing
 from core.settings import Settings, load_settings
 from core.timeutil import utcnow
-from workers.enqueue import enqueue_after, enqueue_sends, seconds_until
+from workers.enqueue import enqueue_after, enqueue_outbound, enqueue_sends, seconds_until
 from workers.ratelimit import TWILIO_HEADROOM, SharedRateLimiter, provider_limiter
 
 log = logging.getLogger(__name__)
@@ -169,28 +170,59 @@ def send_deliveries(
     return counts
 
 
-def send_text(to: str, body: str) -> str:
-    """Send one SMS (the web opt-in's confirmation) under the shared Twilio limiter.
+def send_outbound(text_id: int) -> str:
+    """Send one outbox text (the web opt-in's confirmation) under the shared Twilio limiter.
 
-    Returns the Twilio sid, or "opted_out" when the number said STOP since it was queued;
-    raises the provider's error otherwise (RQ keeps the failed job).
+    Claimed first, so a second job for the same text (reconcile, a retry) sends nothing.
+    Returns what happened: sent, retry, cancelled, failed, unknown (left `sending` for
+    reconcile to settle by asking Twilio) or not_due (claimed elsewhere, done, or early).
     """
     settings = load_settings()
     job = get_current_job()
-    assert job is not None, "send_text runs inside an RQ job"
+    assert job is not None, "send_outbound runs inside an RQ job"
+    with transaction(settings.database_url) as session:
+        text = outbox.claim(session, text_id)
+    if text is None:
+        return "not_due"
     with read_only(settings.database_url) as session:
-        if not web_optin.may_text(session, settings, to):
-            log.info("send_text: %s opted out since it was queued", mask_phone(to))
-            return "opted_out"
+        allowed = web_optin.may_text(session, settings, text.to)
+    if not allowed:
+        log.info("outbox text %d: %s opted out since it was queued", text_id, mask_phone(text.to))
+        return _settle(settings, text_id, "cancelled", "recipient opted out")
     limiter = _twilio_limiter(settings, job.connection)
     if not limiter.acquire(timeout=ACQUIRE_TIMEOUT):
-        raise twilio_sms.SmsUnavailable("no sending slot in time")
+        return _settle(settings, text_id, "retry", "no sending slot in time", delay=5.0)
     try:
-        sent = twilio_sms.send(twilio_sms.client(settings), settings, to, body)
+        sent = twilio_sms.send(twilio_sms.client(settings), settings, text.to, text.body)
+    except twilio_sms.SmsRateLimited as exc:
+        limiter.penalize(exc.retry_after)
+        return _settle(settings, text_id, "retry", str(exc), delay=exc.retry_after)
+    except twilio_sms.SmsOutcomeUnknown as exc:
+        log.warning("outbox text %d: no answer from Twilio (%s); reconcile asks", text_id, exc)
+        return "unknown"
+    except twilio_sms.SmsUnavailable as exc:
+        return _settle(settings, text_id, "retry", str(exc), delay=30.0)
+    except twilio_sms.SmsOptedOut as exc:
+        return _settle(settings, text_id, "cancelled", f"opted out: {exc}")
     except twilio_sms.SmsError as exc:
-        if isinstance(exc, twilio_sms.SmsRateLimited):
-            limiter.penalize(exc.retry_after)
-        log.warning("send_text to %s failed: %s", mask_phone(to), exc)
-        raise
-    log.info("send_text to %s: %s", mask_phone(to), sent.sid)
-    return sent.sid
+        return _settle(settings, text_id, "failed", str(exc))
+    with transaction(settings.database_url) as session:
+        outbox.mark_sent(session, text_id, sent.sid)
+    log.info("outbox text %d to %s: %s", text_id, mask_phone(text.to), sent.sid)
+    return "sent"
+
+
+def _settle(settings: Settings, text_id: int, state: str, error: str, delay: float = 0) -> str:
+    """Record an outbox text that did not go out; a retry is queued again after `delay`."""
+    with transaction(settings.database_url) as session:
+        if state == "retry":
+            if not outbox.retry_later(session, text_id, delay, error):
+                return "failed"
+        else:
+            status = DeliveryStatus.CANCELLED if state == "cancelled" else DeliveryStatus.FAILED
+            outbox.give_up(session, text_id, status, error)
+    if state == "retry":
+        job = get_current_job()
+        assert job is not None
+        enqueue_after(functools.partial(enqueue_outbound, job.connection), {text_id: delay})
+    return state

@@ -5,7 +5,13 @@ from core.models.audience import Channel, Consent, ConsentStatus, Fan, OptOut
 from core.models.base import Base, UTCDateTime
 from core.models.catalog import Artist, Campaign, CampaignStatus
 from core.models.links import FanLink, InboundMessage
-from core.models.messaging import Delivery, DeliveryStatus, MessageStatus, ScheduledMessage
+from core.models.messaging import (
+    Delivery,
+    DeliveryStatus,
+    MessageStatus,
+    OutboundText,
+    ScheduledMessage,
+)
 from core.models.oauth import OAuthNonce, PageVisit
 from core.models.release import ReleaseMarket
 from core.models.spotify import GrantStatus, PreSave, PreSaveStatus, SpotifyGrant
@@ -28,6 +34,7 @@ __all__ = [
     "MessageStatus",
     "OAuthNonce",
     "OptOut",
+    "OutboundText",
     "PageVisit",
     "PreSave",
     "PreSaveStatus",

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import Event, Fan
-from core.services import campaigns, consent, events, fans, optin
+from core.services import campaigns, consent, events, fans, optin, outbox
 from core.services.consent import OptInResult
 from core.services.fans import InvalidPhone, Place
 from core.services.link_pages import CampaignCard, campaign_card
@@ -32,7 +32,7 @@ REGION_LENGTH = 2
 class WebOptInStatus(StrEnum):
     """How a phone opt-in request from the page ended."""
 
-    SENT = "sent"  # consent recorded (or already there): send `text` to `phone`
+    SENT = "sent"  # consent recorded (or already there); `text_id` is the queued text
     INVALID = "invalid"  # not a phone number: nothing written
     NOT_FOUND = "not_found"  # no such campaign: nothing written
     CLOSED = "closed"  # the campaign takes no opt-ins any more: nothing written
@@ -42,7 +42,8 @@ class WebOptInStatus(StrEnum):
 
 @dataclass(frozen=True)
 class WebOptIn:
-    """What the request did; `phone` is E.164, `text` the confirmation SMS when one is due."""
+    """What the request did; `phone` is E.164, `text` the confirmation SMS when one is due,
+    kept in the outbox as `text_id` in the same transaction as the consent."""
 
     status: WebOptInStatus
     card: CampaignCard | None = None
@@ -50,6 +51,7 @@ class WebOptIn:
     text: str | None = None
     link: str | None = None
     duplicate: bool = False
+    text_id: int | None = None
 
     @property
     def masked(self) -> str:
@@ -143,4 +145,5 @@ def request_phone_optin(
     text = confirmation_text(
         settings.program_name, card.artist, card.title, outcome.link, duplicate=duplicate
     )
-    return WebOptIn(WebOptInStatus.SENT, card, e164, text, outcome.link, duplicate)
+    text_id = outbox.queue(session, fan_id, card.id, e164, text)
+    return WebOptIn(WebOptInStatus.SENT, card, e164, text, outcome.link, duplicate, text_id)

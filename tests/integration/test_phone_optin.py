@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from sqlalchemy import func, select
 
 from core import queues
 from core.db import transaction
-from core.models import Consent, Event, Fan, FanLink
+from core.models import Consent, DeliveryStatus, Event, Fan, FanLink, OutboundText
 from core.services import consent, fans
 from messages import count_segments
 from tests.factories import make_campaign
@@ -84,6 +85,17 @@ def queued(conn: redis.Redis) -> list[tuple[str | None, tuple[object, ...]]]:
     return [(job.func_name, tuple(job.args)) for job in queue.get_jobs()]
 
 
+def texts(world: DropWorld) -> list[tuple[int, str, str, str]]:
+    """(id, to, body, status) of every outbox text, oldest first."""
+    with transaction(world.settings.database_url) as session:
+        rows = session.execute(
+            select(
+                OutboundText.id, OutboundText.to_number, OutboundText.body, OutboundText.status
+            ).order_by(OutboundText.id)
+        )
+        return [(i, to, body, status) for i, to, body, status in rows]
+
+
 def counts(world: DropWorld) -> dict[str, int]:
     with transaction(world.settings.database_url) as session:
 
@@ -140,11 +152,10 @@ def test_a_valid_number_opts_in_queues_one_text_and_the_worker_sends_it(
     assert (given.channel, given.sender, given.source) == ("sms", OUR_NUMBER, "mira_newsletter")
     assert link.source == "mira_newsletter" and optin.source == "mira_newsletter"
 
-    jobs = queued(world.redis)
-    assert len(jobs) == 1
-    func_name, (to, text) = jobs[0]
-    assert func_name == "workers.send_jobs.send_text" and to == PHONE
-    assert isinstance(text, str) and f"/p/{link.code}" in text
+    [(text_id, to, text, state)] = texts(world)
+    assert (to, state) == (PHONE, DeliveryStatus.QUEUED)
+    assert queued(world.redis) == [("workers.send_jobs.send_outbound", (text_id,))]
+    assert f"/p/{link.code}" in text
     assert count_segments(text).segments <= 2
     assert "STOP" in text and "HELP" in text and "Msg" in text
 
@@ -153,6 +164,7 @@ def test_a_valid_number_opts_in_queues_one_text_and_the_worker_sends_it(
     sent = world.sandbox("GET", "messages")["messages"]
     assert [(m["to"], m["body"]) for m in sent] == [(PHONE, text)], world.tail()
     assert queued(world.redis) == []
+    assert [status for *_, status in texts(world)] == [DeliveryStatus.SENT]
 
 
 def test_the_same_number_again_gets_the_same_link_and_no_second_consent(
@@ -161,7 +173,8 @@ def test_the_same_number_again_gets_the_same_link_and_no_second_consent(
     assert post(web, slug)[0] == 200
     assert post(web, slug, "+1 415 555 0134")[0] == 200
     assert counts(world) == {"fans": 1, "consents": 1, "links": 1, "web_events": 2}
-    (_, (_, first)), (_, (_, second)) = queued(world.redis)
+    assert len(queued(world.redis)) == 2
+    (_, _, first, _), (_, _, second, _) = texts(world)
     link = re.search(r"https://\S+/p/\S+", str(first))
     assert link is not None and link.group(0) in str(second)
     assert "already in" in str(second) and count_segments(str(second)).segments <= 2
@@ -213,7 +226,7 @@ def test_a_number_is_limited_to_three_requests_an_hour(
     assert post(web, slug, "+14155550199")[0] == 200  # another number is not affected
 
 
-def test_with_redis_down_the_consent_is_kept_and_the_page_says_the_text_will_follow(
+def test_with_redis_down_the_text_still_follows_from_reconcile(
     web: FlaskClient, slug: str, world: DropWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     token = token_of(open_page(web, slug))
@@ -223,6 +236,46 @@ def test_with_redis_down_the_consent_is_kept_and_the_page_says_the_text_will_fol
     assert status == 200 and "will follow" in body and SHOWN in body
     assert counts(world) == {"fans": 1, "consents": 1, "links": 1, "web_events": 1}
     assert queued(world.redis) == []
+    [(_, _, text, state)] = texts(world)
+    assert state == DeliveryStatus.QUEUED  # the promise is kept in the database
+
+    world.run_job("workers.reconcile.reconcile")
+    worker = world.start_worker(burst=True)
+    assert worker.wait(timeout=60) == 0, world.tail()
+    sent = world.sandbox("GET", "messages")["messages"]
+    assert [(m["to"], m["body"]) for m in sent] == [(PHONE, text)], world.tail()
+    assert [status for *_, status in texts(world)] == [DeliveryStatus.SENT]
+
+
+def test_a_twilio_outage_is_retried_and_the_text_goes_out_once(
+    web: FlaskClient, slug: str, world: DropWorld
+) -> None:
+    rule = {"kind": "503", "service": "twilio", "endpoint": "messages_create", "count": 1}
+    world.sandbox("POST", "faults", json=rule)
+    assert post(web, slug)[0] == 200
+    worker = world.start_worker()
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and texts(world)[0][3] != DeliveryStatus.SENT:
+            time.sleep(0.5)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    [(_, _, text, status)] = texts(world)
+    assert status == DeliveryStatus.SENT, world.tail()
+    sent = world.sandbox("GET", "messages")["messages"]
+    assert [(m["to"], m["body"]) for m in sent] == [(PHONE, text)]
+
+
+def test_a_second_job_for_the_same_text_sends_nothing(
+    web: FlaskClient, slug: str, world: DropWorld
+) -> None:
+    assert post(web, slug)[0] == 200
+    [(text_id, *_)] = texts(world)
+    queues.queue(queues.MESSAGES, world.redis).enqueue("workers.send_jobs.send_outbound", text_id)
+    worker = world.start_worker(burst=True)
+    assert worker.wait(timeout=60) == 0, world.tail()
+    assert len(world.sandbox("GET", "messages")["messages"]) == 1
 
 
 def test_a_stop_after_queueing_stops_the_text(
@@ -235,6 +288,7 @@ def test_a_stop_after_queueing_stops_the_text(
     worker = world.start_worker(burst=True)
     assert worker.wait(timeout=60) == 0, world.tail()
     assert world.sandbox("GET", "messages")["messages"] == []
+    assert [status for *_, status in texts(world)] == [DeliveryStatus.CANCELLED]
 
 
 def test_a_closed_or_unknown_campaign_takes_no_number(
