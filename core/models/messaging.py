@@ -49,19 +49,10 @@ class ScheduledMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class Delivery(Base):
-    """One message to one fan on one channel: unique, so nobody is texted twice."""
+class SendState:
+    """The columns every outgoing message keeps while it waits, goes out or fails."""
 
-    __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("message_id", "fan_id", "channel"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("scheduled_messages.id"), index=True)
-    fan_id: Mapped[int] = mapped_column(ForeignKey("fans.id"), index=True)
-    channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.QUEUED, index=True)
-    provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    error_code: Mapped[str | None] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Held (quiet hours, backoff) until this time; None: send as soon as possible.
@@ -71,7 +62,21 @@ class Delivery(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class OutboundText(Base):
+class Delivery(SendState, Base):
+    """One message to one fan on one channel: unique, so nobody is texted twice."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("message_id", "fan_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("scheduled_messages.id"), index=True)
+    fan_id: Mapped[int] = mapped_column(ForeignKey("fans.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    error_code: Mapped[str | None] = mapped_column(String(16))
+
+
+class OutboundText(SendState, Base):
     """A one-off SMS (the web opt-in's confirmation), kept until it went out or cannot.
 
     Written in the same transaction as the opt-in it confirms, so a lost queue (Redis down,
@@ -85,11 +90,4 @@ class OutboundText(Base):
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
     to_number: Mapped[str] = mapped_column(String(16))
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.QUEUED, index=True)
     provider_id: Mapped[str | None] = mapped_column(String(64))
-    error: Mapped[str | None] = mapped_column(Text)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
