@@ -55,6 +55,9 @@ class Settings:
     claim_lease_seconds: float = 120.0
     sending_lease_seconds: float = 300.0
     retry_backoff_seconds: float = 15.0
+    # Reverse proxies in front of the web app that append X-Forwarded-For (Heroku's router:
+    # 1). 0 trusts no such header: the peer address is the client's.
+    trusted_proxies: int = 0
 
     @property
     def is_production(self) -> bool:
@@ -84,6 +87,15 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if word in FALSE_WORDS:
         return False
     raise SettingsError(f"{name}: expected true or false, got {raw!r}")
+
+
+def _count(env: Mapping[str, str], name: str, default: int, most: int) -> int:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) > most:
+        raise SettingsError(f"{name}: expected a whole number from 0 to {most}, got {raw!r}")
+    return int(raw)
 
 
 def _positive(env: Mapping[str, str], name: str, default: float) -> float:
@@ -208,4 +220,5 @@ def load_settings(
         claim_lease_seconds=_positive(env, "PRESAVE_CLAIM_LEASE_SECONDS", 120.0),
         sending_lease_seconds=_positive(env, "PRESAVE_SENDING_LEASE_SECONDS", 300.0),
         retry_backoff_seconds=_positive(env, "PRESAVE_RETRY_BACKOFF_SECONDS", 15.0),
+        trusted_proxies=_count(env, "TRUSTED_PROXIES", 0, 5),
     )

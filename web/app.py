@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.settings import Settings, load_settings
 from web.fan_pages import bp as fan_pages_bp
@@ -24,6 +25,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
     )
+    if settings.trusted_proxies:  # the client's address from X-Forwarded-For, that many hops
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.register_blueprint(health_bp)
     app.register_blueprint(twilio_bp)
     app.register_blueprint(fan_pages_bp)

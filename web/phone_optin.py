@@ -9,7 +9,7 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from core import queues, runtime
-from core.services import traffic, web_optin
+from core.services import form_limits, traffic, web_optin
 from core.services.fans import mask_phone
 from core.services.web_optin import WebOptIn, WebOptInStatus
 from web import csrf
@@ -85,6 +85,14 @@ def text_me(slug: str) -> ResponseReturnValue:
             400,
             "That didn't work",
             "Your session has expired. Open the page again and enter your number once more.",
+        )
+    if not form_limits.allow(
+        runtime.redis_client(settings()), settings().secret_key, request.remote_addr or ""
+    ):
+        return error_page(
+            429,
+            "Too many tries",
+            "Too many numbers were entered from your network lately. Try again in an hour.",
         )
     form = request.form
     source = traffic.clean_tag(form.get("source")) or traffic.DEFAULT_SOURCE

@@ -70,13 +70,18 @@ def post(
     token: str | None = FROM_PAGE,
     source: str = "mira_newsletter",
     region: str = "US",
+    peer: str = "127.0.0.1",
+    forwarded_for: str | None = None,
 ) -> tuple[int, str]:
     if token == FROM_PAGE:
         token = token_of(open_page(web, slug))
     data = {"phone": phone, "source": source, "region": region}
     if token is not None:
         data["csrf_token"] = token
-    response = web.post(f"/c/{slug}/text-me", data=data)
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    response = web.post(
+        f"/c/{slug}/text-me", data=data, headers=headers, environ_base={"REMOTE_ADDR": peer}
+    )
     return response.status_code, html.unescape(response.get_data(as_text=True))
 
 
@@ -300,3 +305,32 @@ def test_a_closed_or_unknown_campaign_takes_no_number(
     )
     assert response.status_code == 404
     assert counts(world) == NOTHING
+
+
+def numbers(count: int) -> list[str]:
+    return [f"+141555501{n:02d}" for n in range(count)]
+
+
+def test_one_network_may_ask_for_ten_numbers_an_hour(
+    web: FlaskClient, slug: str, world: DropWorld
+) -> None:
+    assert [post(web, slug, number)[0] for number in numbers(10)] == [200] * 10
+    status, body = post(web, slug, "+14155550150")
+    assert status == 429 and "from your network" in body
+    assert counts(world)["web_events"] == 10 and len(texts(world)) == 10  # nothing for it
+    assert post(web, slug, "+14155550150", peer="198.51.100.7")[0] == 200  # another network
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_x_forwarded_for_counts_only_behind_a_trusted_proxy(
+    world: DropWorld, slug: str, proxies: int
+) -> None:
+    app = create_app(world.settings.with_overrides(trusted_proxies=proxies))
+    web = app.test_client()
+    answers = [
+        post(web, slug, number, peer="10.0.0.2", forwarded_for=f"203.0.113.{i}")[0]
+        for i, number in enumerate(numbers(11))
+    ]
+    # Behind one trusted proxy each fan is their own network; with none, the header could be
+    # anything a client wrote, and all eleven come from the proxy's one address.
+    assert answers == ([200] * 11 if proxies else [200] * 10 + [429])

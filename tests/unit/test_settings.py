@@ -93,6 +93,9 @@ def test_malformed_encryption_key_is_named(instance: Path) -> None:
         ("PUBLIC_URL", "example.com"),
         ("SPOTIFY_API_BASE", "ftp://x"),
         ("PRESAVE_ENV", "staging"),
+        ("TRUSTED_PROXIES", "one"),
+        ("TRUSTED_PROXIES", "-1"),
+        ("TRUSTED_PROXIES", "9"),
     ],
 )
 def test_malformed_values_are_refused_by_name(instance: Path, name: str, value: str) -> None:
@@ -130,3 +133,8 @@ def test_public_url_trailing_slash_is_dropped(instance: Path) -> None:
     settings = load(instance, PUBLIC_URL="https://fans.example.com/")
     assert settings.public_url == "https://fans.example.com"
     assert settings.spotify_redirect_uri == "https://fans.example.com/oauth/spotify/callback"
+
+
+def test_trusted_proxies_default_to_none_and_are_read(instance: Path) -> None:
+    assert load(instance).trusted_proxies == 0
+    assert load(instance, TRUSTED_PROXIES="1").trusted_proxies == 1
