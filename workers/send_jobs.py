@@ -202,7 +202,10 @@ def send_outbound(text_id: int) -> str:
         return "unknown"
     except twilio_sms.SmsUnavailable as exc:
         return _settle(settings, text_id, "retry", str(exc), delay=30.0)
-    except twilio_sms.SmsOptedOut as exc:
+    except twilio_sms.SmsOptedOut as exc:  # 21610: the number said STOP to our sender
+        with transaction(settings.database_url) as session:
+            sender = web_optin.sender_of(settings)
+            consent.opt_out(session, text.fan_id, "sms", sender, reason="twilio_21610")
         return _settle(settings, text_id, "cancelled", f"opted out: {exc}")
     except twilio_sms.SmsError as exc:
         return _settle(settings, text_id, "failed", str(exc))

@@ -24,6 +24,7 @@ class Claimed:
     """A text this worker may now send."""
 
     id: int
+    fan_id: int
     to: str
     body: str
 
@@ -49,7 +50,7 @@ def claim(session: Session, text_id: int) -> Claimed | None:
         update(OutboundText)
         .where(OutboundText.id == text_id, _is_due(now))
         .values(status=DeliveryStatus.SENDING, attempts=OutboundText.attempts + 1, updated_at=now)
-        .returning(OutboundText.id, OutboundText.to_number, OutboundText.body),
+        .returning(OutboundText.id, OutboundText.fan_id, OutboundText.to_number, OutboundText.body),
         execution_options={"synchronize_session": False},
     ).first()
     return Claimed(*row) if row is not None else None

@@ -334,3 +334,16 @@ def test_x_forwarded_for_counts_only_behind_a_trusted_proxy(
     # Behind one trusted proxy each fan is their own network; with none, the header could be
     # anything a client wrote, and all eleven come from the proxy's one address.
     assert answers == ([200] * 11 if proxies else [200] * 10 + [429])
+
+
+def test_twilio_saying_the_number_opted_out_cancels_the_text_and_records_the_stop(
+    web: FlaskClient, slug: str, world: DropWorld
+) -> None:
+    world.sandbox("POST", "config", json={"twilio_opted_out": [PHONE]})
+    assert post(web, slug)[0] == 200
+    worker = world.start_worker(burst=True)
+    assert worker.wait(timeout=60) == 0, world.tail()
+    assert [state for *_, state in texts(world)] == [DeliveryStatus.CANCELLED]
+    with transaction(world.settings.database_url) as session:
+        fan, _ = fans.by_phone(session, PHONE)
+        assert consent.opted_out(session, fan.id, "sms", OUR_NUMBER)
