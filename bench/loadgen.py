@@ -90,22 +90,32 @@ class Connection:
         self.used = 0
 
     async def send(self, request: Request, result: Result) -> None:
-        """Send one request and record its latency and status."""
+        """Send one request and record its latency and status.
+
+        A connection the server closed while it sat idle (gunicorn's keep-alive timeout) fails
+        at once on reuse: the request is sent again, once, on a new connection (the webhook
+        is idempotent on MessageSid). Any other failure counts as an error."""
         if self.used >= REQUESTS_PER_CONNECTION:
             self.close()
         start = time.perf_counter()
-        try:
-            if self.streams is None:
-                self.streams = await asyncio.open_connection(self.host, self.port)
-                self.used = 0
-            self.used += 1
-            status = await _exchange(*self.streams, request)
-        except (OSError, asyncio.IncompleteReadError, ValueError):
-            result.errors += 1
-            self.streams = None
+        for attempt in (1, 2):
+            reused = self.streams is not None
+            try:
+                if self.streams is None:
+                    self.streams = await asyncio.open_connection(self.host, self.port)
+                    self.used = 0
+                self.used += 1
+                status = await _exchange(*self.streams, request)
+            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                self.close()
+                stale = isinstance(exc, ConnectionError | asyncio.IncompleteReadError)
+                if attempt == 1 and reused and stale:
+                    continue
+                result.errors += 1
+                return
+            result.latencies.append(time.perf_counter() - start)
+            result.statuses[status] = result.statuses.get(status, 0) + 1
             return
-        result.latencies.append(time.perf_counter() - start)
-        result.statuses[status] = result.statuses.get(status, 0) + 1
 
     def close(self) -> None:
         """Close the socket."""
