@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from core.markets import ANY
 from core.models import Campaign, PreSave, PreSaveStatus, SpotifyGrant
-from core.services.release_watch import found_markets, market_midnight
+from core.services.release_schedule import market_midnight
+from core.services.release_watch import found_markets
 
 GRACE = timedelta(hours=1)
 WAITING = (PreSaveStatus.PENDING, PreSaveStatus.QUEUED_FOR_MARKET)

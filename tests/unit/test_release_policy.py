@@ -9,7 +9,7 @@ import pytest
 
 from core.markets import ANY, local_midnight, market_code
 from core.models import Campaign
-from core.services.release_watch import markets_due, next_check_at
+from core.services.release_schedule import markets_due, next_check_at
 from core.validation import ValidationError
 
 # Midnight in New York on Friday 4 December 2026.
