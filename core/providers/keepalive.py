@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import select
 import threading
 import time
 from dataclasses import dataclass
@@ -66,6 +67,19 @@ def basic_auth(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
+def _closed_by_peer(conn: http.client.HTTPConnection) -> bool:
+    """True when the server closed this idle connection (or wrote to it unasked): readable
+    while idle means EOF. Reused, a POST would go out on it and its outcome be unknown."""
+    if conn.sock is None:
+        return True
+    poller = select.poll()
+    try:
+        poller.register(conn.sock, select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):
+        return True
+
+
 class KeepAliveClient:
     """Calls to one origin (scheme://host:port) over a pool of keep-alive connections."""
 
@@ -89,7 +103,7 @@ class KeepAliveClient:
                 if not self._idle:
                     break
                 conn, since = self._idle.pop()
-            if now - since <= MAX_IDLE_SECONDS:
+            if now - since <= MAX_IDLE_SECONDS and not _closed_by_peer(conn):
                 return conn
             conn.close()
         factory = http.client.HTTPSConnection if self.https else http.client.HTTPConnection

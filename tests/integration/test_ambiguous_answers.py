@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import socketserver
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -16,60 +14,16 @@ from core.models import DeliveryStatus, Fan
 from core.providers.keepalive import AnswerLost, KeepAliveClient
 from core.services import drop, notify
 from tests.integration.drop_fixtures import DropWorld
+from tests.integration.loopback_origin import Origin, running
 from workers.send_jobs import send_deliveries
-
-OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
-
-
-class Origin(socketserver.ThreadingTCPServer):
-    """A loopback server that answers the first request of each connection and reads, then
-    drops, every later one (a server that acted, or not, and then lost the connection).
-    With `drop_all`, no request is ever answered."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, drop_all: bool = False) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.drop_all = drop_all
-        self.requests: list[str] = []
-        self.lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _Handler(socketserver.StreamRequestHandler):
-    server: Origin
-
-    def handle(self) -> None:
-        answered = 0
-        while True:
-            line = self.rfile.readline()
-            if not line:
-                return
-            length = 0
-            while (header := self.rfile.readline()) not in (b"\r\n", b""):
-                name, _, value = header.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            self.rfile.read(length)
-            with self.server.lock:
-                self.server.requests.append(line.split(b" ")[0].decode())
-            if self.server.drop_all or answered:
-                return  # read, maybe acted on, never answered
-            self.wfile.write(OK)
-            answered += 1
 
 
 @pytest.fixture
 def origin() -> Iterator[Origin]:
-    server = Origin()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    """Answers the first request of each connection; reads, then drops, every later one
+    (a server that acted, or not, and then lost the connection)."""
+    with running(lambda served: "answer" if served == 0 else "drop") as server:
+        yield server
 
 
 def test_a_post_that_got_no_answer_is_not_sent_again(origin: Origin) -> None:
@@ -94,9 +48,7 @@ def test_an_sms_without_an_answer_stays_sending_for_reconcile(drop_world: DropWo
     """Twilio may have sent it: the delivery is left `sending`, which reconcile settles by
     asking Twilio, instead of queued again to be sent a second time."""
     world = drop_world
-    silent = Origin(drop_all=True)
-    threading.Thread(target=silent.serve_forever, daemon=True).start()
-    try:
+    with running(lambda _served: "drop") as silent:
         settings = dataclasses.replace(world.settings, twilio_api_base=silent.url)
         seeded = seed(settings, sandbox_users(world.sandbox_url, 1), expired=False)
         with transaction(settings.database_url) as session:
@@ -105,9 +57,6 @@ def test_an_sms_without_an_answer_stays_sending_for_reconcile(drop_world: DropWo
             message_id = drop.drop_message_id(session, seeded.campaign_id)
             ids = notify.create_deliveries(session, message_id, seeded.campaign_id, [fan_id])
         counts = send_deliveries(settings, world.redis, ids)
-    finally:
-        silent.shutdown()
-        silent.server_close()
     assert counts.get("unknown") == 1, counts
     assert silent.requests == ["POST"], "sent once, not again"
     assert world.delivery_counts() == {DeliveryStatus.SENDING: 1}

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import socketserver
-import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,56 +10,17 @@ import pytest
 
 from core.providers import keepalive
 from core.providers.keepalive import KeepAliveClient
-
-OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
-
-
-class CountingOrigin(socketserver.ThreadingTCPServer):
-    """A keep-alive loopback server that counts the connections it accepted."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.connections = 0
-        self.requests = 0
-        self.lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _Handler(socketserver.StreamRequestHandler):
-    server: CountingOrigin
-
-    def handle(self) -> None:
-        with self.server.lock:
-            self.server.connections += 1
-        while self.rfile.readline():
-            length = 0
-            while (header := self.rfile.readline()) not in (b"\r\n", b""):
-                name, _, value = header.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            self.rfile.read(length)
-            with self.server.lock:
-                self.server.requests += 1
-            self.wfile.write(OK)
+from tests.integration.loopback_origin import Origin, running
 
 
 @pytest.fixture
-def origin() -> Iterator[CountingOrigin]:
-    server = CountingOrigin()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def origin() -> Iterator[Origin]:
+    with running(lambda _served: "answer") as server:
+        yield server
 
 
 def test_thread_pools_that_come_and_go_reuse_the_same_connections(
-    origin: CountingOrigin,
+    origin: Origin,
 ) -> None:
     """As the save job's notifier does: a new pool of 8 threads for every batch."""
     client = KeepAliveClient(origin.url, timeout=5)
@@ -68,12 +28,12 @@ def test_thread_pools_that_come_and_go_reuse_the_same_connections(
         with ThreadPoolExecutor(8) as pool:
             answers = list(pool.map(lambda _: client.request("POST", "/m", form={}), range(16)))
         assert [a.status for a in answers] == [200] * 16
-    assert origin.requests == 160
+    assert len(origin.requests) == 160
     assert origin.connections <= 8  # at most one per thread running at once, ever
 
 
 def test_an_idle_connection_past_its_age_is_not_reused(
-    origin: CountingOrigin, monkeypatch: pytest.MonkeyPatch
+    origin: Origin, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client = KeepAliveClient(origin.url, timeout=5)
     client.request("GET", "/a")
@@ -82,3 +42,16 @@ def test_an_idle_connection_past_its_age_is_not_reused(
     monkeypatch.setattr(keepalive, "MAX_IDLE_SECONDS", 0.0)
     client.request("POST", "/c", form={"To": "+14155550100"})
     assert origin.connections == 2  # a POST never goes out on a connection idle too long
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_used_for_a_post() -> None:
+    """The server closes its side of an idle keep-alive connection. A POST written into it
+    would be read by nobody and end as an unknown outcome (AnswerLost); it must go out on a
+    new connection instead."""
+    answers = iter(["answer_and_fin"])
+    with running(lambda _served: next(answers, "answer")) as origin:
+        client = KeepAliveClient(origin.url, timeout=5)
+        assert client.request("POST", "/m", form={"n": "1"}).status == 200
+        time.sleep(0.2)  # the server's FIN reaches us
+        assert client.request("POST", "/m", form={"n": "2"}).status == 200
+    assert origin.requests == ["POST", "POST"] and origin.connections == 2
