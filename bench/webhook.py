@@ -92,6 +92,16 @@ def database_url(kind: str, workdir: Path) -> tuple[str, Callable[[], None]]:
     return f"{base}?options=-csearch_path%3D{schema}", drop
 
 
+def prepare_database(url: str) -> None:
+    """Migrate the database at `url` and open the campaign whose keyword is DROP."""
+    migrate.upgrade(url)
+    with transaction(url) as session:
+        create_campaign(session, CampaignDraft(
+            artist="Bench Artist", title="Bench Single", keyword="DROP",
+            release_at="2030-01-01T00:00:00+00:00", timezone="UTC",
+        ))  # fmt: skip
+
+
 def start_server(
     port: int, env: dict[str, str], workers: int, threads: int
 ) -> subprocess.Popen[bytes]:
@@ -139,12 +149,7 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-webhook-"))
     db_url, drop_db = database_url(args.database, workdir)
-    migrate.upgrade(db_url)
-    with transaction(db_url) as session:
-        create_campaign(session, CampaignDraft(
-            artist="Bench Artist", title="Bench Single", keyword="DROP",
-            release_at="2030-01-01T00:00:00+00:00", timezone="UTC",
-        ))  # fmt: skip
+    prepare_database(db_url)
     port = free_port()
     env = dict(
         os.environ, DATABASE_URL=db_url, TWILIO_AUTH_TOKEN=TOKEN, INSTANCE_PATH=str(workdir),

@@ -22,10 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from bench.webhook import TOKEN, make_requests
-from core import migrate
-from core.db import transaction
-from core.services.campaigns import CampaignDraft, create_campaign
+from bench.webhook import TOKEN, make_requests, prepare_database
 
 PORT = 9  # only used in the signed URL: nothing listens or connects
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -73,12 +70,7 @@ def main() -> int:
         parser.error("--requests must be between 100 and 100000")
     work = Path(tempfile.mkdtemp(prefix="bench-webhook-cost-"))
     url = f"sqlite:///{work / 'cost.db'}"
-    migrate.upgrade(url)
-    with transaction(url) as session:
-        create_campaign(session, CampaignDraft(
-            artist="Bench Artist", title="Bench Single", keyword="DROP",
-            release_at="2030-01-01T00:00:00+00:00", timezone="UTC",
-        ))  # fmt: skip
+    prepare_database(url)
     os.environ.update(
         DATABASE_URL=url, TWILIO_AUTH_TOKEN=TOKEN, INSTANCE_PATH=str(work),
         PUBLIC_URL=f"http://127.0.0.1:{PORT}", PRESAVE_ENV="development",

@@ -188,34 +188,42 @@ def send_outbound(text_id: int) -> str:
         allowed = web_optin.may_text(session, settings, text.to)
     if not allowed:
         log.info("outbox text %d: %s opted out since it was queued", text_id, mask_phone(text.to))
-        return _settle(settings, text_id, "cancelled", "recipient opted out")
+        return _settle(settings, job.connection, text_id, "cancelled", "recipient opted out")
     limiter = _twilio_limiter(settings, job.connection)
     if not limiter.acquire(timeout=ACQUIRE_TIMEOUT):
-        return _settle(settings, text_id, "retry", "no sending slot in time", delay=5.0)
+        error = "no sending slot in time"
+        return _settle(settings, job.connection, text_id, "retry", error, delay=5.0)
     try:
         sent = twilio_sms.send(twilio_sms.client(settings), settings, text.to, text.body)
     except twilio_sms.SmsRateLimited as exc:
         limiter.penalize(exc.retry_after)
-        return _settle(settings, text_id, "retry", str(exc), delay=exc.retry_after)
+        return _settle(settings, job.connection, text_id, "retry", str(exc), delay=exc.retry_after)
     except twilio_sms.SmsOutcomeUnknown as exc:
         log.warning("outbox text %d: no answer from Twilio (%s); reconcile asks", text_id, exc)
         return "unknown"
     except twilio_sms.SmsUnavailable as exc:
-        return _settle(settings, text_id, "retry", str(exc), delay=30.0)
+        return _settle(settings, job.connection, text_id, "retry", str(exc), delay=30.0)
     except twilio_sms.SmsOptedOut as exc:  # 21610: the number said STOP to our sender
         with transaction(settings.database_url) as session:
             sender = web_optin.sender_of(settings)
             consent.opt_out(session, text.fan_id, "sms", sender, reason="twilio_21610")
-        return _settle(settings, text_id, "cancelled", f"opted out: {exc}")
+        return _settle(settings, job.connection, text_id, "cancelled", f"opted out: {exc}")
     except twilio_sms.SmsError as exc:
-        return _settle(settings, text_id, "failed", str(exc))
+        return _settle(settings, job.connection, text_id, "failed", str(exc))
     with transaction(settings.database_url) as session:
         outbox.mark_sent(session, text_id, sent.sid)
     log.info("outbox text %d to %s: %s", text_id, mask_phone(text.to), sent.sid)
     return "sent"
 
 
-def _settle(settings: Settings, text_id: int, state: str, error: str, delay: float = 0) -> str:
+def _settle(
+    settings: Settings,
+    connection: redis.Redis,
+    text_id: int,
+    state: str,
+    error: str,
+    delay: float = 0,
+) -> str:
     """Record an outbox text that did not go out; a retry is queued again after `delay`."""
     with transaction(settings.database_url) as session:
         if state == "retry":
@@ -225,7 +233,5 @@ def _settle(settings: Settings, text_id: int, state: str, error: str, delay: flo
             status = DeliveryStatus.CANCELLED if state == "cancelled" else DeliveryStatus.FAILED
             outbox.give_up(session, text_id, status, error)
     if state == "retry":
-        job = get_current_job()
-        assert job is not None
-        enqueue_after(functools.partial(enqueue_outbound, job.connection), {text_id: delay})
+        enqueue_after(functools.partial(enqueue_outbound, connection), {text_id: delay})
     return state
