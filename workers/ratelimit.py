@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 import weakref
@@ -15,7 +16,6 @@ from redis.commands.core import Script
 KEY_PREFIX = "presave:rl"
 SLOWDOWN = 0.8  # multiplicative decrease on a 429
 PENALTY_WINDOW = 1.0  # 429s within this many seconds of a decrease decrease the rate once
-MAX_STEP = 0.05  # a waiter re-checks at least this often (a refill may have failed)
 # acquire() reserves slots for its process up to this far ahead, several per Redis call.
 # The price: slots reserved before another process's 429 may still be used, at most this
 # long into the pause. (A call per slot, two to six with waiting, cost a third of a core at
@@ -128,6 +128,10 @@ class Reservation(NamedTuple):
     wait: float
     now: float
 
+    def next_after(self) -> float:
+        """Seconds after `now` when a reserve call would find half a horizon free again."""
+        return self.first + self.slots * self.interval - self.now - HORIZON / 2
+
     def times(self) -> list[float]:
         """When each slot may be used, Redis time (a slot behind `now`, by the lateness
         credit, is used at once)."""
@@ -163,11 +167,25 @@ def _scripts_for(connection: redis.Redis) -> _Scripts:
         return found
 
 
+class _Waiter:
+    """One thread waiting in `acquire`: woken once, either with a slot or to lead."""
+
+    __slots__ = ("at", "deadline", "lead", "wake")
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.at: float | None = None  # the slot handed to it (local clock)
+        self.lead = False  # asked to take over refilling
+        self.wake = threading.Lock()
+        self.wake.acquire()
+
+
 class SharedRateLimiter:
     """At most `max_rate` slots per second across every process sharing `name` in Redis.
 
-    Threads of one process share a local queue of reserved slot times: one of them at a
-    time refills it from Redis (a few slots per call) while the others wait for it.
+    Threads of one process wait in a FIFO queue. One of them at a time leads: it reserves a
+    few slots from Redis for the whole queue and hands each waiter its slot, waking only
+    that thread; the others sleep until woken (no polling, no herd on every refill).
     """
 
     def __init__(
@@ -193,11 +211,11 @@ class SharedRateLimiter:
         prefix = f"{KEY_PREFIX}:{name}"
         self.keys = [f"{prefix}:tat", f"{prefix}:pause", f"{prefix}:rate"]
         self._scripts = _scripts_for(connection)
-        self._cond = threading.Condition()
-        self._slots: deque[float] = deque()  # reserved slot times, local monotonic clock
-        self._refilling = False
+        self._mu = threading.Lock()
+        self._slots: deque[float] = deque()  # reserved, not yet handed out (local clock)
+        self._queue: deque[_Waiter] = deque()
+        self._led = False  # a waiter is leading
         self._not_before = 0.0  # Redis said: nothing to reserve before this (local clock)
-        self._waiting = 0
 
     def _common_args(self) -> list[float]:
         """The arguments every script starts with (see `_PRELUDE`)."""
@@ -225,52 +243,92 @@ class SharedRateLimiter:
         """Take one slot and return 0.0, or take nothing and return the seconds to wait."""
         return self._take()[0]
 
-    def _refill(self) -> None:
-        """Called with the condition held by the one refilling thread; releases it meanwhile."""
-        self._refilling = True
-        self._cond.release()
-        try:
-            reservation = self._reserve(max(1, self._waiting))
-            received = time.monotonic()
-        finally:
-            self._cond.acquire()
-            self._refilling = False
-        if reservation.slots:
-            # Redis time -> local clock, by offsets from the script's `now`: counted from the
-            # moment the answer arrived (later than that `now`), no slot is used early.
-            self._slots.extend(received + at - reservation.now for at in reservation.times())
-        else:
-            self._not_before = time.monotonic() + reservation.wait
-        self._cond.notify_all()
-
     def acquire(self, timeout: float = 60.0) -> bool:
         """Block until a slot is taken (True) or the next one is beyond `timeout` (False)."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            self._waiting += 1
-            try:
-                while True:
-                    now = time.monotonic()
-                    if self._slots:
-                        at = self._slots.popleft()
-                        if at > deadline:
-                            self._slots.appendleft(at)  # someone with more patience takes it
-                            return False
+        waiter = _Waiter(time.monotonic() + timeout)
+        with self._mu:
+            spare = bool(self._slots) and not self._queue  # and nobody ahead for it
+            if spare:
+                waiter.at = self._slots.popleft()
+                if waiter.at > waiter.deadline:
+                    self._slots.appendleft(waiter.at)  # someone with more patience takes it
+                    return False
+            else:
+                self._queue.append(waiter)
+                lead = not self._led
+                self._led = True
+        if spare:
+            return _sleep_until(waiter.at)
+        if lead:
+            return self._lead(waiter)
+        waiter.wake.acquire(timeout=max(0.0, waiter.deadline - time.monotonic()))
+        with self._mu:
+            lead = waiter.lead
+            if waiter.at is None and not lead and waiter in self._queue:
+                self._queue.remove(waiter)  # timed out in the queue
+        if waiter.at is not None:
+            return _sleep_until(waiter.at)
+        # Promoted to lead (even past its deadline: it must hand the lead on), or woken
+        # without a slot because its deadline came first, or timed out.
+        return lead and self._lead(waiter)
+
+    def _lead(self, me: _Waiter) -> bool:
+        """Reserve slots for the queue and hand them out until `me` has one (or gives up)."""
+        try:
+            while True:
+                with self._mu:
+                    self._hand_out(me)
+                    if me.at is not None or me not in self._queue:
                         break
-                    if self._not_before > deadline:
-                        return False
-                    if not self._refilling and self._not_before <= now:
-                        self._refill()
-                        continue
-                    if now >= deadline:
-                        return False
-                    until = self._not_before - now  # > 0: nothing to reserve before then
-                    step = until if until > 0 and not self._refilling else MAX_STEP
-                    self._cond.wait(min(step, MAX_STEP, deadline - now))
-            finally:
-                self._waiting -= 1
-        time.sleep(max(0.0, at - time.monotonic()))
-        return True
+                    want = len(self._queue)
+                    now = time.monotonic()
+                    pause = self._not_before - now
+                if now >= me.deadline or self._not_before > me.deadline:
+                    break
+                if pause > 0:
+                    # Jittered by up to a quarter horizon (half a horizon is free when the
+                    # pause ends): processes asking in lockstep would starve the later one.
+                    pause += random.uniform(-HORIZON / 4, HORIZON / 4)
+                    time.sleep(min(max(pause, 0.0), me.deadline - now))
+                    continue
+                reservation = self._reserve(want)
+                received = time.monotonic()
+                with self._mu:
+                    if reservation.slots:
+                        # Redis time -> local clock, by offsets from the script's `now`:
+                        # counted from the moment the answer arrived (later than that `now`),
+                        # no slot is used early.
+                        self._slots.extend(
+                            received + at - reservation.now for at in reservation.times()
+                        )
+                        # The schedule now reaches HORIZON ahead: asking again before half of
+                        # it has passed would only be told to wait.
+                        self._not_before = received + reservation.next_after()
+                    else:
+                        self._not_before = received + reservation.wait
+        finally:
+            with self._mu:
+                if me.at is None and me in self._queue:
+                    self._queue.remove(me)
+                self._pass_lead()
+        return me.at is not None and _sleep_until(me.at)
+
+    def _hand_out(self, me: _Waiter) -> None:
+        """With the lock held: give reserved slots to the queue in order, waking each waiter;
+        a waiter whose deadline comes before its slot is woken without one."""
+        while self._slots and self._queue:
+            waiter = self._queue.popleft()
+            if self._slots[0] <= waiter.deadline:
+                waiter.at = self._slots.popleft()
+            if waiter is not me:
+                waiter.wake.release()
+
+    def _pass_lead(self) -> None:
+        """With the lock held: the next waiter in the queue leads, or nobody does."""
+        self._led = bool(self._queue)
+        if self._queue:
+            self._queue[0].lead = True
+            self._queue[0].wake.release()
 
     def penalize(self, retry_after: float) -> None:
         """After a 429: pause every process until now + `retry_after` and slow the rate down.
@@ -285,7 +343,7 @@ class SharedRateLimiter:
             SLOWDOWN,
         ]
         _rate, pause_us = self._scripts.penalize(keys=self.keys, args=args)
-        with self._cond:
+        with self._mu:
             self._slots.clear()
             self._not_before = max(self._not_before, time.monotonic() + int(pause_us) / 1e6)
 
@@ -305,9 +363,16 @@ class SharedRateLimiter:
     def reset(self) -> None:
         """Forget the schedule, the pause and any slowdown (tests and benchmarks)."""
         self.connection.delete(*self.keys)
-        with self._cond:
+        with self._mu:
             self._slots.clear()
             self._not_before = 0.0
+
+
+def _sleep_until(at: float | None) -> bool:
+    """Sleep until local monotonic time `at`; True (the slot is taken)."""
+    assert at is not None
+    time.sleep(max(0.0, at - time.monotonic()))
+    return True
 
 
 _limiters: dict[tuple[int, str], SharedRateLimiter] = {}

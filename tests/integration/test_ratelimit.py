@@ -131,7 +131,8 @@ def test_penalize_pauses_every_worker_and_slows_down(
     # Slots the other process reserved before it heard of the pause may still be used:
     # at most HORIZON's worth.
     during = [t for t in grants if returned + HORIZON <= t < called + 0.5]
-    after = [t for t in grants if t >= returned + 0.5]
+    # Up to `stop`: the last threads to ask may be handed slots up to HORIZON past it.
+    after = [t for t in grants if returned + 0.5 <= t < stop]
     slower = 160 * (stop - returned - 0.5)
     assert during == []
     assert len(before) >= 0.8 * 200 * (called - start), "the other worker was getting slots"
@@ -260,3 +261,65 @@ def test_one_round_trip_serves_several_waiting_threads(redis_conn: redis.Redis) 
     assert_rate(grants, 400, start + 1.0)
     # 16 threads waiting at 400/s: a reservation holds up to 400 x HORIZON = 10 slots.
     assert limiter.calls <= 0.5 * len(grants), (limiter.calls, len(grants))
+
+
+def test_queued_waiters_time_out_without_stalling_the_others(redis_conn: redis.Redis) -> None:
+    limiter = RecordingLimiter(redis_conn, unique("queue"), 5)  # a slot every 0.2 s
+    results: dict[str, bool] = {}
+    finished: dict[str, float] = {}
+    began = time.monotonic()
+
+    def ask(label: str, timeout: float) -> None:
+        results[label] = limiter.acquire(timeout=timeout)
+        finished[label] = time.monotonic() - began
+
+    threads = [threading.Thread(target=ask, args=(f"short{i}", 0.5)) for i in range(6)]
+    threads += [threading.Thread(target=ask, args=(f"long{i}", 3.0)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.01)  # queued in this order
+    for thread in threads:
+        thread.join()
+    shorts = [results[f"short{i}"] for i in range(6)]
+    # Slots at about 0, 0.2 and 0.4 s fit a 0.5 s patience; the rest give up on time.
+    assert 2 <= sum(shorts) <= 3, shorts
+    assert all(finished[f"short{i}"] < 0.65 for i in range(6)), finished
+    assert results["long0"] and results["long1"], "the patient ones still get the next slots"
+    assert max(finished.values()) < 1.2, finished
+    assert max_window(sorted(limiter.granted)) <= 5 + 1
+
+
+class FailingOnceLimiter(SharedRateLimiter):
+    """A limiter whose first reserve call fails as if Redis went away."""
+
+    failed = False
+
+    def _reserve(self, want: int) -> Reservation:
+        if not self.failed:
+            self.failed = True
+            time.sleep(0.1)  # the others queue up behind the leader meanwhile
+            raise redis.ConnectionError("Redis went away")
+        return super()._reserve(want)
+
+
+def test_a_redis_error_reaches_the_leader_and_the_next_waiter_leads(
+    redis_conn: redis.Redis,
+) -> None:
+    limiter = FailingOnceLimiter(redis_conn, unique("fail"), 100)
+    outcomes: list[object] = []
+
+    def ask() -> None:
+        try:
+            outcomes.append(limiter.acquire(timeout=2.0))
+        except redis.ConnectionError as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.01)
+    for thread in threads:
+        thread.join(timeout=5)
+    assert not any(thread.is_alive() for thread in threads), "a waiter was left asleep"
+    errors = [o for o in outcomes if isinstance(o, redis.ConnectionError)]
+    assert len(errors) == 1 and outcomes.count(True) == 4, outcomes
