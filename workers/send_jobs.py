@@ -1,14 +1,17 @@
 """Send jobs: drop notifications over SMS, paced under TWILIO_MPS by the shared limiter.
 
-Consent is read once more right before each message goes out (a STOP can arrive while a
-slow sender works through a chunk). Results are written in batches; a worker killed
-before writing leaves its deliveries `sending`, which reconcile settles by asking Twilio.
+Consent is read once more right before each message goes out, by a reading of the batch at
+most half a second old (a STOP can arrive while a slow sender works through a chunk).
+Results are written in batches; a worker killed before writing leaves its deliveries
+`sending`, which reconcile settles by asking Twilio.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import math
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -31,7 +34,7 @@ log = logging.getLogger(__name__)
 SEND_THREADS = 32
 ACQUIRE_TIMEOUT = 300.0
 RECORD_EVERY = 25
-RECHECK_AFTER_WAIT = 0.5  # seconds waited for a slot after which consent is read again
+RECHECK_AFTER_WAIT = 0.5  # a consent reading older than this is not trusted to send
 
 
 @dataclass(frozen=True)
@@ -46,9 +49,27 @@ class Sent:
     delay: float = 0.0
 
 
-def _may_message(settings: Settings, item: Outgoing) -> bool:
-    with read_connection(settings.database_url) as connection:
-        return consent.may_message(connection, item.fan_id, item.campaign_id, item.channel)
+class ConsentSnapshot:
+    """Send-time consent for one batch of outgoing messages, read for the whole batch in one
+    query and read again once it is older than the caller allows (one query per refresh,
+    shared by the batch's threads, instead of one per message)."""
+
+    def __init__(self, settings: Settings, items: list[Outgoing]) -> None:
+        self.url = settings.database_url
+        self.keys = {(i.fan_id, i.campaign_id, i.channel) for i in items}
+        self.allowed: set[consent.ConsentKey] = set()
+        self.read_at = -math.inf
+        self.lock = threading.Lock()
+
+    def allows(self, item: Outgoing, max_age: float) -> bool:
+        """Whether `item` may go out, by a reading at most `max_age` seconds old."""
+        with self.lock:
+            if time.monotonic() - self.read_at > max_age:
+                began = time.monotonic()
+                with read_connection(self.url) as connection:
+                    self.allowed = consent.messageable(connection, self.keys)
+                self.read_at = began
+            return (item.fan_id, item.campaign_id, item.channel) in self.allowed
 
 
 def _twilio_limiter(settings: Settings, connection: redis.Redis) -> SharedRateLimiter:
@@ -61,21 +82,22 @@ def _send_one(
     limiter: SharedRateLimiter,
     twilio: twilio_sms.TwilioHttp,
     item: Outgoing,
+    consents: ConsentSnapshot,
     deadline: float,
 ) -> Sent:
     """Check consent once more, wait for a slot, send; never after the claim's deadline
     (past it, reconcile may already be settling this delivery).
 
-    Consent is read before the slot, so the request leaves the moment its slot comes (a
-    read in between made requests reach Twilio late and in bunches, over its rate), and
-    read again after a wait long enough for a STOP to have arrived meanwhile."""
-    if not _may_message(settings, item):
+    Consent is read before the slot (fresh to half of RECHECK_AFTER_WAIT), so the request
+    usually leaves the moment its slot comes (a read in between made requests reach Twilio
+    late and in bunches, over its rate), and read again when the reading is older than
+    RECHECK_AFTER_WAIT by then: a STOP may have arrived meanwhile."""
+    if not consents.allows(item, RECHECK_AFTER_WAIT / 2):
         return Sent(item, "no_consent", error="no consent at send time")
-    asked = time.monotonic()
-    wait = max(0.0, min(ACQUIRE_TIMEOUT, deadline - asked))
+    wait = max(0.0, min(ACQUIRE_TIMEOUT, deadline - time.monotonic()))
     if not limiter.acquire(timeout=wait) or time.monotonic() >= deadline:
         return Sent(item, "retry", error="no sending slot before the claim ran out", delay=1.0)
-    if time.monotonic() - asked > RECHECK_AFTER_WAIT and not _may_message(settings, item):
+    if not consents.allows(item, RECHECK_AFTER_WAIT):
         return Sent(item, "no_consent", error="no consent at send time")
     callback = f"{settings.public_url}/webhooks/twilio/status"
     try:
@@ -151,9 +173,11 @@ def send_deliveries(
     limiter = _twilio_limiter(settings, connection)
     retry: dict[int, float] = {}
     batch: list[Sent] = []
+    consents = ConsentSnapshot(settings, outgoing)
     with ThreadPoolExecutor(SEND_THREADS, thread_name_prefix="send") as pool:
         futures = [
-            pool.submit(_send_one, settings, limiter, twilio, item, deadline) for item in outgoing
+            pool.submit(_send_one, settings, limiter, twilio, item, consents, deadline)
+            for item in outgoing
         ]
         for future in as_completed(futures):
             result = future.result()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from enum import StrEnum
 
-from sqlalchemy import Connection, bindparam, delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, delete, select, update
 
 from core.db import Db
 from core.fastsql import Fast
@@ -134,24 +134,31 @@ def opt_back_in(session: Db, fan_id: int, channel: str, sender: str) -> bool:
     return True
 
 
-_CONSENT_STATE = (
-    select(Consent.status, OptOut.id)
-    .outerjoin(
-        OptOut,
-        (OptOut.fan_id == Consent.fan_id)
-        & (OptOut.channel == Consent.channel)
-        & (OptOut.sender == Consent.sender),
-    )
-    .where(
-        Consent.fan_id == bindparam("fan_id"),
-        Consent.campaign_id == bindparam("campaign_id"),
-        Consent.channel == bindparam("channel"),
-    )
-)
+ConsentKey = tuple[int, int, str]  # (fan id, campaign id, channel)
 
 
-def may_message(session: Session | Connection, fan_id: int, campaign_id: int, channel: str) -> bool:
-    """The send-time check: an opted-in consent for this campaign and no STOP on its sender."""
-    params = {"fan_id": fan_id, "campaign_id": campaign_id, "channel": channel}
-    row = session.execute(_CONSENT_STATE, params).first()
-    return row is not None and row[0] == ConsentStatus.OPTED_IN and row[1] is None
+def messageable(db: Db, keys: Collection[ConsentKey]) -> set[ConsentKey]:
+    """The send-time check for a batch, in one query: of these (fan, campaign, channel)
+    keys, those with an opted-in consent and no STOP on its sender."""
+    if not keys:
+        return set()
+    fans = {fan for fan, _, _ in keys}
+    campaigns = {campaign for _, campaign, _ in keys}
+    channels = {channel for _, _, channel in keys}
+    rows = db.execute(
+        select(Consent.fan_id, Consent.campaign_id, Consent.channel)
+        .outerjoin(
+            OptOut,
+            (OptOut.fan_id == Consent.fan_id)
+            & (OptOut.channel == Consent.channel)
+            & (OptOut.sender == Consent.sender),
+        )
+        .where(
+            Consent.fan_id.in_(fans),
+            Consent.campaign_id.in_(campaigns),
+            Consent.channel.in_(channels),
+            Consent.status == ConsentStatus.OPTED_IN,
+            OptOut.id.is_(None),
+        )
+    )
+    return {(int(f), int(c), str(ch)) for f, c, ch in rows} & set(keys)
