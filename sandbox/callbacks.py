@@ -88,8 +88,10 @@ class StatusDispatcher:
                     target=self._run, name="sandbox-status", daemon=True
                 )
                 self._thread.start()
-            heapq.heappush(self._heap, (time.monotonic() + delay_s, next(self._seq), sid, status))
-            self._cond.notify()
+            entry = (time.monotonic() + delay_s, next(self._seq), sid, status)
+            heapq.heappush(self._heap, entry)
+            if self._heap[0] is entry:  # due before what the loop sleeps towards: wake it
+                self._cond.notify()
 
     def _run(self) -> None:
         """Apply due status changes until closed."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from werkzeug.exceptions import HTTPException
@@ -33,6 +33,7 @@ MOUNTS = (
     ("", "twilio"),
     ("", "admin"),
 )
+ROUTE_CACHE = 4096
 LATENCY_KNOB = {
     "spotify": "spotify_latency_ms",
     "accounts": "accounts_latency_ms",
@@ -59,6 +60,8 @@ class Sandbox:
             for path, endpoint, methods in self.services[name].routes
         ]
         self.url_map = Map(rules, strict_slashes=False)
+        # (method, path) -> (endpoint, arguments): matching is a pure function of the two.
+        self._routes: dict[tuple[str, str], tuple[Any, Mapping[str, Any]]] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         """WSGI entry point."""
@@ -67,10 +70,17 @@ class Sandbox:
 
     def handle(self, request: Request) -> Response:
         """Route, add latency, call the service, count."""
-        try:
-            endpoint, args = self.url_map.bind_to_environ(request.environ).match()
-        except HTTPException as exc:
-            return unmatched(request.path, exc.code or 404)
+        route = (request.method, request.path)
+        matched = self._routes.get(route)
+        if matched is None:
+            try:
+                matched = self.url_map.bind_to_environ(request.environ).match()
+            except HTTPException as exc:
+                return unmatched(request.path, exc.code or 404)
+            if len(self._routes) >= ROUTE_CACHE:
+                self._routes.clear()
+            self._routes[route] = matched
+        endpoint, args = matched
         service, name = str(endpoint).split(".")
         if service == "admin":
             return self.admin.dispatch(name, request, args)
