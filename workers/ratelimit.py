@@ -21,6 +21,11 @@ PENALTY_WINDOW = 1.0  # 429s within this many seconds of a decrease decrease the
 # long into the pause. (A call per slot, two to six with waiting, cost a third of a core at
 # 900 slots/s on the drop benchmark; a reservation serves up to rate x HORIZON slots.)
 HORIZON = 0.025
+# Reserve calls from one process are at least this far apart: below the rate, threads come
+# one at a time and would each make a call (the Redis client's own CPU is most of a call's
+# cost); a thread may wait this much longer for its slot, and one thread alone can take at
+# most 1 / GATHER slots a second.
+GATHER = 0.005
 # A slot taken up to this late keeps the schedule, so waking up late costs no rate; in any
 # window of W seconds at most rate * (W + LATENESS_CREDIT) + 1 slots are granted.
 LATENESS_CREDIT = 0.010
@@ -216,6 +221,7 @@ class SharedRateLimiter:
         self._queue: deque[_Waiter] = deque()
         self._led = False  # a waiter is leading
         self._not_before = 0.0  # Redis said: nothing to reserve before this (local clock)
+        self._asked_at = -GATHER  # the last reserve call (local clock)
 
     def _common_args(self) -> list[float]:
         """The arguments every script starts with (see `_PRELUDE`)."""
@@ -283,6 +289,7 @@ class SharedRateLimiter:
                     want = len(self._queue)
                     now = time.monotonic()
                     pause = self._not_before - now
+                    gather = self._asked_at + GATHER - now
                 if now >= me.deadline or self._not_before > me.deadline:
                     break
                 if pause > 0:
@@ -291,6 +298,10 @@ class SharedRateLimiter:
                     pause += random.uniform(-HORIZON / 4, HORIZON / 4)
                     time.sleep(min(max(pause, 0.0), me.deadline - now))
                     continue
+                if gather > 0:  # threads arriving meanwhile share the next round trip
+                    time.sleep(min(gather, me.deadline - now))
+                    continue
+                self._asked_at = time.monotonic()
                 reservation = self._reserve(want)
                 received = time.monotonic()
                 with self._mu:

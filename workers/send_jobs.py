@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -31,7 +32,7 @@ from workers.enqueue import enqueue_after, enqueue_outbound, enqueue_sends, seco
 from workers.ratelimit import TWILIO_HEADROOM, SharedRateLimiter, provider_limiter
 
 log = logging.getLogger(__name__)
-SEND_THREADS = 32
+SEND_THREADS = 64  # per process, shared by the batches it sends at once
 ACQUIRE_TIMEOUT = 300.0
 RECORD_EVERY = 25
 RECHECK_AFTER_WAIT = 0.5  # a consent reading older than this is not trusted to send
@@ -70,6 +71,22 @@ class ConsentSnapshot:
                     self.allowed = consent.messageable(connection, self.keys)
                 self.read_at = began
             return (item.fan_id, item.campaign_id, item.channel) in self.allowed
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _sending_pool() -> ThreadPoolExecutor:
+    """The process's sending threads, shared by every batch it sends (a drop's save job
+    sends a batch every few dozen fans: a pool each started thousands of threads). Keyed by
+    pid: a forked work horse has none of its parent's threads."""
+    with _pools_lock:
+        pool = _pools.get(os.getpid())
+        if pool is None:
+            pool = ThreadPoolExecutor(SEND_THREADS, thread_name_prefix="send")
+            _pools[os.getpid()] = pool
+        return pool
 
 
 def _twilio_limiter(settings: Settings, connection: redis.Redis) -> SharedRateLimiter:
@@ -174,20 +191,20 @@ def send_deliveries(
     retry: dict[int, float] = {}
     batch: list[Sent] = []
     consents = ConsentSnapshot(settings, outgoing)
-    with ThreadPoolExecutor(SEND_THREADS, thread_name_prefix="send") as pool:
-        futures = [
-            pool.submit(_send_one, settings, limiter, twilio, item, consents, deadline)
-            for item in outgoing
-        ]
-        for future in as_completed(futures):
-            result = future.result()
-            counts[result.state] = counts.get(result.state, 0) + 1
-            if result.state == "retry":
-                retry[result.item.delivery_id] = result.delay
-            batch.append(result)
-            if len(batch) >= RECORD_EVERY:
-                _record(settings, batch)
-                batch = []
+    pool = _sending_pool()
+    futures = [
+        pool.submit(_send_one, settings, limiter, twilio, item, consents, deadline)
+        for item in outgoing
+    ]
+    for future in as_completed(futures):
+        result = future.result()
+        counts[result.state] = counts.get(result.state, 0) + 1
+        if result.state == "retry":
+            retry[result.item.delivery_id] = result.delay
+        batch.append(result)
+        if len(batch) >= RECORD_EVERY:
+            _record(settings, batch)
+            batch = []
     if batch:
         _record(settings, batch)
     enqueue_after(sends, retry)

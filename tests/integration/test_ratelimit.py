@@ -13,7 +13,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from workers.ratelimit import HORIZON, Reservation, SharedRateLimiter, limiter_for
+from workers.ratelimit import GATHER, HORIZON, Reservation, SharedRateLimiter, limiter_for
 
 
 def unique(prefix: str) -> str:
@@ -323,3 +323,21 @@ def test_a_redis_error_reaches_the_leader_and_the_next_waiter_leads(
     assert not any(thread.is_alive() for thread in threads), "a waiter was left asleep"
     errors = [o for o in outcomes if isinstance(o, redis.ConnectionError)]
     assert len(errors) == 1 and outcomes.count(True) == 4, outcomes
+
+
+def test_threads_arriving_one_by_one_share_round_trips(redis_conn: redis.Redis) -> None:
+    """Below the rate nobody queues behind a slot, yet calls are gathered GATHER apart."""
+    limiter = CountingLimiter(redis_conn, unique("gather"), 1000)
+    threads = []
+    began = time.monotonic()
+    for _ in range(40):  # one arrival a millisecond: 40 ms of arrivals, 40 slots
+        thread = threading.Thread(target=limiter.acquire)
+        thread.start()
+        threads.append(thread)
+        time.sleep(0.001)
+    for thread in threads:
+        thread.join()
+    took = time.monotonic() - began
+    assert len(limiter.granted) == 40
+    assert limiter.calls <= took / GATHER + 2, (limiter.calls, took)
+    assert limiter.calls <= 20, limiter.calls
