@@ -1,7 +1,7 @@
 """Spotify calls of the drop fan-out: refresh a fan's token, save the release, follow the artist.
 
 These run tens of thousands of times on drop day, so they use a lean keep-alive client
-(one connection per thread, see keepalive.py) rather than a spotipy client per fan, and one
+(pooled connections, see keepalive.py) rather than a spotipy client per fan, and one
 `PUT /me/library` carries both the album and the artist URI (half the requests); a 400 on
 the artist URI falls back to `PUT /me/following`. Nothing here retries or sleeps: 429s
 surface as RateLimited for the shared limiter.

@@ -1,0 +1,148 @@
+"""The lean HTTP/1.1 connection against raw bytes from a loopback server: framing, reuse,
+interim answers, and what it refuses."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from core.providers.http1 import Closed, Connection, Malformed
+
+
+@contextmanager
+def raw_server(
+    answers: list[bytes], close_after: bool = False
+) -> Iterator[tuple[int, list[bytes]]]:
+    """Accept one connection; answer its n-th request with answers[n] (raw bytes)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    received: list[bytes] = []
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            buffer = b""
+            for answer in answers:
+                while b"\r\n\r\n" not in buffer:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buffer += data
+                head, _, buffer = buffer.partition(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                while len(buffer) < length:
+                    buffer += conn.recv(65536)
+                received.append(head + b"\r\n\r\n" + buffer[:length])
+                buffer = buffer[length:]
+                conn.sendall(answer)
+            if close_after:
+                conn.shutdown(socket.SHUT_WR)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], received
+    finally:
+        listener.close()
+        thread.join(timeout=5)
+
+
+def connect(port: int) -> Connection:
+    return Connection("127.0.0.1", port, https=False, timeout=5)
+
+
+def test_requests_are_framed_and_the_connection_is_reused() -> None:
+    answers = [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello",
+        b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nTrailer: x\r\n\r\n",
+        b"HTTP/1.1 204 No Content\r\n\r\n",
+    ]
+    with raw_server(answers) as (port, received):
+        conn = connect(port)
+        conn.request("POST", "/a?b=1", b"x=1", {"Accept": "application/json"})
+        first = conn.getresponse("POST")
+        sock = conn.sock
+        conn.request("GET", "/c", None, {})
+        second = conn.getresponse("GET")
+        conn.request("PUT", "/d", None, {"Content-Length": "0"})
+        third = conn.getresponse("PUT")
+        assert conn.sock is sock, "one connection for all three"
+        conn.close()
+    assert (first.status, first.body, first.will_close) == (200, b"hello", False)
+    assert ("X-A", "1") in first.getheaders()
+    assert (second.status, second.body) == (201, b"abcde")
+    assert (third.status, third.body) == (204, b"")
+    assert received[0] == (
+        b"POST /a?b=1 HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAccept: application/json\r\n"
+        b"Content-Length: 3\r\n\r\nx=1" % port
+    )
+    assert received[2].startswith(b"PUT /d HTTP/1.1\r\n")
+
+
+def test_interim_answers_are_skipped_and_close_is_honoured() -> None:
+    answers = [b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nConnection: close\r\n"
+               b"Content-Length: 2\r\n\r\nok"]  # fmt: skip
+    with raw_server(answers) as (port, _):
+        conn = connect(port)
+        conn.request("GET", "/", None, {})
+        answer = conn.getresponse("GET")
+    assert (answer.status, answer.body, answer.will_close) == (200, b"ok", True)
+
+
+def test_a_body_without_length_is_read_to_the_close() -> None:
+    with raw_server([b"HTTP/1.0 200 OK\r\n\r\nall of it"], close_after=True) as (port, _):
+        conn = connect(port)
+        conn.request("GET", "/", None, {})
+        answer = conn.getresponse("GET")
+    assert (answer.body, answer.will_close, conn.sock) == (b"all of it", True, None)
+
+
+def test_a_close_before_any_answer_is_told_apart_from_a_broken_one() -> None:
+    with raw_server([b""], close_after=True) as (port, _):
+        conn = connect(port)
+        conn.request("POST", "/", b"", {})
+        with pytest.raises(Closed):
+            conn.getresponse("POST")
+    with raw_server([b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort"], close_after=True) as (
+        port,
+        _,
+    ):
+        conn = connect(port)
+        conn.request("GET", "/", None, {})
+        with pytest.raises(Malformed, match="middle of a body"):
+            conn.getresponse("GET")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"SMTP 220 hello\r\n\r\n",
+        b"HTTP/1.1 abc OK\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    ],
+)
+def test_malformed_answers_are_refused(answer: bytes) -> None:
+    with raw_server([answer], close_after=True) as (port, _):
+        conn = connect(port)
+        conn.request("GET", "/", None, {})
+        with pytest.raises(Malformed):
+            conn.getresponse("GET")
+
+
+def test_line_breaks_in_what_we_send_are_refused_before_anything_goes_out() -> None:
+    conn = Connection("127.0.0.1", 9, https=False, timeout=1)  # never connected
+    with pytest.raises(ValueError, match="header Authorization"):
+        conn.request("GET", "/", None, {"Authorization": "Bearer x\r\nX-Evil: 1"})
+    with pytest.raises(ValueError, match="target"):
+        conn.request("GET", "/ HTTP/1.1\r\nX-Evil: 1", None, {})
+    assert conn.sock is None
