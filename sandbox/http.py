@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.wrappers import Request, Response
 
 from sandbox.state import FaultRule, SandboxState
@@ -18,6 +20,21 @@ FORCED_MESSAGES = {
     503: "Service unavailable",
     504: "Gateway timeout",
 }
+
+
+class SandboxRequest(Request):
+    """werkzeug's Request, with urlencoded forms read by `urllib.parse` (werkzeug's form
+    parser was an eighth of the stand-in's CPU on the drop benchmark)."""
+
+    def _load_form_data(self) -> None:
+        if "form" in self.__dict__:
+            return
+        if self.mimetype != "application/x-www-form-urlencoded":
+            super()._load_form_data()
+            return
+        body = self.get_data(cache=True, parse_form_data=False).decode("utf-8", "replace")
+        self.__dict__["form"] = ImmutableMultiDict(parse_qsl(body, keep_blank_values=True))
+        self.__dict__["files"] = ImmutableMultiDict()
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -16,7 +16,13 @@ from sandbox.accounts import Accounts
 from sandbox.admin import Admin
 from sandbox.callbacks import StatusDispatcher
 from sandbox.config import SandboxConfig
-from sandbox.http import json_response, oauth_error, spotify_error, twilio_error
+from sandbox.http import (
+    SandboxRequest,
+    json_response,
+    oauth_error,
+    spotify_error,
+    twilio_error,
+)
 from sandbox.httpd import LeanServer
 from sandbox.spotify import WebApi
 from sandbox.state import SandboxState
@@ -65,7 +71,7 @@ class Sandbox:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         """WSGI entry point."""
-        response = self.handle(Request(environ))
+        response = self.handle(SandboxRequest(environ))
         return response(environ, start_response)
 
     def handle(self, request: Request) -> Response:
