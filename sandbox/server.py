@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -25,7 +26,7 @@ from sandbox.http import (
 )
 from sandbox.httpd import LeanServer
 from sandbox.spotify import WebApi
-from sandbox.state import SandboxState
+from sandbox.state import ARRIVED, SandboxState
 from sandbox.twilio import TwilioApi
 
 log = logging.getLogger("sandbox")
@@ -90,6 +91,10 @@ class Sandbox:
         service, name = str(endpoint).split(".")
         if service == "admin":
             return self.admin.dispatch(name, request, args)
+        # Rate caps count a request when it arrived, not after the added latency: that
+        # stands for the network and the provider's work, and counting after it would add
+        # this process's own thread scheduling to the arrival times.
+        request.environ[ARRIVED] = time.monotonic()
         stats = self.state.stats
         stats.begin(service)
         status = 500

@@ -13,7 +13,7 @@ from sandbox.catalog import Album
 from sandbox.http import DEV_MODE_MESSAGE, bearer_token, csv_param, forced, spotify_error
 from sandbox.search import run_search
 from sandbox.spotify_store import AccessToken, User, is_spotify_id
-from sandbox.state import SandboxState
+from sandbox.state import ARRIVED, SandboxState
 
 MAX_LIBRARY_URIS = 40
 URI_KINDS = {
@@ -60,7 +60,8 @@ class WebApi:
         access = self.state.spotify.access(token) if token else None
         if config.spotify_rps:
             key = access.client_id if access else "-"
-            wait = self.state.limiter.admit(key, config.spotify_rps, config.rate_window_s)
+            arrived = request.environ.get(ARRIVED)
+            wait = self.state.limiter.admit(key, config.spotify_rps, config.rate_window_s, arrived)
             if wait is not None:
                 self.state.stats.rate_limited(self.service)
                 retry = str(max(config.retry_after_s, math.ceil(wait)))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +15,8 @@ from sandbox.config import SandboxConfig
 from sandbox.spotify_store import SpotifyStore
 from sandbox.twilio_store import TwilioStore
 
+ARRIVED = "sandbox.arrived"  # WSGI environ key: when the request arrived (monotonic)
+LATE_ARRIVALS_S = 30.0  # a request admitted this long after it arrived still counts
 SLEEP_SLICE = 0.25  # a stopping sandbox wakes its sleeping requests within this
 FAULT_KINDS = frozenset(
     {"500", "502", "503", "timeout", "401", "403", "429", "quota", "invalid_grant"}
@@ -46,24 +49,33 @@ class Clock:
 
 
 class RollingLimiter:
-    """At most rate x window events per rolling window, per key."""
+    """At most rate x window events per rolling window, per key.
+
+    Events are counted at the time given (a request's arrival): requests that arrive in
+    order may be admitted out of order, after the added latency, so each key keeps its
+    times sorted."""
 
     def __init__(self) -> None:
-        self._events: dict[str, deque[float]] = {}
+        self._events: dict[str, list[float]] = {}
         self._lock = threading.Lock()
 
-    def admit(self, key: str, rate_per_s: float, window_s: float) -> float | None:
+    def admit(
+        self, key: str, rate_per_s: float, window_s: float, at: float | None = None
+    ) -> float | None:
         """None when admitted (and counted), else seconds until a slot frees."""
         limit = max(1, round(rate_per_s * window_s))
         now = time.monotonic()
+        at = now if at is None else min(at, now)
         with self._lock:
-            queue = self._events.setdefault(key, deque())
-            cutoff = now - window_s
-            while queue and queue[0] <= cutoff:
-                queue.popleft()
-            if len(queue) >= limit:
-                return queue[0] + window_s - now
-            queue.append(now)
+            times = self._events.setdefault(key, [])
+            stale = bisect.bisect_right(times, now - window_s - LATE_ARRIVALS_S)
+            if stale:
+                del times[:stale]
+            first = bisect.bisect_right(times, at - window_s)
+            last = bisect.bisect_right(times, at)
+            if last - first >= limit:
+                return times[first] + window_s - at
+            times.insert(last, at)
             return None
 
     def clear(self) -> None:

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Request, Response
 
 from sandbox.callbacks import StatusDispatcher
 from sandbox.http import forced, json_response, twilio_auth_error, twilio_error
-from sandbox.state import SandboxState
+from sandbox.state import ARRIVED, SandboxState
 from sandbox.twilio_store import Message, new_sid
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -60,7 +60,8 @@ class TwilioApi:
         config = self.state.config
         if config.twilio_mps:
             key = f"twilio:{sender or service_sid}"
-            if self.state.limiter.admit(key, config.twilio_mps, 1.0) is not None:
+            arrived = request.environ.get(ARRIVED)
+            if self.state.limiter.admit(key, config.twilio_mps, 1.0, arrived) is not None:
                 self.state.stats.rate_limited(self.service)
                 return twilio_error(429, 20429, "Too Many Requests")
         now = self.state.clock.now()
