@@ -4,13 +4,23 @@ interim answers, and what it refuses."""
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from ipaddress import IPv4Address
+from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
+from core.providers import http1
 from core.providers.http1 import Closed, Connection, Malformed
+from core.providers.keepalive import KeepAliveClient
 
 
 @contextmanager
@@ -146,3 +156,100 @@ def test_line_breaks_in_what_we_send_are_refused_before_anything_goes_out() -> N
     with pytest.raises(ValueError, match="target"):
         conn.request("GET", "/ HTTP/1.1\r\nX-Evil: 1", None, {})
     assert conn.sock is None
+
+
+def self_signed(tmp: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(IPv4Address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@contextmanager
+def tls_server(cert: Path, key: Path, answers: int) -> Iterator[int]:
+    """Answer `answers` requests on one TLS connection with a 2-byte JSON body each."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        try:
+            raw, _ = listener.accept()
+            with context.wrap_socket(raw, server_side=True) as conn:
+                buffer = b""
+                for _ in range(answers):
+                    while b"\r\n\r\n" not in buffer:
+                        buffer += conn.recv(65536)
+                    _, _, buffer = buffer.partition(b"\r\n\r\n")
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+        except (OSError, ssl.SSLError):
+            return  # the client refused our certificate
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
+        thread.join(timeout=5)
+
+
+def test_https_verifies_the_certificate_and_keeps_the_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key = self_signed(tmp_path)
+    with tls_server(cert, key, 1) as port:
+        untrusted = Connection("127.0.0.1", port, https=True, timeout=5)
+        with pytest.raises(ssl.SSLCertVerificationError):
+            untrusted.request("GET", "/", None, {})
+    trusting = ssl.create_default_context(cafile=str(cert))
+    monkeypatch.setattr(http1, "_tls", lambda: trusting)
+    with tls_server(cert, key, 2) as port:
+        conn = Connection("127.0.0.1", port, https=True, timeout=5)
+        conn.request("PUT", "/me/library", None, {"Content-Length": "0"})
+        first = conn.getresponse("PUT")
+        sock = conn.sock
+        conn.request("GET", "/", None, {})
+        second = conn.getresponse("GET")
+        assert isinstance(sock, ssl.SSLSocket) and conn.sock is sock
+        conn.close()
+    assert (first.status, first.body, second.body) == (200, b"{}", b"{}")
+
+
+def test_the_keep_alive_pool_reuses_a_tls_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TLS 1.3 servers send session tickets after the handshake: read with the first answer,
+    they must not make the idle connection look closed (the server takes one connection)."""
+    cert, key = self_signed(tmp_path)
+    trusting = ssl.create_default_context(cafile=str(cert))
+    monkeypatch.setattr(http1, "_tls", lambda: trusting)
+    with tls_server(cert, key, 3) as port:
+        client = KeepAliveClient(f"https://127.0.0.1:{port}", timeout=5)
+        statuses = [client.request("POST", "/x", form={"a": "1"}).status for _ in range(3)]
+        client.close()
+    assert statuses == [200, 200, 200]
