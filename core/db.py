@@ -13,6 +13,8 @@ from typing import Any, TypeAlias
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from core import sqlite_checkpoint
+
 _engines: dict[tuple[int, str], Engine] = {}
 # What services that run only Core statements accept: an ORM session or a bare connection.
 Db: TypeAlias = Session | Connection
@@ -27,6 +29,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # Checkpoints run in a thread of their own (core/sqlite_checkpoint.py), not in a commit.
+    cursor.execute(f"PRAGMA wal_autocheckpoint={sqlite_checkpoint.AUTOCHECKPOINT_PAGES}")
     cursor.close()
 
 
@@ -54,6 +58,9 @@ def get_engine(url: str) -> Engine:
             engine = create_engine(url, connect_args={"timeout": 10})
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin_immediate)
+            database = _sqlite_file(url)
+            if database:
+                sqlite_checkpoint.watch(os.path.abspath(database))
         else:
             engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
         _engines[key] = engine
