@@ -16,6 +16,8 @@ PERIODIC = "periodic"
 # Order is priority: a worker takes periodic ticks before bulk fan-out work.
 ALL = (PERIODIC, MESSAGES, SAVES, DEFAULT)
 TIMEOUTS = {DEFAULT: 300, SAVES: 900, MESSAGES: 600, PERIODIC: 120}
+# The job that sends one outbox text, queued by the web app and by reconcile.
+SEND_OUTBOUND = "workers.send_jobs.send_outbound"
 
 
 def queue(name: str, connection: redis.Redis) -> Queue:

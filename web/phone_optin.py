@@ -17,7 +17,6 @@ from web.page_support import error_page, not_found, settings, unit_of_work
 
 log = logging.getLogger(__name__)
 bp = Blueprint("phone_optin", __name__)
-SEND_OUTBOUND = "workers.send_jobs.send_outbound"
 
 
 @bp.app_template_global("phone_optin_csrf")
@@ -38,7 +37,7 @@ def enqueue_text(result: WebOptIn) -> bool:
     assert result.phone is not None and result.text_id is not None
     try:
         connection = runtime.redis_client(settings())
-        queues.queue(queues.MESSAGES, connection).enqueue(SEND_OUTBOUND, result.text_id)
+        queues.queue(queues.MESSAGES, connection).enqueue(queues.SEND_OUTBOUND, result.text_id)
     except (redis.RedisError, OSError) as exc:
         log.error("web opt-in: text to %s left to reconcile: %s", mask_phone(result.phone), exc)
         return False

@@ -90,7 +90,7 @@ def enqueue_sends(connection: redis.Redis, delivery_ids: Sequence[int], delay: f
 
 def enqueue_outbound(connection: redis.Redis, text_ids: Sequence[int], delay: float = 0.0) -> int:
     """Queue one send job per outbox text (workers.send_jobs.send_outbound)."""
-    stamp, func = int(time.time() + delay), "workers.send_jobs.send_outbound"
+    stamp, func = int(time.time() + delay), queues.SEND_OUTBOUND
     count = 0
     for text_id in text_ids:
         job_id = f"text-{text_id}-{stamp}"

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from core import queues
 from core.db import transaction
-from core.models import Campaign, CampaignStatus, Fan
+from core.models import Campaign, CampaignStatus
 from core.providers import twilio_sms
 from core.services import notify, outbox
 from core.settings import Settings, load_settings
@@ -55,11 +55,7 @@ def _settle_stuck(settings: Settings) -> dict[str, int]:
     sending again."""
     lease = timedelta(seconds=settings.sending_lease_seconds)
     with transaction(settings.database_url) as session:
-        deliveries: list[Row] = []
-        for delivery in notify.stuck_sending(session, lease):
-            fan = session.get(Fan, delivery.fan_id)
-            phone = fan.phone_e164 if fan is not None else None
-            deliveries.append((delivery.id, phone, delivery.updated_at))
+        deliveries: list[Row] = notify.stuck_sending(session, lease)
         texts: list[Row] = list(outbox.stuck_sending(session, lease))
     lost = "worker lost before sending"
     sent, requeued = _ask_twilio(

@@ -39,19 +39,21 @@ def _clean(text: str, what: str) -> str:
 
 
 class Response:
-    """Status, headers as (name, value) pairs in arrival order, body, and whether the
-    connection must be closed after it."""
+    """Status, headers as (name, value) pairs in arrival order and by lower-case name (the
+    last of a repeated one), body, and whether the connection must be closed after it."""
 
-    __slots__ = ("body", "headers", "status", "will_close")
+    __slots__ = ("body", "fields", "headers", "status", "will_close")
 
     def __init__(
-        self, status: int, headers: list[tuple[str, str]], body: bytes, will_close: bool
+        self,
+        status: int,
+        headers: list[tuple[str, str]],
+        fields: dict[str, str],
+        body: bytes,
+        will_close: bool,
     ) -> None:
-        self.status, self.headers, self.body, self.will_close = status, headers, body, will_close
-
-    def getheaders(self) -> list[tuple[str, str]]:
-        """The headers, as http.client names this."""
-        return self.headers
+        self.status, self.headers, self.fields = status, headers, fields
+        self.body, self.will_close = body, will_close
 
 
 class Connection:
@@ -94,9 +96,9 @@ class Connection:
                 break
         fields = {name.lower(): value for name, value in headers}
         if method == "HEAD" or status in NO_BODY_STATUSES:
-            return Response(status, headers, b"", will_close)
+            return Response(status, headers, fields, b"", will_close)
         if "chunked" in fields.get("transfer-encoding", "").lower():
-            return Response(status, headers, self._read_chunked(), will_close)
+            return Response(status, headers, fields, self._read_chunked(), will_close)
         if "content-length" in fields:
             try:
                 length = int(fields["content-length"])
@@ -104,8 +106,8 @@ class Connection:
                 raise Malformed("bad Content-Length") from None
             if not 0 <= length <= MAX_BODY:
                 raise Malformed(f"Content-Length {length} out of range")
-            return Response(status, headers, self._read_exactly(length), will_close)
-        return Response(status, headers, self._read_to_close(), True)
+            return Response(status, headers, fields, self._read_exactly(length), will_close)
+        return Response(status, headers, fields, self._read_to_close(), True)
 
     @property
     def unread(self) -> bool:

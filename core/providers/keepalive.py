@@ -166,8 +166,7 @@ class KeepAliveClient:
                 conn.close()
             else:
                 self._checkin(conn)
-            names = {k.lower(): v for k, v in response.getheaders()}
-            return Answer(response.status, names, data)
+            return Answer(response.status, response.fields, data)
         raise TransportError("unreachable")  # pragma: no cover
 
     def close(self) -> None:

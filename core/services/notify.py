@@ -223,13 +223,18 @@ def retry_later(session: Session, delivery_id: int, seconds: float, error: str) 
     )
 
 
-def stuck_sending(session: Session, older_than: timedelta = SENDING_LEASE) -> list[Delivery]:
-    """Deliveries handed to a provider by a worker that never came back."""
+def stuck_sending(
+    session: Session, older_than: timedelta = SENDING_LEASE
+) -> list[tuple[int, str | None, datetime]]:
+    """(id, the fan's number, claimed at) of deliveries handed to a provider by a worker
+    that never came back."""
     cutoff = utcnow() - older_than
-    query = select(Delivery).where(
-        Delivery.status == DeliveryStatus.SENDING, Delivery.updated_at < cutoff
+    query = (
+        select(Delivery.id, Fan.phone_e164, Delivery.updated_at)
+        .outerjoin(Fan, Fan.id == Delivery.fan_id)
+        .where(Delivery.status == DeliveryStatus.SENDING, Delivery.updated_at < cutoff)
     )
-    return list(session.scalars(query.limit(1000)))
+    return [(i, phone, at) for i, phone, at in session.execute(query.limit(1000))]
 
 
 def due(session: Session, limit: int = 10_000) -> list[int]:
