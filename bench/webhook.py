@@ -1,12 +1,17 @@
 """Benchmark: the inbound keyword webhook under gunicorn (2 workers) vs a bare constant route.
 
     .venv/bin/python -m bench.webhook [--seconds 20] [--rate 200] [--database sqlite|postgres]
+                                      [--floor]
 
 Phases, all on loopback against one gunicorn server: a closed-loop throughput run on the bare
 route and on the webhook (their ratio is the figure the issue names, target >= 0.5), then an
 open-loop run at a fixed rate on the webhook for latency (target p99 < 50 ms at 200 req/s).
 Every webhook request is signed with Twilio's RequestValidator and comes from a new number,
 so each one creates a fan, a consent, a link and events: the real opt-in path.
+
+`--floor` adds closed-loop runs on `/bench/floor/<n>` (bench.webhook_app): the signature,
+form and phone checks every webhook needs, and n raw SQLite inserts in one transaction.
+Their ratios to the bare route are the ceiling any webhook has on this server.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-auth-token"
 RATIO_TARGET = 0.5
 P99_TARGET_MS = 50.0
+FLOOR_INSERTS = (0, 1, 5)
 
 
 def phone_numbers() -> Iterator[str]:
@@ -72,6 +78,13 @@ def make_requests(port: int, path: str, count: int, sign: bool) -> list[Request]
         body = urllib.parse.urlencode(params).encode()
         out.append(build_post(f"127.0.0.1:{port}", path, body, headers))
     return out
+
+
+def floor_requests(port: int, inserts: int) -> Callable[[], Request]:
+    """Signed keyword requests for `/bench/floor/<inserts>`, reused in turn (the route keeps
+    its rows unique itself), so the floor phases need no fresh build of their own."""
+    requests = make_requests(port, f"/bench/floor/{inserts}", 2000, sign=True)
+    return itertools.cycle(requests).__next__
 
 
 def database_url(kind: str, workdir: Path) -> tuple[str, Callable[[], None]]:
@@ -143,7 +156,14 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure the floor routes: the ceiling any webhook has here",
+    )
     args = parser.parse_args()
+    if args.floor and args.database != "sqlite":
+        parser.error("--floor measures SQLite only")
     if not 0 < args.seconds <= 300 or not 0 < args.rate <= 5000:
         parser.error("--seconds must be in (0, 300] and --rate in (0, 5000]")
 
@@ -170,6 +190,11 @@ def main() -> int:
         hook = asyncio.run(closed_loop(host, port, signed.__next__, args.throughput_seconds,
                                        args.concurrency))  # fmt: skip
         fixed = asyncio.run(open_loop(host, port, signed.__next__, args.seconds, args.rate))
+        floors = [
+            (n, asyncio.run(closed_loop(host, port, floor_requests(port, n),
+                                        args.throughput_seconds, args.concurrency)))
+            for n in (FLOOR_INSERTS if args.floor else ())
+        ]  # fmt: skip
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -178,12 +203,15 @@ def main() -> int:
     report("webhook (closed loop)", hook)
     report(f"webhook at {args.rate:.0f} req/s (open)", fixed)
     ratio = hook.rps / base.rps if base.rps else 0.0
+    for n, result in floors:
+        report(f"floor, {n} insert{'s' if n != 1 else ''} (closed)", result)
+        print(f"  its ratio to the bare route: {result.rps / base.rps:.3f}")
     p99 = fixed.percentile(99)
     print(f"throughput ratio webhook/bare: {ratio:.3f}  (limit >= {RATIO_TARGET}: "
           f"{ratio / RATIO_TARGET:.2f}x the limit)")  # fmt: skip
     print(f"p99 at {args.rate:.0f} req/s: {p99:.2f} ms  (limit < {P99_TARGET_MS} ms: "
           f"{p99 / P99_TARGET_MS:.2f} of the limit)  achieved {fixed.rps:.1f} req/s")  # fmt: skip
-    failed = hook.failures + fixed.failures
+    failed = hook.failures + fixed.failures + sum(result.failures for _, result in floors)
     if failed or hook.exhausted or fixed.exhausted:
         print(f"the webhook answered {failed} requests with an error: its figures do not count")
     ok = ratio >= RATIO_TARGET and p99 < P99_TARGET_MS and not failed and not hook.exhausted
