@@ -19,12 +19,29 @@ from core import queues
 from core.timeutil import utcnow
 
 SAVE_CHUNK = 2000
+# The first save chunks grow to SAVE_CHUNK (a quarter, a half, three quarters, then whole
+# ones), so workers that start a drop together end their jobs at different times: while one
+# is between jobs (its last saves finishing, its fans told, the next job's claim) the others
+# keep the shared Spotify budget busy, instead of every worker pausing at once.
+SAVE_RAMP = (0.25, 0.5, 0.75)
 SEND_CHUNK = 100
 LIVE_STATES = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
 
 def _chunks(ids: Sequence[int], size: int) -> list[list[int]]:
     return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
+
+
+def _ramped_chunks(ids: Sequence[int], size: int) -> list[list[int]]:
+    """Chunks of ids whose first sizes follow SAVE_RAMP up to `size`."""
+    chunks, start = [], 0
+    for fraction in SAVE_RAMP:
+        if start >= len(ids):
+            break
+        step = max(1, int(size * fraction))
+        chunks.append(list(ids[start : start + step]))
+        start += step
+    return chunks + _chunks(ids[start:], size)
 
 
 def _enqueue_unique(
@@ -55,16 +72,15 @@ def _enqueue_chunks(
     connection: redis.Redis,
     queue_name: str,
     func: str,
-    ids: Sequence[int],
-    size: int,
+    chunks: list[list[int]],
     name: str,
     lead: tuple[object, ...],
     delay: float,
 ) -> int:
-    """Queue `func(*lead, chunk)` over chunks of ids (job ids name the chunk and its time)."""
+    """Queue `func(*lead, chunk)` for each chunk (job ids name the chunk and its time)."""
     count = 0
     stamp = int(time.time() + delay)
-    for chunk in _chunks(sorted(ids), size):
+    for chunk in chunks:
         job_id = f"{name}-{chunk[0]}-{chunk[-1]}-{len(chunk)}-{stamp}"
         count += _enqueue_unique(connection, queue_name, func, (*lead, chunk), job_id, delay)
     return count
@@ -74,18 +90,19 @@ def enqueue_saves(
     connection: redis.Redis, campaign_id: int, presave_ids: Sequence[int], delay: float = 0.0
 ) -> int:
     """Queue save jobs over chunks of pre-save ids; returns how many jobs were queued."""
+    chunks = _ramped_chunks(sorted(presave_ids), SAVE_CHUNK)
     return _enqueue_chunks(
-        connection, queues.SAVES, "workers.fanout.save_chunk", presave_ids, SAVE_CHUNK,
-        f"save-{campaign_id}", (campaign_id,), delay,
+        connection, queues.SAVES, "workers.fanout.save_chunk", chunks, f"save-{campaign_id}",
+        (campaign_id,), delay,
     )  # fmt: skip
 
 
 def enqueue_sends(connection: redis.Redis, delivery_ids: Sequence[int], delay: float = 0.0) -> int:
     """Queue send jobs over chunks of delivery ids."""
+    chunks = _chunks(sorted(delivery_ids), SEND_CHUNK)
     return _enqueue_chunks(
-        connection, queues.MESSAGES, "workers.send_jobs.send_chunk", delivery_ids, SEND_CHUNK,
-        "send", (), delay,
-    )  # fmt: skip
+        connection, queues.MESSAGES, "workers.send_jobs.send_chunk", chunks, "send", (), delay
+    )
 
 
 def enqueue_outbound(connection: redis.Redis, text_ids: Sequence[int], delay: float = 0.0) -> int:
