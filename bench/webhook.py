@@ -57,9 +57,10 @@ def phone_numbers() -> Iterator[str]:
 
 
 def make_requests(port: int, path: str, count: int, sign: bool) -> list[Request]:
-    """Pre-built signed keyword requests, each from a new number with a new MessageSid."""
+    """Pre-built keyword requests to `path`, each from a new number with a new MessageSid,
+    signed for that path's URL as Twilio would sign a webhook configured there."""
     validator = RequestValidator(TOKEN)
-    url = f"http://127.0.0.1:{port}/webhooks/twilio/sms"
+    url = f"http://127.0.0.1:{port}{path}"
     numbers = phone_numbers()
     out = []
     for i in range(count):

@@ -7,17 +7,15 @@ import itertools
 import os
 import sqlite3
 import threading
-from hmac import compare_digest
 
-from flask import Flask, Response, abort, request
-from twilio.request_validator import RequestValidator
+from flask import Flask, Response, abort
 
 from bot.sms import BadInbound, parse_inbound, twiml
-from core.db import _sqlite_file, _write_turn
+from core.db import sqlite_file, write_turn
 from core.settings import Settings
 from core.timeutil import utcnow
 from web import create_app
-from web.twilio_webhooks import _posted_fields, signing_token
+from web.twilio_webhooks import checked_form
 
 CONSTANT_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response><Message>ok</Message></Response>'
 FLOOR_REPLY = (
@@ -59,21 +57,17 @@ def create_bench_app(settings: Settings | None = None) -> Flask:
     def floor(inserts: int) -> Response:
         """The least any keyword webhook must do, and `inserts` raw rows.
 
-        The webhook's own form reading, signature check (signed for the webhook's URL) and
-        message check with its phone parsing; then one SQLite transaction under the same
-        cross-process write turn the app uses, with `inserts` plain INSERTs on a bare
-        sqlite3 connection (no SQLAlchemy, no reads, no business logic); then a TwiML reply
-        the size of a real confirmation. Only on SQLite: it measures the ceiling there.
+        The webhook's own form reading and signature check (`checked_form`, for this
+        route's URL) and message check with its phone parsing; then one SQLite transaction
+        under the same cross-process write turn the app uses, with `inserts` plain INSERTs
+        on a bare sqlite3 connection (no SQLAlchemy, no reads, no business logic); then a
+        TwiML reply the size of a real confirmation. Only on SQLite: it measures the
+        ceiling there.
         """
-        path = _sqlite_file(settings.database_url)
+        path = sqlite_file(settings.database_url)
         if path is None or not 0 <= inserts <= MAX_FLOOR_INSERTS:
             abort(404)
-        form = _posted_fields()
-        token = signing_token(settings) or ""
-        url = settings.public_url + "/webhooks/twilio/sms"
-        signature = RequestValidator(token).compute_signature(url, form)
-        if not compare_digest(str(signature), request.headers.get("X-Twilio-Signature", "")):
-            abort(403)
+        form = checked_form()  # the webhook's own size limit, form reading and signature check
         try:
             sms = parse_inbound(form)
         except BadInbound as exc:
@@ -81,7 +75,7 @@ def create_bench_app(settings: Settings | None = None) -> Flask:
         at = utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")
         tag = f"{os.getpid()}:{next(_serial)}"  # requests are reused: keep the sids unique
         connection = _raw_connection(path)
-        with _write_turn(settings.database_url):
+        with write_turn(settings.database_url):
             connection.execute("BEGIN IMMEDIATE")
             try:
                 for i in range(inserts):

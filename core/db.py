@@ -58,7 +58,7 @@ def get_engine(url: str) -> Engine:
             engine = create_engine(url, connect_args={"timeout": 10})
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin_immediate)
-            database = _sqlite_file(url)
+            database = sqlite_file(url)
             if database:
                 sqlite_checkpoint.watch(os.path.abspath(database))
         else:
@@ -86,7 +86,7 @@ _held = threading.local()
 
 
 @functools.lru_cache(maxsize=64)
-def _sqlite_file(url: str) -> str | None:
+def sqlite_file(url: str) -> str | None:
     """The database file of a SQLite URL; None in memory (parsing the URL costs 20 µs)."""
     database = make_url(url).database
     return None if not database or database == ":memory:" else database
@@ -100,7 +100,7 @@ def _sqlite_turn(url: str) -> Iterator[None]:
     throughput when several web threads and workers write at once; a blocking file lock
     hands the slot over the moment it is free. Re-entrant within a thread.
     """
-    database = _sqlite_file(url)
+    database = sqlite_file(url)
     depth: int = getattr(_held, "depth", 0)
     if not database or depth > 0:
         _held.depth = depth + 1
@@ -119,7 +119,7 @@ def _sqlite_turn(url: str) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def _write_turn(url: str) -> AbstractContextManager[None]:
+def write_turn(url: str) -> AbstractContextManager[None]:
     """SQLite's writer slot for a transaction on `url`; nothing to wait for elsewhere."""
     return _sqlite_turn(url) if url.startswith("sqlite") else nullcontext()
 
@@ -127,7 +127,7 @@ def _write_turn(url: str) -> AbstractContextManager[None]:
 @contextmanager
 def transaction(url: str) -> Iterator[Session]:
     """One unit of work at the edge: commit on success, roll back on error."""
-    with _write_turn(url):
+    with write_turn(url):
         session = session_factory(url)()
         try:
             yield session
@@ -143,7 +143,7 @@ def transaction(url: str) -> Iterator[Session]:
 def connection_transaction(url: str) -> Iterator[Connection]:
     """`transaction` on a bare Core connection, for the hot paths whose services take a
     `Db`: no ORM session to build and commit, about 150 µs less a request."""
-    with _write_turn(url), get_engine(url).begin() as connection:
+    with write_turn(url), get_engine(url).begin() as connection:
         yield connection
 
 

@@ -51,8 +51,9 @@ def _posted_fields() -> dict[str, str]:
     return fields
 
 
-def _checked_form() -> dict[str, str]:
-    """The posted form, after the size limit and the signature check."""
+def checked_form() -> dict[str, str]:
+    """The posted form, after the size limit and the signature check (of this request's
+    URL, rebuilt from PUBLIC_URL); aborts with 413 or 403."""
     if (request.content_length or 0) > MAX_REQUEST_BYTES:
         abort(413)
     request.max_content_length = MAX_REQUEST_BYTES
@@ -77,7 +78,7 @@ def _text(message: str, status: int) -> Response:
 @bp.post("/webhooks/twilio/sms")
 def inbound_sms() -> Response:
     """A fan texted our number: answer with TwiML."""
-    form = _checked_form()
+    form = checked_form()
     try:
         sms = parse_inbound(form)
     except BadInbound as exc:
@@ -90,7 +91,7 @@ def inbound_sms() -> Response:
 @bp.post("/webhooks/twilio/status")
 def message_status() -> Response:
     """Twilio reports what happened to a message we sent."""
-    form = _checked_form()
+    form = checked_form()
     sid, status = form.get("MessageSid", "").strip(), form.get("MessageStatus", "").strip()
     if not sid or not status:
         return _text("missing MessageSid or MessageStatus", 400)

@@ -12,8 +12,6 @@ from core.models import InboundMessage
 from core.settings import Settings
 from tests.integration.sms_helpers import AUTH_TOKEN, inbound, sign
 
-WEBHOOK = "/webhooks/twilio/sms"
-
 
 @pytest.fixture
 def client(settings: Settings) -> FlaskClient:
@@ -27,10 +25,9 @@ def rows(db: Session) -> int:
 
 def post_floor(client: FlaskClient, settings: Settings, inserts: int, **params: str) -> int:
     form = inbound("DROP", **params)
-    signature = sign(settings.public_url + WEBHOOK, form)  # signed for the webhook's URL
-    response = client.post(
-        f"/bench/floor/{inserts}", data=form, headers={"X-Twilio-Signature": signature}
-    )
+    path = f"/bench/floor/{inserts}"
+    signature = sign(settings.public_url + path, form)
+    response = client.post(path, data=form, headers={"X-Twilio-Signature": signature})
     if response.status_code == 200:
         assert b"<Response><Message>" in response.data
     return response.status_code

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from core.db import read_connection
@@ -43,9 +44,13 @@ def test_one_query_answers_for_a_whole_batch(db: Session, settings: Settings) ->
         (ok, other.id, "sms"),
         (stopped, other.id, "sms"),  # no consent there at all
     ]
+    statements: list[str] = []
     with read_connection(settings.database_url) as connection:
+        event.listen(connection, "before_cursor_execute", lambda *a: statements.append(a[2]))
         allowed = consent.messageable(connection, keys)
+        assert len(statements) == 1, statements  # the whole batch in one query
         assert consent.messageable(connection, []) == set()
+        assert len(statements) == 1, "an empty batch asks nothing"
     assert allowed == {
         (ok, drop.id, "sms"),
         (stopped_elsewhere, drop.id, "sms"),
