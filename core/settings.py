@@ -48,6 +48,7 @@ class Settings:
     spotify_max_rps: float = 20.0
     discord_bot_token: str | None = None
     discord_application_id: str | None = None
+    discord_public_key: str | None = None
     discord_api_base: str = "https://discord.com/api/v10"
     program_name: str = "Presave alerts"
     program_contact: str = ""
@@ -133,6 +134,29 @@ def _fernet_keys(raw: str, name: str) -> tuple[str, ...]:
     return keys
 
 
+def _hex_key(env: Mapping[str, str], name: str) -> str | None:
+    """An Ed25519 public key as Discord shows it: 64 hexadecimal characters."""
+    raw = _text(env, name)
+    if raw is None:
+        return None
+    try:
+        if len(bytes.fromhex(raw)) == 32:
+            return raw.lower()
+    except ValueError:
+        pass
+    raise SettingsError(
+        f"{name}: expected 64 hexadecimal characters (the application's public key)"
+    )
+
+
+def _snowflake(env: Mapping[str, str], name: str) -> str | None:
+    """A Discord id: 17 to 20 decimal digits."""
+    raw = _text(env, name)
+    if raw is not None and not (raw.isdigit() and 17 <= len(raw) <= 20):
+        raise SettingsError(f"{name}: expected a Discord id (17 to 20 digits), got {raw!r}")
+    return raw
+
+
 def _instance_secret(instance: Path, name: str) -> str:
     """Read the generated secret for `name`, creating it once (mode 0600).
 
@@ -212,7 +236,8 @@ def load_settings(
         spotify_accounts_base=_url(env, "SPOTIFY_ACCOUNTS_BASE", "https://accounts.spotify.com"),
         spotify_max_rps=_positive(env, "SPOTIFY_MAX_RPS", 20.0),
         discord_bot_token=_text(env, "DISCORD_BOT_TOKEN"),
-        discord_application_id=_text(env, "DISCORD_APPLICATION_ID"),
+        discord_application_id=_snowflake(env, "DISCORD_APPLICATION_ID"),
+        discord_public_key=_hex_key(env, "DISCORD_PUBLIC_KEY"),
         discord_api_base=_url(env, "DISCORD_API_BASE", "https://discord.com/api/v10"),
         program_name=_text(env, "PROGRAM_NAME") or "Presave alerts",
         program_contact=_text(env, "PROGRAM_CONTACT") or f"{public_url}/help",

@@ -4,6 +4,13 @@ from core.models.analytics import Event
 from core.models.audience import Channel, Consent, ConsentStatus, Fan, OptOut
 from core.models.base import Base, UTCDateTime
 from core.models.catalog import Artist, Campaign, CampaignStatus
+from core.models.discord import (
+    DiscordAnnouncement,
+    DiscordBinding,
+    DiscordInteraction,
+    DiscordRoleGrant,
+    RoleGrantStatus,
+)
 from core.models.links import FanLink, InboundMessage
 from core.models.messaging import (
     Delivery,
@@ -26,6 +33,10 @@ __all__ = [
     "ConsentStatus",
     "Delivery",
     "DeliveryStatus",
+    "DiscordAnnouncement",
+    "DiscordBinding",
+    "DiscordInteraction",
+    "DiscordRoleGrant",
     "Event",
     "Fan",
     "FanLink",
@@ -39,6 +50,7 @@ __all__ = [
     "PreSave",
     "PreSaveStatus",
     "ReleaseMarket",
+    "RoleGrantStatus",
     "ScheduledMessage",
     "SpotifyGrant",
     "UTCDateTime",

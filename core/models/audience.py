@@ -39,6 +39,11 @@ class Fan(Base):
     region: Mapped[str | None] = mapped_column(String(64))
     city: Mapped[str | None] = mapped_column(String(64))
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # The DM channel Discord opened with this fan (one request saved per later message), and
+    # when Discord last refused a DM to them (50007: DMs closed); cleared when they run a
+    # command again.
+    discord_dm_channel_id: Mapped[str | None] = mapped_column(String(24))
+    discord_dms_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     consents: Mapped[list[Consent]] = relationship(back_populates="fan")

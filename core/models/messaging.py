@@ -32,6 +32,7 @@ class DeliveryStatus(StrEnum):
     UNDELIVERED = "undelivered"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    UNDELIVERABLE = "undeliverable"  # the channel refuses this fan (Discord 50007): no retry
 
 
 class ScheduledMessage(Base):

@@ -117,14 +117,20 @@ def opt_out(session: Db, fan_id: int, channel: str, sender: str, reason: str) ->
     return int(getattr(cancelled, "rowcount", 0) or 0)
 
 
-def opt_back_in(session: Db, fan_id: int, channel: str, sender: str) -> bool:
-    """Undo a STOP on this sender (START/UNSTOP/YES); True when there was one to undo."""
+def lift_opt_out(session: Db, fan_id: int, channel: str, sender: str) -> bool:
+    """Forget a STOP on this sender, leaving each campaign's consent as it is; True when
+    there was one."""
     removed = session.execute(
         delete(OptOut.__table__).where(  # type: ignore[arg-type]
             OptOut.fan_id == fan_id, OptOut.channel == channel, OptOut.sender == sender
         )
     )
-    if not getattr(removed, "rowcount", 0):
+    return bool(getattr(removed, "rowcount", 0))
+
+
+def opt_back_in(session: Db, fan_id: int, channel: str, sender: str) -> bool:
+    """Undo a STOP on this sender (START/UNSTOP/YES); True when there was one to undo."""
+    if not lift_opt_out(session, fan_id, channel, sender):
         return False
     session.execute(
         update(Consent)

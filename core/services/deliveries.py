@@ -32,6 +32,7 @@ RANK = {
     DeliveryStatus.UNDELIVERED: 2,
     DeliveryStatus.FAILED: 2,
     DeliveryStatus.CANCELLED: 2,
+    DeliveryStatus.UNDELIVERABLE: 2,
 }
 
 

@@ -1,0 +1,84 @@
+"""Discord servers bound to campaigns, pre-saver roles, announcements, received interactions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.models.base import Base, UTCDateTime
+from core.models.messaging import SendState
+from core.timeutil import utcnow
+
+SNOWFLAKE = 24  # Discord ids: up to 20 decimal digits
+
+
+class DiscordBinding(Base):
+    """A campaign bound to a Discord server: where its announcement goes, which role fans get."""
+
+    __tablename__ = "discord_bindings"
+    __table_args__ = (UniqueConstraint("campaign_id", "guild_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    guild_id: Mapped[str] = mapped_column(String(SNOWFLAKE), index=True)
+    channel_id: Mapped[str] = mapped_column(String(SNOWFLAKE))
+    role_id: Mapped[str] = mapped_column(String(SNOWFLAKE))
+    bound_by: Mapped[str] = mapped_column(String(SNOWFLAKE))
+    # Set when Discord refused to give the role (missing permission, role gone): grants wait
+    # until /presave-setup is run again, instead of each one being refused again.
+    role_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class RoleGrantStatus(StrEnum):
+    """Where one fan's pre-saver role in one server is."""
+
+    WAITING = "waiting"  # the fan has not authorized Spotify yet
+    QUEUED = "queued"
+    GRANTED = "granted"
+    FAILED = "failed"
+
+
+class DiscordRoleGrant(Base):
+    """A fan who ran /presave in a bound server: given its role once Spotify is authorized."""
+
+    __tablename__ = "discord_role_grants"
+    __table_args__ = (UniqueConstraint("binding_id", "fan_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    binding_id: Mapped[int] = mapped_column(ForeignKey("discord_bindings.id"), index=True)
+    fan_id: Mapped[int] = mapped_column(ForeignKey("fans.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=RoleGrantStatus.WAITING, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    # Not before this time (backoff, a 429, or another worker's lease).
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    granted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class DiscordAnnouncement(SendState, Base):
+    """One message of a campaign posted in one bound server's channel: unique, posted once."""
+
+    __tablename__ = "discord_announcements"
+    __table_args__ = (UniqueConstraint("message_id", "binding_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("scheduled_messages.id"), index=True)
+    binding_id: Mapped[int] = mapped_column(ForeignKey("discord_bindings.id"), index=True)
+    provider_id: Mapped[str | None] = mapped_column(String(SNOWFLAKE))
+    error_code: Mapped[str | None] = mapped_column(String(16))
+
+
+class DiscordInteraction(Base):
+    """An interaction received over HTTP, by Discord's id: the same one again is a replay."""
+
+    __tablename__ = "discord_interactions"
+
+    id: Mapped[str] = mapped_column(String(SNOWFLAKE), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
