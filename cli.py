@@ -84,6 +84,16 @@ def _print_campaign(data: dict[str, object]) -> None:
                 f"  slowest    {slow['market'] or 'unknown market'}: last save "
                 f"{slow['last_save_after_live_s']:.0f}s after it went live"
             )
+    discord = data.get("discord")
+    if isinstance(discord, dict) and discord["servers"]:
+        roles = ", ".join(f"{k} {v}" for k, v in sorted(discord["roles"].items())) or "none yet"
+        posts = ", ".join(f"{k} {v}" for k, v in sorted(discord["posts"].items())) or "none yet"
+        lines.append(
+            f"  discord    {len(discord['servers'])} servers; roles {roles}; posts {posts}"
+        )
+        for server in discord["servers"]:
+            if server["role_error"]:
+                lines.append(f"  discord    server {server['guild_id']}: {server['role_error']}")
     quota = counts["events"].get("spotify_quota", 0)
     if quota:
         lines.append(
@@ -314,6 +324,30 @@ def cmd_bot(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_discord_register(settings: Settings, _args: argparse.Namespace) -> int:
+    """presave discord register: the slash commands, for HTTP interactions without a bot."""
+    from bot.discord_bot import command_payloads
+    from core.providers import ProviderError, discord_rest
+
+    if not settings.discord_application_id:
+        raise ValidationError("DISCORD_APPLICATION_ID", "set it to register the commands")
+    try:
+        api = discord_rest.client(settings)
+        done = discord_rest.put_commands(
+            api, settings.discord_application_id, command_payloads(settings)
+        )
+    except discord_rest.NotConfigured:
+        raise ValidationError("DISCORD_BOT_TOKEN", "set it to register the commands") from None
+    except ProviderError as exc:
+        print(f"error: discord: {exc.detail or exc}", file=sys.stderr)
+        return 1
+    names = (
+        [str(c.get("name")) for c in done if isinstance(c, dict)] if isinstance(done, list) else []
+    )
+    print(f"registered {len(names)} commands: {', '.join('/' + n for n in names)}")
+    return 0
+
+
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     """presave up."""
     _long_running()
@@ -348,6 +382,12 @@ def build_parser() -> Parser:
     worker.set_defaults(func=cmd_worker)
     sub.add_parser("clock", help="enqueue periodic jobs").set_defaults(func=cmd_clock)
     sub.add_parser("bot", help="run the Discord bot").set_defaults(func=cmd_bot)
+    discord = sub.add_parser("discord", help="the Discord application").add_subparsers(
+        dest="subcommand", required=True, parser_class=Parser
+    )
+    discord.add_parser(
+        "register", help="register the slash commands (for HTTP interactions without the bot)"
+    ).set_defaults(func=cmd_discord_register)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(
         dest="subcommand", required=True, parser_class=Parser

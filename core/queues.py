@@ -13,11 +13,18 @@ DEFAULT = "default"
 SAVES = "saves"
 MESSAGES = "messages"
 PERIODIC = "periodic"
-# Order is priority: a worker takes periodic ticks before bulk fan-out work.
-ALL = (PERIODIC, MESSAGES, SAVES, DEFAULT)
-TIMEOUTS = {DEFAULT: 300, SAVES: 900, MESSAGES: 600, PERIODIC: 120}
-# The job that sends one outbox text, queued by the web app and by reconcile.
+DISCORD = "discord"
+# Order is priority: a worker takes periodic ticks before bulk fan-out work. Discord DMs
+# come after saves: at the bot's 50 requests/s a drop's DMs take minutes, and ahead of the
+# saves they would hold every worker (the drop-day post, one per server, is a message job).
+ALL = (PERIODIC, MESSAGES, SAVES, DISCORD, DEFAULT)
+TIMEOUTS = {DEFAULT: 300, SAVES: 900, MESSAGES: 600, PERIODIC: 120, DISCORD: 600}
+# The queue of each channel's send jobs.
+SEND_QUEUES = {"sms": MESSAGES, "discord": DISCORD}
+# Jobs queued from outside workers/ (the web app, the bot), named once here.
 SEND_OUTBOUND = "workers.send_jobs.send_outbound"
+GRANT_ROLES = "workers.discord_jobs.grant_roles"
+POST_ANNOUNCEMENTS = "workers.discord_jobs.post_announcements"
 
 
 def queue(name: str, connection: redis.Redis) -> Queue:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import logging
 import threading
 
 import redis
@@ -10,6 +11,7 @@ import redis
 from core.redis_conn import EmbeddedRedis, connect, ensure_redis
 from core.settings import Settings
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _embedded: EmbeddedRedis | None = None
 _urls: dict[str, str] = {}
@@ -34,3 +36,16 @@ def redis_url(settings: Settings) -> str:
 def redis_client(settings: Settings) -> redis.Redis:
     """A Redis client for this process's configured server."""
     return connect(redis_url(settings))
+
+
+def enqueue_quietly(settings: Settings, queue_name: str, func: str, *args: object) -> bool:
+    """Queue `func(*args)` now; False (logged) when Redis cannot be reached. For jobs whose
+    work is already recorded in the database, which reconcile queues again within a minute."""
+    from core import queues
+
+    try:
+        queues.queue(queue_name, redis_client(settings)).enqueue(func, *args)
+    except (redis.RedisError, OSError) as exc:
+        log.error("%s left to reconcile: %s", func, exc)
+        return False
+    return True

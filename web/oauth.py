@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
+from core import queues, runtime
 from core.services import authorization
 from web.outcomes import respond
 from web.page_support import cipher, install_filters, settings, spotify_app, unit_of_work
@@ -23,4 +24,7 @@ def callback() -> ResponseReturnValue:
         cipher=cipher(),
         params=request.args,
     )
+    if result.role_grants:  # left to reconcile when Redis is down: the database has them
+        grants = list(result.role_grants)
+        runtime.enqueue_quietly(settings(), queues.DISCORD, queues.GRANT_ROLES, grants)
     return respond(result)

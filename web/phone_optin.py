@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-
-import redis
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from core import queues, runtime
 from core.services import form_limits, traffic, web_optin
-from core.services.fans import mask_phone
 from core.services.web_optin import WebOptIn, WebOptInStatus
 from web import csrf
 from web.page_support import error_page, not_found, settings, unit_of_work
 
-log = logging.getLogger(__name__)
 bp = Blueprint("phone_optin", __name__)
 
 
@@ -35,13 +30,9 @@ def enqueue_text(result: WebOptIn) -> bool:
     """Queue the job that sends the confirmation now; False (logged) when Redis is
     unreachable, in which case reconcile queues it from the outbox within a minute."""
     assert result.phone is not None and result.text_id is not None
-    try:
-        connection = runtime.redis_client(settings())
-        queues.queue(queues.MESSAGES, connection).enqueue(queues.SEND_OUTBOUND, result.text_id)
-    except (redis.RedisError, OSError) as exc:
-        log.error("web opt-in: text to %s left to reconcile: %s", mask_phone(result.phone), exc)
-        return False
-    return True
+    return runtime.enqueue_quietly(
+        settings(), queues.MESSAGES, queues.SEND_OUTBOUND, result.text_id
+    )
 
 
 def respond(result: WebOptIn, slug: str) -> ResponseReturnValue:

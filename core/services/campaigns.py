@@ -23,6 +23,7 @@ from core.models import (
     ReleaseMarket,
     ScheduledMessage,
 )
+from core.services import discord_bindings
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,7 @@ def campaign_json(session: Session, campaign: Campaign, public_url: str) -> dict
         "link": campaign_public_link(public_url, campaign),
         "counts": campaign_counts(session, campaign.id),
         "drop": campaign_drop(session, campaign),
+        "discord": discord_bindings.campaign_view(session, campaign.id),
     }
 
 

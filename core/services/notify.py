@@ -36,7 +36,11 @@ from messages import render
 SENDING_LEASE = timedelta(minutes=5)
 NOT_YET = (PreSaveStatus.PENDING, PreSaveStatus.QUEUED_FOR_MARKET, PreSaveStatus.PENDING_SOURCE)
 # Channels a worker can deliver today; the others keep their rows queued for later.
-SENDABLE = ("sms",)
+SENDABLE = ("sms", "discord")
+# A fan whose DMs Discord refused (50007) is not tried again for this long, unless they run
+# a command meanwhile: each refusal counts toward Discord's invalid-request ban.
+DMS_CLOSED_FOR = timedelta(days=7)
+ByChannel = dict[str, list[int]]  # delivery ids by channel
 
 
 @dataclass(frozen=True)
@@ -47,8 +51,9 @@ class Outgoing:
     fan_id: int
     campaign_id: int
     channel: str
-    to: str
+    to: str  # a phone number (sms) or a Discord user id
     body: str
+    dm_channel: str | None = None  # Discord: the DM channel opened with the fan before
 
 
 def fans_to_tell_now(session: Session, campaign_id: int) -> list[int]:
@@ -66,10 +71,10 @@ def fans_to_tell_now(session: Session, campaign_id: int) -> list[int]:
 
 def create_deliveries(
     session: Session, message_id: int, campaign_id: int, fan_ids: Sequence[int]
-) -> list[int]:
-    """A delivery per consenting channel of each fan; returns the ids created now (only)."""
+) -> ByChannel:
+    """A delivery per consenting channel of each fan; the ids created now (only), by channel."""
     if not fan_ids:
-        return []
+        return {}
     rows = session.execute(
         select(Consent.fan_id, Consent.channel).where(
             Consent.campaign_id == campaign_id,
@@ -78,7 +83,7 @@ def create_deliveries(
         )
     ).all()
     if not rows:
-        return []
+        return {}
     now = utcnow()
     values = [
         {
@@ -93,7 +98,23 @@ def create_deliveries(
         for fan_id, channel in rows
     ]
     table: Table = Delivery.__table__  # type: ignore[assignment]
-    return sorted(int(i) for i in insert_ignore_many(session, table, values, Delivery.id))
+    created = set(insert_ignore_many(session, table, values, Delivery.id))
+    if not created:
+        return {}
+    return channels_of(session, sorted(int(i) for i in created))
+
+
+def channels_of(session: Session, delivery_ids: Sequence[int]) -> ByChannel:
+    """Delivery ids grouped by channel (each channel's send jobs have a queue of their own)."""
+    grouped: ByChannel = {}
+    if not delivery_ids:
+        return grouped
+    rows = session.execute(
+        select(Delivery.id, Delivery.channel).where(Delivery.id.in_(delivery_ids))
+    )
+    for delivery_id, channel in sorted(rows):
+        grouped.setdefault(channel, []).append(int(delivery_id))
+    return grouped
 
 
 def claim(session: Session, delivery_ids: Sequence[int]) -> list[int]:
@@ -140,8 +161,9 @@ def _set(session: Session, delivery_id: int, **values: object) -> None:
 def prepare(
     session: Session, delivery_ids: Sequence[int], public_url: str, program: str, now: datetime
 ) -> list[Outgoing]:
-    """Bodies for claimed deliveries; quiet hours hold some. Consent is checked by the sender
-    right before each message goes out (a STOP can arrive while a chunk is being sent)."""
+    """Bodies for claimed deliveries; quiet hours hold some SMS, and a fan whose Discord DMs
+    are closed is not tried. Consent is checked by the sender right before each message goes
+    out (a STOP can arrive while a chunk is being sent)."""
     rows = session.execute(
         select(Delivery, Fan, Campaign, Artist.name, PreSave.status, FanLink.code)
         .join(Fan, Fan.id == Delivery.fan_id)
@@ -154,13 +176,22 @@ def prepare(
     )
     ready = []
     for delivery, fan, campaign, artist, presave_status, code in rows:
-        held = hold_until(now, fan.phone_e164, fan.timezone, fan.region, fan.country)
+        discord = delivery.channel == "discord"
+        if discord and not _dm_open(fan, now):
+            error = "Discord refuses DMs to this fan (50007); tried again once they run a command"
+            _set(session, delivery.id, status=DeliveryStatus.UNDELIVERABLE, error=error)
+            continue
+        held = (
+            None
+            if discord
+            else hold_until(now, fan.phone_e164, fan.timezone, fan.region, fan.country)
+        )
         if held is not None:
             _set(session, delivery.id, status=DeliveryStatus.HELD, not_before=held)
             continue
         reconnect = presave_status == PreSaveStatus.NEEDS_RECONNECT and code is not None
         body = render(
-            "drop_alert",
+            "drop_alert_discord" if discord else "drop_alert",
             program=program,
             artist=artist,
             title=campaign.title,
@@ -168,10 +199,18 @@ def prepare(
             saved=presave_status == PreSaveStatus.SAVED,
             reconnect_link=link_url(public_url, code) if reconnect else None,
         )
+        to = (fan.discord_user_id if discord else fan.phone_e164) or ""
+        dm_channel = fan.discord_dm_channel_id if discord else None
         ready.append(
-            Outgoing(delivery.id, fan.id, campaign.id, delivery.channel, fan.phone_e164 or "", body)
+            Outgoing(delivery.id, fan.id, campaign.id, delivery.channel, to, body, dm_channel)
         )
     return ready
+
+
+def _dm_open(fan: Fan, now: datetime) -> bool:
+    """Whether a Discord DM to the fan is worth a request."""
+    closed = fan.discord_dms_closed_at
+    return fan.discord_user_id is not None and (closed is None or now - closed > DMS_CLOSED_FOR)
 
 
 def mark_sent(session: Session, delivery_id: int, provider_id: str) -> None:
@@ -207,6 +246,17 @@ def mark_failed(session: Session, delivery_id: int, error: str, code: str | None
     _set(session, delivery_id, status=DeliveryStatus.FAILED, error=error[:500], error_code=code)
 
 
+def mark_undeliverable(
+    session: Session, delivery_id: int, fan_id: int, error: str, code: str | None
+) -> None:
+    """The channel refuses this fan (Discord 50007: DMs closed): never retried, and the fan's
+    next Discord messages are not tried either until they run a command again."""
+    status = DeliveryStatus.UNDELIVERABLE
+    _set(session, delivery_id, status=status, error=error[:500], error_code=code)
+    if code == "50007":
+        session.execute(update(Fan).where(Fan.id == fan_id).values(discord_dms_closed_at=utcnow()))
+
+
 def cancel(session: Session, delivery_id: int, reason: str) -> None:
     """Not to be sent (consent withdrawn); the reason is kept."""
     _set(session, delivery_id, status=DeliveryStatus.CANCELLED, error=reason[:500])
@@ -224,25 +274,33 @@ def retry_later(session: Session, delivery_id: int, seconds: float, error: str) 
 
 
 def stuck_sending(
-    session: Session, older_than: timedelta = SENDING_LEASE
+    session: Session, older_than: timedelta = SENDING_LEASE, channel: str = "sms"
 ) -> list[tuple[int, str | None, datetime]]:
-    """(id, the fan's number, claimed at) of deliveries handed to a provider by a worker
-    that never came back."""
+    """(id, the fan's number or Discord user id, claimed at) of deliveries on `channel`
+    handed to a provider by a worker that never came back."""
     cutoff = utcnow() - older_than
+    address = Fan.discord_user_id if channel == "discord" else Fan.phone_e164
     query = (
-        select(Delivery.id, Fan.phone_e164, Delivery.updated_at)
+        select(Delivery.id, address, Delivery.updated_at)
         .outerjoin(Fan, Fan.id == Delivery.fan_id)
-        .where(Delivery.status == DeliveryStatus.SENDING, Delivery.updated_at < cutoff)
+        .where(
+            Delivery.status == DeliveryStatus.SENDING,
+            Delivery.channel == channel,
+            Delivery.updated_at < cutoff,
+        )
     )
     return [(i, phone, at) for i, phone, at in session.execute(query.limit(1000))]
 
 
-def due(session: Session, limit: int = 10_000) -> list[int]:
-    """Queued or held deliveries whose time has come (for reconcile)."""
+def due(session: Session, limit: int = 10_000) -> ByChannel:
+    """Queued or held deliveries whose time has come, by channel (for reconcile)."""
     now = utcnow()
-    query = select(Delivery.id).where(
+    query = select(Delivery.id, Delivery.channel).where(
         Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.HELD)),
         Delivery.channel.in_(SENDABLE),
         or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
     )
-    return list(session.scalars(query.order_by(Delivery.id).limit(limit)))
+    grouped: ByChannel = {}
+    for delivery_id, channel in session.execute(query.order_by(Delivery.id).limit(limit)):
+        grouped.setdefault(channel, []).append(int(delivery_id))
+    return grouped
