@@ -6,6 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.settings import Settings, load_settings
+from web.discord_interactions import bp as discord_bp
 from web.fan_pages import bp as fan_pages_bp
 from web.health import bp as health_bp
 from web.oauth import bp as spotify_oauth_bp
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.register_blueprint(health_bp)
     app.register_blueprint(twilio_bp)
+    app.register_blueprint(discord_bp)
     app.register_blueprint(fan_pages_bp)
     app.register_blueprint(phone_optin_bp)
     app.register_blueprint(spotify_oauth_bp)

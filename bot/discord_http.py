@@ -1,0 +1,181 @@
+"""Discord interactions received over HTTP: the signature, and the JSON in and out.
+
+The commands are the gateway bot's (`bot.discord_commands`). An answer is due within
+3 seconds: a command not done in DEFER_AFTER (/presave-setup asks Discord about the server
+first, a busy database can be slow) is answered "thinking" (deferred), and its reply is
+filled in through the interaction's webhook when it is done.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from bot import discord_commands as commands
+from bot import discord_facts
+from bot.discord_commands import Caller, Reply
+from core.discord_permissions import ADMINISTRATOR, MANAGE_GUILD, SetupFacts
+from core.providers import ProviderError, discord_rest
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+PING, COMMAND, AUTOCOMPLETE = 1, 2, 4
+PONG, MESSAGE, DEFERRED, CHOICES = 1, 4, 5, 8
+EPHEMERAL = 1 << 6
+DEFER_AFTER = 2.0  # seconds: Discord waits 3 for the first answer
+
+
+def verify(public_key_hex: str, signature_hex: str, timestamp: str, body: bytes) -> bool:
+    """Whether Discord signed `timestamp + body` (Ed25519, hex signature)."""
+    try:
+        key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex))
+        key.verify(bytes.fromhex(signature_hex), timestamp.encode() + body)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def signed_at(timestamp: str) -> datetime | None:
+    """The X-Signature-Timestamp (Unix seconds) as an aware time; None when malformed."""
+    if not timestamp.isdigit() or len(timestamp) > 12:
+        return None
+    return datetime.fromtimestamp(int(timestamp), UTC)
+
+
+def message(reply: Reply) -> dict[str, Any]:
+    """An ephemeral message with the reply's link button."""
+    data: dict[str, Any] = {"content": reply.text, "flags": EPHEMERAL}
+    if reply.link:
+        button = {"type": 2, "style": 5, "label": reply.link_label, "url": reply.link}
+        data["components"] = [{"type": 1, "components": [button]}]
+    else:
+        data["components"] = []
+    return data
+
+
+def caller_of(payload: Mapping[str, Any]) -> Caller:
+    """Who ran it: a member in a server (with their permissions) or a user in a DM."""
+    member = payload.get("member")
+    if isinstance(member, dict):
+        user = member.get("user") or {}
+        try:
+            permissions = int(member.get("permissions") or 0)
+        except (TypeError, ValueError):
+            permissions = 0
+        manage = bool(permissions & (MANAGE_GUILD | ADMINISTRATOR))
+        guild = payload.get("guild_id")
+        return Caller(str(user.get("id", "")), str(guild) if guild else None, manage)
+    user = payload.get("user") or {}
+    return Caller(str(user.get("id", "")), None)
+
+
+def _options(data: Mapping[str, Any]) -> dict[str, Any]:
+    found = data.get("options")
+    options = found if isinstance(found, list) else []
+    return {str(o.get("name")): o.get("value") for o in options if isinstance(o, dict)}
+
+
+def _focused(data: Mapping[str, Any]) -> str:
+    found = data.get("options")
+    for option in found if isinstance(found, list) else []:
+        if isinstance(option, dict) and option.get("focused"):
+            return str(option.get("value") or "")
+    return ""
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """Threads that run commands past the response (keyed by pid: gunicorn forks)."""
+    with _pools_lock:
+        found = _pools.get(os.getpid())
+        if found is None:
+            found = _pools[os.getpid()] = ThreadPoolExecutor(8, thread_name_prefix="interaction")
+        return found
+
+
+def _guarded(work: Callable[[], Reply]) -> Reply:
+    try:
+        return work()
+    except Exception:
+        log.exception("discord command failed")
+        return commands.failed()
+
+
+def _fill_in(settings: Settings, payload: Mapping[str, Any], done: Future[Reply]) -> None:
+    """When a deferred command is done, put its reply in place of the "thinking" one."""
+    application_id = str(payload.get("application_id") or settings.discord_application_id)
+    try:
+        api = discord_rest.webhook_client(settings)
+        discord_rest.edit_original(
+            api, application_id, str(payload.get("token")), message(done.result())
+        )
+    except ProviderError as exc:
+        log.warning("discord: could not fill in a deferred answer: %s", exc)
+
+
+def _within_deadline(
+    settings: Settings, payload: Mapping[str, Any], work: Callable[[], Reply], wait: float
+) -> dict[str, Any]:
+    """The reply now if the work ends within `wait`, else a deferred answer filled in later."""
+    future = _pool().submit(_guarded, work)
+    try:
+        return {"type": MESSAGE, "data": message(future.result(timeout=wait))}
+    except FutureTimeout:
+        future.add_done_callback(lambda done: _fill_in(settings, payload, done))
+        return {"type": DEFERRED, "data": {"flags": EPHEMERAL}}
+
+
+def _setup(settings: Settings, caller: Caller, options: dict[str, Any]) -> Reply:
+    channel_id, role_id = str(options.get("channel", "")), str(options.get("role", ""))
+
+    def facts() -> SetupFacts | str:
+        assert caller.guild_id is not None
+        try:
+            api = discord_rest.client(settings)
+        except discord_rest.NotConfigured:
+            return "DISCORD_BOT_TOKEN is not set on our side, so the bot cannot check the server"
+        return discord_facts.from_rest(api, caller.guild_id, channel_id, role_id)
+
+    slug = str(options.get("campaign", ""))
+    return commands.setup(settings, caller, slug, channel_id, role_id, facts)
+
+
+def answer(settings: Settings, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The response to a verified, fresh interaction."""
+    kind = payload.get("type")
+    if kind == PING:
+        return {"type": PONG}
+    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    assert isinstance(data, dict)
+    name, caller = str(data.get("name", "")), caller_of(payload)
+    if kind == AUTOCOMPLETE:
+        found = commands.campaign_choices(settings, caller, name, _focused(data))
+        choices = [{"name": label, "value": slug} for label, slug in found]
+        return {"type": CHOICES, "data": {"choices": choices}}
+    if kind != COMMAND:
+        return {"type": MESSAGE, "data": message(Reply("This kind of interaction is not used."))}
+    options = _options(data)
+    if name == commands.PRESAVE:
+        slug = options.get("campaign")
+        work = lambda: commands.presave(settings, caller, str(slug) if slug else None)  # noqa: E731
+        return _within_deadline(settings, payload, work, DEFER_AFTER)
+    if name == commands.STOP:
+        return _within_deadline(
+            settings, payload, lambda: commands.stop_alerts(settings, caller), DEFER_AFTER
+        )
+    if name == commands.SETUP:
+        setup = lambda: _setup(settings, caller, options)  # noqa: E731
+        return _within_deadline(settings, payload, setup, DEFER_AFTER)
+    return {"type": MESSAGE, "data": message(Reply(f"Unknown command /{name[:32]}."))}
