@@ -21,6 +21,7 @@ from core.db import transaction
 from core.models import (
     Campaign,
     Consent,
+    DiscordBinding,
     Fan,
     FanLink,
     PreSave,
@@ -161,3 +162,62 @@ def mark_detected(settings: Settings, campaign_id: int, markets: list[str]) -> N
             .where(Campaign.id == campaign_id, Campaign.detected_at.is_(None))
             .values(detected_at=now, detected_market=markets[0], release_album_id=ALBUM_ID)
         )
+
+
+@dataclass(frozen=True)
+class SeededDiscord:
+    """A campaign bound to one server, and its Discord fans' user ids."""
+
+    campaign_id: int
+    user_ids: list[str]
+
+
+def discord_user(index: int) -> str:
+    """A distinct Discord user id (a snowflake)."""
+    return str(600_000_000_000_000_000 + index)
+
+
+def seed_discord(
+    settings: Settings,
+    count: int,
+    *,
+    guild: str,
+    channel: str,
+    role: str,
+    keyword: str = "DISCO",
+    first: int = 0,
+) -> SeededDiscord:
+    """Campaign bound to `guild`, and `count` fans who ran /presave there (Discord consent,
+    personal link, role noted), with no Spotify grant: every one is told at detection."""
+    now = utcnow()
+    with transaction(settings.database_url) as session:
+        campaign = create_campaign(
+            session,
+            CampaignDraft(
+                artist="Mira Vale", title="Night Bloom", keyword=keyword,
+                release_at=(now + timedelta(hours=1)).isoformat(), timezone="UTC",
+                spotify_album_id=ALBUM_ID, spotify_artist_id=ARTIST_ID,
+            ),
+        )  # fmt: skip
+        campaign_id = campaign.id
+        session.add(
+            DiscordBinding(campaign_id=campaign_id, guild_id=guild, channel_id=channel,
+                           role_id=role, bound_by=guild)
+        )  # fmt: skip
+        users = [discord_user(first + n) for n in range(count)]
+        last = session.scalar(select(Fan.id).order_by(Fan.id.desc()).limit(1)) or 0
+        _bulk(session, Fan.__table__, [{"discord_user_id": u, "created_at": now} for u in users])
+        rows = session.execute(select(Fan.discord_user_id, Fan.id).where(Fan.id > last))
+        ids = {str(user): int(fan) for user, fan in rows}
+        fan_ids = [ids[u] for u in users]
+        _bulk(session, Consent.__table__, [
+            {"fan_id": f, "campaign_id": campaign_id, "channel": "discord", "sender": "discord",
+             "status": "opted_in", "source": "discord", "at": now}
+            for f in fan_ids
+        ])  # fmt: skip
+        _bulk(session, FanLink.__table__, [
+            {"code": secrets.token_urlsafe(16), "fan_id": f, "campaign_id": campaign_id,
+             "source": "discord", "created_at": now}
+            for f in fan_ids
+        ])  # fmt: skip
+    return SeededDiscord(campaign_id, users)

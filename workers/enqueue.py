@@ -97,11 +97,40 @@ def enqueue_saves(
     )  # fmt: skip
 
 
-def enqueue_sends(connection: redis.Redis, delivery_ids: Sequence[int], delay: float = 0.0) -> int:
-    """Queue send jobs over chunks of delivery ids."""
+def enqueue_sends(
+    connection: redis.Redis, delivery_ids: Sequence[int], delay: float = 0.0, channel: str = "sms"
+) -> int:
+    """Queue send jobs over chunks of delivery ids of one channel, on that channel's queue."""
     chunks = _chunks(sorted(delivery_ids), SEND_CHUNK)
+    queue = queues.SEND_QUEUES.get(channel, queues.MESSAGES)
+    name = "send" if channel == "sms" else f"send-{channel}"
     return _enqueue_chunks(
-        connection, queues.MESSAGES, "workers.send_jobs.send_chunk", chunks, "send", (), delay
+        connection, queue, "workers.send_jobs.send_chunk", chunks, name, (), delay
+    )
+
+
+def enqueue_by_channel(
+    connection: redis.Redis, by_channel: Mapping[str, Sequence[int]], delay: float = 0.0
+) -> int:
+    """`enqueue_sends` for delivery ids grouped by channel."""
+    return sum(enqueue_sends(connection, ids, delay, ch) for ch, ids in by_channel.items())
+
+
+def enqueue_posts(connection: redis.Redis, post_ids: Sequence[int], delay: float = 0.0) -> int:
+    """Queue the job posting these Discord announcements (one per server: few, and prompt)."""
+    if not post_ids:
+        return 0
+    chunks = _chunks(sorted(post_ids), SEND_CHUNK)
+    return _enqueue_chunks(
+        connection, queues.MESSAGES, queues.POST_ANNOUNCEMENTS, chunks, "post", (), delay
+    )
+
+
+def enqueue_grants(connection: redis.Redis, grant_ids: Sequence[int], delay: float = 0.0) -> int:
+    """Queue pre-saver role grants on the Discord queue."""
+    chunks = _chunks(sorted(grant_ids), SEND_CHUNK)
+    return _enqueue_chunks(
+        connection, queues.DISCORD, queues.GRANT_ROLES, chunks, "roles", (), delay
     )
 
 

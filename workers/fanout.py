@@ -24,10 +24,18 @@ from core.models import PreSaveStatus
 from core.providers import Unavailable
 from core.providers import spotify as spotify_provider
 from core.providers.spotify_library import http_clients
-from core.services import drop, notify
+from core.services import discord_announce, drop, notify
 from core.services.library import Gate, SaveOutcome, SaveTask, Throttle, save_one
+from core.services.notify import ByChannel
 from core.settings import Settings, load_settings
-from workers.enqueue import enqueue_after, enqueue_saves, enqueue_sends, seconds_until
+from workers.enqueue import (
+    enqueue_after,
+    enqueue_by_channel,
+    enqueue_posts,
+    enqueue_saves,
+    enqueue_sends,
+    seconds_until,
+)
 from workers.ratelimit import SPOTIFY_HEADROOM, provider_limiter
 from workers.send_jobs import send_deliveries
 
@@ -51,16 +59,19 @@ def start_drop(connection: redis.Redis, campaign_id: int) -> int:
     with transaction(settings.database_url) as session:
         message_id = drop.drop_message_id(session, campaign_id)
         presave_ids = drop.plan(session, campaign_id)
+        delivery_ids: ByChannel = {}
+        posts: list[int] = []
         if drop.live_markets(session, campaign_id):
             fans = notify.fans_to_tell_now(session, campaign_id)
             delivery_ids = notify.create_deliveries(session, message_id, campaign_id, fans)
-        else:
-            delivery_ids = []
+            posts = discord_announce.create(session, message_id, campaign_id)
+    enqueue_posts(connection, posts)
     enqueue_saves(connection, campaign_id, presave_ids)
-    enqueue_sends(connection, delivery_ids)
+    enqueue_by_channel(connection, delivery_ids)
+    told = sum(len(ids) for ids in delivery_ids.values())
     log.info(
-        "drop %s: %d pre-saves queued, %d fans told now",
-        campaign_id, len(presave_ids), len(delivery_ids),
+        "drop %s: %d pre-saves queued, %d fans told now, %d server posts",
+        campaign_id, len(presave_ids), told, len(posts),
     )  # fmt: skip
     return len(presave_ids)
 
@@ -94,7 +105,7 @@ class _Drop:
     cipher: TokenCipher
 
 
-def _record(job: _Drop, outcomes: list[SaveOutcome]) -> list[int]:
+def _record(job: _Drop, outcomes: list[SaveOutcome]) -> ByChannel:
     """Store a batch of outcomes and create the deliveries of fans whose fate is final."""
     with transaction(job.settings.database_url) as session:
         final_fans = drop.record(session, outcomes, job.cipher)
@@ -144,10 +155,13 @@ def _run_tasks(
 
 
 class Notifier:
-    """Tell fans while their neighbours are still being saved: deliveries whose save is
-    final are sent from this job, a batch at a time beside the saves, instead of waiting in
-    the messages queue behind them. A batch that fails to send is queued as a send job
-    (and reconcile finds anything a killed worker left), so nothing is lost either way.
+    """Tell fans while their neighbours are still being saved: texts whose save is final
+    are sent from this job, a batch at a time beside the saves, instead of waiting in the
+    messages queue behind them. A batch that fails to send is queued as a send job (and
+    reconcile finds anything a killed worker left), so nothing is lost either way.
+
+    Discord DMs go to their own queue at once: at the bot's 50 requests/s they would hold
+    the job's end (and so the saves) for minutes.
     """
 
     def __init__(
@@ -158,9 +172,11 @@ class Notifier:
         self.batches: dict[Future[dict[str, int]], list[int]] = {}
         self.pool = ThreadPoolExecutor(NOTIFY_BATCHES, thread_name_prefix="notify")
 
-    def add(self, delivery_ids: list[int]) -> None:
-        """Deliveries whose save is final; they go out once NOTIFY_BATCH are pending."""
-        self.pending += delivery_ids
+    def add(self, delivery_ids: ByChannel) -> None:
+        """Deliveries whose save is final; texts go out once NOTIFY_BATCH are pending."""
+        others = {ch: ids for ch, ids in delivery_ids.items() if ch != "sms"}
+        enqueue_by_channel(self.connection, others)
+        self.pending += delivery_ids.get("sms", [])
         if len(self.pending) >= NOTIFY_BATCH:
             self._submit()
 
@@ -199,7 +215,7 @@ def save_chunk(campaign_id: int, presave_ids: list[int]) -> dict[str, int]:
         orphans = drop.close_without_grant(session, claimed, {t.presave_id for t in tasks})
         message_id = drop.drop_message_id(session, campaign_id)
         delivery_ids = notify.create_deliveries(session, message_id, campaign_id, orphans)
-    enqueue_sends(connection, delivery_ids)
+    enqueue_by_channel(connection, delivery_ids)
 
     def saves(ids: list[int], delay: float) -> int:
         return enqueue_saves(connection, campaign_id, ids, delay)

@@ -14,10 +14,11 @@ from core import queues
 from core.db import transaction
 from core.models import Campaign, CampaignStatus
 from core.providers import twilio_sms
-from core.services import notify, outbox
+from core.services import discord_announce, discord_interactions, discord_roles, notify, outbox
 from core.settings import Settings, load_settings
 from core.timeutil import utcnow
-from workers.enqueue import enqueue_outbound, enqueue_sends
+from workers import discord_jobs
+from workers.enqueue import enqueue_by_channel, enqueue_grants, enqueue_outbound, enqueue_posts
 from workers.fanout import start_drop
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,14 @@ def _settle_stuck(settings: Settings) -> dict[str, int]:
     }
 
 
+def _settle_discord(settings: Settings) -> dict[str, int]:
+    """Discord DMs and posts left `sending` (nothing to do without a bot token)."""
+    if not settings.discord_bot_token:
+        return {}
+    lease = timedelta(seconds=settings.sending_lease_seconds)
+    return discord_jobs.settle_stuck(settings, lease)
+
+
 def reconcile() -> dict[str, int]:
     """Re-plan detected drops and re-queue due deliveries when their queues are empty."""
     settings = load_settings()
@@ -93,10 +102,21 @@ def reconcile() -> dict[str, int]:
         counts.update(_settle_stuck(settings))
     except twilio_sms.SmsError as exc:
         log.warning("reconcile: cannot settle stuck deliveries: %s", exc)
+    counts.update(_settle_discord(settings))
     if queues.queue(queues.MESSAGES, connection).count == 0:
         with transaction(settings.database_url) as session:
             due, texts_due = notify.due(session), outbox.due(session)
-        counts["deliveries_queued"] = enqueue_sends(connection, due)
+            posts_due = discord_announce.due(session)
+        sms_due = {ch: ids for ch, ids in due.items() if ch != "discord"}
+        counts["deliveries_queued"] = enqueue_by_channel(connection, sms_due)
         counts["texts_queued"] = enqueue_outbound(connection, texts_due)
+        counts["posts_queued"] = enqueue_posts(connection, posts_due)
+    if queues.queue(queues.DISCORD, connection).count == 0:
+        with transaction(settings.database_url) as session:
+            dms_due = notify.due(session).get("discord", [])
+            grants_due = discord_roles.due(session)
+            discord_interactions.forget_old(session, utcnow())
+        counts["dms_queued"] = enqueue_by_channel(connection, {"discord": dms_due})
+        counts["role_grants_queued"] = enqueue_grants(connection, grants_due)
     counts["at"] = int(utcnow().timestamp())
     return counts

@@ -16,6 +16,7 @@ from core import queues
 JOB_MODULES = (
     "workers.fanout",
     "workers.send_jobs",
+    "workers.discord_jobs",
     "workers.release_jobs",
     "workers.reconcile",
     "workers.jobs",

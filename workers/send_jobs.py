@@ -1,143 +1,69 @@
-"""Send jobs: drop notifications over SMS, paced under TWILIO_MPS by the shared limiter.
+"""Send jobs: scheduled and drop messages over SMS and Discord, each channel paced by its
+shared limiter (TWILIO_MPS; the bot's global 50 requests/s).
 
 Consent is read once more right before each message goes out, by a reading of the batch at
 most half a second old (a STOP can arrive while a slow sender works through a chunk).
 Results are written in batches; a worker killed before writing leaves its deliveries
-`sending`, which reconcile settles by asking Twilio.
+`sending`, which reconcile settles by asking the provider whether they went out.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import math
-import os
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import as_completed
 
 import redis
 from rq import get_current_job
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
-from core.db import read_connection, read_only, transaction
-from core.models import DeliveryStatus
-from core.providers import twilio_sms
+from core.db import read_only, transaction
+from core.models import DeliveryStatus, Fan
+from core.providers import ProviderError, twilio_sms
 from core.services import consent, notify, outbox, web_optin
 from core.services.fans import mask_phone
 from core.services.notify import Outgoing
 from core.settings import Settings, load_settings
 from core.timeutil import utcnow
-from workers.enqueue import enqueue_after, enqueue_outbound, enqueue_sends, seconds_until
-from workers.ratelimit import TWILIO_HEADROOM, SharedRateLimiter, provider_limiter
+from workers.discord_transport import DiscordTransport
+from workers.enqueue import enqueue_after, enqueue_by_channel, enqueue_outbound, seconds_until
+from workers.sending import (
+    ACQUIRE_TIMEOUT,
+    ConsentSnapshot,
+    Sent,
+    Transport,
+    send_one,
+    sending_pool,
+)
+from workers.sms_transport import SmsTransport, twilio_limiter
 
 log = logging.getLogger(__name__)
-SEND_THREADS = 64  # per process, shared by the batches it sends at once
-ACQUIRE_TIMEOUT = 300.0
 RECORD_EVERY = 25
-RECHECK_AFTER_WAIT = 0.5  # a consent reading older than this is not trusted to send
+TRANSPORTS: dict[str, Callable[[Settings, redis.Redis], Transport]] = {
+    "sms": SmsTransport,
+    "discord": DiscordTransport,
+}
 
 
-@dataclass(frozen=True)
-class Sent:
-    """What happened to one outgoing message."""
-
-    item: Outgoing
-    state: str  # sent | retry | failed | opted_out | no_consent | unknown
-    sid: str | None = None
-    error: str = ""
-    code: str | None = None
-    delay: float = 0.0
-
-
-class ConsentSnapshot:
-    """Send-time consent for one batch of outgoing messages, read for the whole batch in one
-    query and read again once it is older than the caller allows (one query per refresh,
-    shared by the batch's threads, instead of one per message)."""
-
-    def __init__(self, settings: Settings, items: list[Outgoing]) -> None:
-        self.url = settings.database_url
-        self.keys = {(i.fan_id, i.campaign_id, i.channel) for i in items}
-        self.allowed: set[consent.ConsentKey] = set()
-        self.read_at = -math.inf
-        self.lock = threading.Lock()
-
-    def allows(self, item: Outgoing, max_age: float) -> bool:
-        """Whether `item` may go out, by a reading at most `max_age` seconds old."""
-        with self.lock:
-            if time.monotonic() - self.read_at > max_age:
-                began = time.monotonic()
-                with read_connection(self.url) as connection:
-                    self.allowed = consent.messageable(connection, self.keys)
-                self.read_at = began
-            return (item.fan_id, item.campaign_id, item.channel) in self.allowed
-
-
-_pools: dict[int, ThreadPoolExecutor] = {}
-_pools_lock = threading.Lock()
-
-
-def _sending_pool() -> ThreadPoolExecutor:
-    """The process's sending threads, shared by every batch it sends (a drop's save job
-    sends a batch every few dozen fans: a pool each started thousands of threads). Keyed by
-    pid: a forked work horse has none of its parent's threads."""
-    with _pools_lock:
-        pool = _pools.get(os.getpid())
-        if pool is None:
-            pool = ThreadPoolExecutor(SEND_THREADS, thread_name_prefix="send")
-            _pools[os.getpid()] = pool
-        return pool
-
-
-def _twilio_limiter(settings: Settings, connection: redis.Redis) -> SharedRateLimiter:
-    """The shared SMS budget: TWILIO_MPS, paced a little under."""
-    return provider_limiter(connection, "twilio", settings.twilio_mps, TWILIO_HEADROOM)
-
-
-def _send_one(
-    settings: Settings,
-    limiter: SharedRateLimiter,
-    twilio: twilio_sms.TwilioHttp,
-    item: Outgoing,
-    consents: ConsentSnapshot,
-    deadline: float,
-) -> Sent:
-    """Check consent once more, wait for a slot, send; never after the claim's deadline
-    (past it, reconcile may already be settling this delivery).
-
-    Consent is read before the slot (fresh to half of RECHECK_AFTER_WAIT), so the request
-    usually leaves the moment its slot comes (a read in between made requests reach Twilio
-    late and in bunches, over its rate), and read again when the reading is older than
-    RECHECK_AFTER_WAIT by then: a STOP may have arrived meanwhile."""
-    if not consents.allows(item, RECHECK_AFTER_WAIT / 2):
-        return Sent(item, "no_consent", error="no consent at send time")
-    wait = max(0.0, min(ACQUIRE_TIMEOUT, deadline - time.monotonic()))
-    if not limiter.acquire(timeout=wait) or time.monotonic() >= deadline:
-        return Sent(item, "retry", error="no sending slot before the claim ran out", delay=1.0)
-    if not consents.allows(item, RECHECK_AFTER_WAIT):
-        return Sent(item, "no_consent", error="no consent at send time")
-    callback = f"{settings.public_url}/webhooks/twilio/status"
-    try:
-        sent = twilio_sms.send(twilio, settings, item.to, item.body, callback)
-    except twilio_sms.SmsRateLimited as exc:
-        limiter.penalize(exc.retry_after)
-        return Sent(item, "retry", error=str(exc), delay=exc.retry_after)
-    except twilio_sms.SmsOutcomeUnknown as exc:  # left `sending`: reconcile asks Twilio
-        return Sent(item, "unknown", error=f"no answer from Twilio: {exc}")
-    except twilio_sms.SmsUnavailable as exc:
-        return Sent(item, "retry", error=str(exc), delay=30.0)
-    except twilio_sms.SmsOptedOut as exc:
-        return Sent(item, "opted_out", error=f"opted out: {exc}", code="21610")
-    except twilio_sms.SmsError as exc:
-        code = getattr(exc, "code", None)
-        return Sent(item, "failed", error=str(exc), code=str(code) if code else None)
-    return Sent(item, "sent", sid=sent.sid)
+def _remember_dm_channels(session: Session, results: list[Sent]) -> None:
+    """DM channels opened (or found gone) while sending, kept on the fan."""
+    for r in results:
+        if r.dm_channel is not None:
+            session.execute(
+                update(Fan)
+                .where(Fan.id == r.item.fan_id)
+                .values(discord_dm_channel_id=r.dm_channel or None)
+            )
 
 
 def _record(settings: Settings, results: list[Sent]) -> None:
     """Write a batch of results in one transaction."""
     sender = settings.twilio_from_number or settings.twilio_messaging_service_sid or ""
     with transaction(settings.database_url) as session:
+        _remember_dm_channels(session, results)
         notify.mark_sent_many(
             session, [(r.item.delivery_id, r.sid) for r in results if r.state == "sent" and r.sid]
         )
@@ -149,6 +75,8 @@ def _record(settings: Settings, results: list[Sent]) -> None:
                 notify.retry_later(session, delivery_id, r.delay, r.error)
             elif r.state == "no_consent":
                 notify.cancel(session, delivery_id, r.error)
+            elif r.state == "undeliverable":
+                notify.mark_undeliverable(session, delivery_id, r.item.fan_id, r.error, r.code)
             else:
                 notify.mark_failed(session, delivery_id, r.error, r.code)
                 if r.state == "opted_out":
@@ -162,6 +90,22 @@ def send_chunk(delivery_ids: list[int]) -> dict[str, int]:
     return send_deliveries(load_settings(), job.connection, delivery_ids)
 
 
+def _transports(
+    settings: Settings, connection: redis.Redis, outgoing: list[Outgoing]
+) -> tuple[dict[str, Transport], list[Sent]]:
+    """A transport for each channel in `outgoing`; failures for those not configured."""
+    found: dict[str, Transport] = {}
+    unsendable: list[Sent] = []
+    for channel in sorted({item.channel for item in outgoing}):
+        try:
+            found[channel] = TRANSPORTS[channel](settings, connection)
+        except (twilio_sms.SmsRejected, ProviderError) as exc:  # not configured: say so
+            unsendable += [
+                Sent(i, "failed", error=str(exc)) for i in outgoing if i.channel == channel
+            ]
+    return found, unsendable
+
+
 def send_deliveries(
     settings: Settings, connection: redis.Redis, delivery_ids: list[int]
 ) -> dict[str, int]:
@@ -172,43 +116,51 @@ def send_deliveries(
         claimed = notify.claim(session, delivery_ids)
         taken = set(claimed)
         early = notify.not_yet_due(session, [i for i in delivery_ids if i not in taken])
-    sends = functools.partial(enqueue_sends, connection)
-    enqueue_after(sends, seconds_until(early))  # the scheduler ran us before they were due
+        early_channels = notify.channels_of(session, sorted(early))
+    for channel, ids in early_channels.items():  # the scheduler ran us before they were due
+        sends = functools.partial(enqueue_by_channel_of, connection, channel)
+        enqueue_after(sends, seconds_until({i: early[i] for i in ids}))
     with transaction(settings.database_url) as session:
         outgoing = notify.prepare(
             session, claimed, settings.public_url, settings.program_name, utcnow()
         )
     counts: dict[str, int] = {"claimed": len(claimed)}
+    transports, unsendable = _transports(settings, connection, outgoing)
+    if unsendable:
+        _record(settings, unsendable)
+        counts["failed"] = len(unsendable)
+    outgoing = [item for item in outgoing if item.channel in transports]
     if not outgoing:
         return counts
-    try:
-        twilio = twilio_sms.client(settings)
-    except twilio_sms.SmsRejected as exc:  # not configured: say so on every delivery
-        _record(settings, [Sent(item, "failed", error=str(exc)) for item in outgoing])
-        counts["failed"] = len(outgoing)
-        return counts
-    limiter = _twilio_limiter(settings, connection)
-    retry: dict[int, float] = {}
+    retry: dict[str, dict[int, float]] = {}
     batch: list[Sent] = []
     consents = ConsentSnapshot(settings, outgoing)
-    pool = _sending_pool()
+    pool = sending_pool()
     futures = [
-        pool.submit(_send_one, settings, limiter, twilio, item, consents, deadline)
+        pool.submit(send_one, transports[item.channel], item, consents, deadline)
         for item in outgoing
     ]
     for future in as_completed(futures):
         result = future.result()
         counts[result.state] = counts.get(result.state, 0) + 1
         if result.state == "retry":
-            retry[result.item.delivery_id] = result.delay
+            retry.setdefault(result.item.channel, {})[result.item.delivery_id] = result.delay
         batch.append(result)
         if len(batch) >= RECORD_EVERY:
             _record(settings, batch)
             batch = []
     if batch:
         _record(settings, batch)
-    enqueue_after(sends, retry)
+    for channel, waits in retry.items():
+        enqueue_after(functools.partial(enqueue_by_channel_of, connection, channel), waits)
     return counts
+
+
+def enqueue_by_channel_of(
+    connection: redis.Redis, channel: str, delivery_ids: list[int], delay: float
+) -> int:
+    """Queue send jobs for deliveries of one channel (for enqueue_after)."""
+    return enqueue_by_channel(connection, {channel: delivery_ids}, delay)
 
 
 def send_outbound(text_id: int) -> str:
@@ -230,7 +182,7 @@ def send_outbound(text_id: int) -> str:
     if not allowed:
         log.info("outbox text %d: %s opted out since it was queued", text_id, mask_phone(text.to))
         return _settle(settings, job.connection, text_id, "cancelled", "recipient opted out")
-    limiter = _twilio_limiter(settings, job.connection)
+    limiter = twilio_limiter(settings, job.connection)
     if not limiter.acquire(timeout=ACQUIRE_TIMEOUT):
         error = "no sending slot in time"
         return _settle(settings, job.connection, text_id, "retry", error, delay=5.0)

@@ -55,7 +55,7 @@ def test_an_sms_without_an_answer_stays_sending_for_reconcile(drop_world: DropWo
             fan_id = session.scalar(select(Fan.id).where(Fan.phone_e164 == seeded.phones[0]))
             assert fan_id is not None
             message_id = drop.drop_message_id(session, seeded.campaign_id)
-            ids = notify.create_deliveries(session, message_id, seeded.campaign_id, [fan_id])
+            ids = notify.create_deliveries(session, message_id, seeded.campaign_id, [fan_id])["sms"]
         counts = send_deliveries(settings, world.redis, ids)
     assert counts.get("unknown") == 1, counts
     assert silent.requests == ["POST"], "sent once, not again"

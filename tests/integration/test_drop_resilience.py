@@ -176,7 +176,9 @@ def test_a_stop_while_a_message_waits_for_its_slot_stops_it(drop_world: DropWorl
         fan_id = session.scalar(select(Fan.id).where(Fan.phone_e164 == seeded.phones[0]))
         assert fan_id is not None
         message_id = drop.drop_message_id(session, seeded.campaign_id)
-        delivery_ids = notify.create_deliveries(session, message_id, seeded.campaign_id, [fan_id])
+        delivery_ids = notify.create_deliveries(session, message_id, seeded.campaign_id, [fan_id])[
+            "sms"
+        ]
     limiter = provider_limiter(world.redis, "twilio", world.settings.twilio_mps, TWILIO_HEADROOM)
     limiter.penalize(1.5)  # Twilio answered 429: every sender waits a second and a half
     counts: dict[str, int] = {}

@@ -33,7 +33,7 @@ def test_notifier_sends_every_delivery_once_in_batches(
     ids = list(range(1, 2 * NOTIFY_BATCH + 8))
     with Notifier(settings, redis_conn, send=record) as notifier:
         for start in range(0, len(ids), 10):
-            notifier.add(ids[start : start + 10])
+            notifier.add({"sms": ids[start : start + 10]})
     assert sorted(i for batch in sent for i in batch) == ids, "each delivery once"
     assert all(len(batch) >= NOTIFY_BATCH for batch in sent[:-1])
     assert len(sent[-1]) == 7 or len(sent[-1]) >= NOTIFY_BATCH, "the rest goes at the end"
@@ -48,7 +48,7 @@ def test_a_batch_that_cannot_be_sent_is_queued_as_send_jobs(
 
     ids = list(range(1000, 1000 + NOTIFY_BATCH + 3))
     with Notifier(settings, redis_conn, send=broken) as notifier:
-        notifier.add(ids)
+        notifier.add({"sms": ids})
     queued = Queue(queues.MESSAGES, connection=redis_conn).get_jobs()
     assert {job.func_name for job in queued} == {"workers.send_jobs.send_chunk"}
     assert sorted(i for job in queued for i in job.args[0]) == ids

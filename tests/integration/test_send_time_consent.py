@@ -13,7 +13,7 @@ from core.services.fans import Place, fan_id_for
 from core.services.notify import Outgoing
 from core.settings import Settings
 from tests.factories import make_campaign
-from workers.send_jobs import ConsentSnapshot
+from workers.sending import ConsentSnapshot
 
 SENDER = "+15005550006"
 

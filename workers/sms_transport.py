@@ -1,0 +1,44 @@
+"""SMS out through Twilio, under the shared TWILIO_MPS budget."""
+
+from __future__ import annotations
+
+import redis
+
+from core.providers import twilio_sms
+from core.services.notify import Outgoing
+from core.settings import Settings
+from workers.ratelimit import TWILIO_HEADROOM, SharedRateLimiter, provider_limiter
+from workers.sending import Sent
+
+
+def twilio_limiter(settings: Settings, connection: redis.Redis) -> SharedRateLimiter:
+    """The shared SMS budget: TWILIO_MPS, paced a little under."""
+    return provider_limiter(connection, "twilio", settings.twilio_mps, TWILIO_HEADROOM)
+
+
+class SmsTransport:
+    """Texts from our sender; a Twilio 429 pauses every worker's SMS."""
+
+    def __init__(self, settings: Settings, connection: redis.Redis) -> None:
+        self.settings = settings
+        self.twilio = twilio_sms.client(settings)  # SmsRejected when not configured
+        self.limiter = twilio_limiter(settings, connection)
+        self.callback = f"{settings.public_url}/webhooks/twilio/status"
+
+    def deliver(self, item: Outgoing, deadline: float) -> Sent:
+        """Send one SMS (its slot taken)."""
+        try:
+            sent = twilio_sms.send(self.twilio, self.settings, item.to, item.body, self.callback)
+        except twilio_sms.SmsRateLimited as exc:
+            self.limiter.penalize(exc.retry_after)
+            return Sent(item, "retry", error=str(exc), delay=exc.retry_after)
+        except twilio_sms.SmsOutcomeUnknown as exc:  # left `sending`: reconcile asks Twilio
+            return Sent(item, "unknown", error=f"no answer from Twilio: {exc}")
+        except twilio_sms.SmsUnavailable as exc:
+            return Sent(item, "retry", error=str(exc), delay=30.0)
+        except twilio_sms.SmsOptedOut as exc:
+            return Sent(item, "opted_out", error=f"opted out: {exc}", code="21610")
+        except twilio_sms.SmsError as exc:
+            code = getattr(exc, "code", None)
+            return Sent(item, "failed", error=str(exc), code=str(code) if code else None)
+        return Sent(item, "sent", sid=sent.sid)
