@@ -8,6 +8,8 @@ import time
 
 import pytest
 import redis
+import responses
+from flask.testing import FlaskClient
 from rq import Queue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -45,6 +47,19 @@ from tests.integration.discord_helpers import (
     run,
     sent,
 )
+from tests.integration.spotify_stubs import (
+    Tokens,
+    authorize_redirect,
+    callback,
+    rsps,
+    sp_app,
+    sp_client,
+    sp_settings,
+    stub_me,
+    stub_token,
+)
+
+__all__ = ["rsps", "sp_app", "sp_client", "sp_settings"]  # fixtures used below
 
 
 def fan_row(db: Session, user: str = FAN) -> Fan:
@@ -264,3 +279,31 @@ def test_commands_are_registered_as_discord_expects(settings: Settings) -> None:
     assert options["role"]["type"] == 8 and options["campaign"]["autocomplete"] is True
     assert payloads["presave"]["options"][0]["required"] is False
     assert payloads["presave"]["contexts"] == [0]  # servers only
+
+
+def test_spotify_authorization_queues_the_fans_role(
+    sp_client: FlaskClient,
+    sp_settings: Settings,
+    db: Session,
+    rsps: responses.RequestsMock,
+    redis_conn: redis.Redis,
+) -> None:
+    """The pre-saver role waits for the fan's Spotify authorization, and is queued by it."""
+    bound_campaign(db)
+    mock = interaction(sp_settings)
+    invoke(discord_bot.presave, mock, None)
+    link = sent(mock)[1]
+    assert link is not None
+    grant = db.scalar(select(DiscordRoleGrant))
+    assert grant is not None and grant.status == RoleGrantStatus.WAITING
+    assert Queue(queues.DISCORD, connection=redis_conn).count == 0
+    path = link.removeprefix(sp_settings.public_url) + "/authorize"
+    query = authorize_redirect(sp_client, path)
+    stub_token(rsps, Tokens(access="AT-discord-fan-1", refresh="RT-discord-fan-1"))
+    stub_me(rsps, user_id="discord-fan-on-spotify", country="US")
+    status, _html = callback(sp_client, code="good-code-123", state=query["state"])
+    assert status == 200
+    db.expire_all()
+    assert db.scalar(select(DiscordRoleGrant.status)) == RoleGrantStatus.QUEUED
+    jobs = Queue(queues.DISCORD, connection=redis_conn).get_jobs()
+    assert [(j.func_name, j.args) for j in jobs] == [(queues.GRANT_ROLES, ([grant.id],))]
