@@ -50,6 +50,7 @@ class Settings:
     discord_application_id: str | None = None
     discord_public_key: str | None = None
     discord_api_base: str = "https://discord.com/api/v10"
+    discord_max_rps: float = 50.0
     program_name: str = "Presave alerts"
     program_contact: str = ""
     fanout_threads: int = 32
@@ -239,6 +240,7 @@ def load_settings(
         discord_application_id=_snowflake(env, "DISCORD_APPLICATION_ID"),
         discord_public_key=_hex_key(env, "DISCORD_PUBLIC_KEY"),
         discord_api_base=_url(env, "DISCORD_API_BASE", "https://discord.com/api/v10"),
+        discord_max_rps=_positive(env, "DISCORD_MAX_RPS", 50.0),
         program_name=_text(env, "PROGRAM_NAME") or "Presave alerts",
         program_contact=_text(env, "PROGRAM_CONTACT") or f"{public_url}/help",
         fanout_threads=int(_positive(env, "PRESAVE_FANOUT_THREADS", 32)),

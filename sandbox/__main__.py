@@ -23,6 +23,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--twilio-mps", type=float, help="messages/s per sender before 20429")
     parser.add_argument("--dev-mode", action="store_true", help="Spotify development mode")
     parser.add_argument("--no-callbacks", action="store_true", help="never post status callbacks")
+    parser.add_argument(
+        "--discord-rps", type=float, default=50.0, help="Discord requests/s before global 429s"
+    )
     return parser.parse_args(argv)
 
 
@@ -36,6 +39,8 @@ def knobs_from(args: argparse.Namespace) -> dict[str, Any]:
         "twilio_mps": args.twilio_mps,
         "dev_mode": args.dev_mode,
         "status_callbacks": not args.no_callbacks,
+        "discord_latency_ms": args.latency_ms,
+        "discord_global_rps": args.discord_rps,
     }
 
 
@@ -47,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  SPOTIFY_ACCOUNTS_BASE={base}/accounts", flush=True)
     print(f"  SPOTIFY_API_BASE={base}/v1", flush=True)
     print(f"  TWILIO_API_BASE={base}/twilio", flush=True)
+    print(f"  DISCORD_API_BASE={base}/discord/api/v10", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

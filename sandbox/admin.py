@@ -50,7 +50,7 @@ class Admin:
     """Test and benchmark control of the sandbox; never part of a provider's API."""
 
     service = "admin"
-    routes = (
+    routes: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ("/_sandbox/stats", "stats", ("GET",)),
         ("/_sandbox/config", "config", ("GET", "POST")),
         ("/_sandbox/reset", "reset", ("POST",)),

@@ -10,6 +10,10 @@ SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - a public, fake c
 SANDBOX_ACCOUNT_SID = "AC" + "5a" * 16
 SANDBOX_AUTH_TOKEN = "5a" * 16
 SIX_MONTHS_S = 183 * 24 * 3600
+# The Discord stand-in's one bot (public, fake values).
+SANDBOX_DISCORD_BOT_TOKEN = "sandbox-discord-bot-token"  # noqa: S105 - a public, fake credential
+SANDBOX_DISCORD_APPLICATION_ID = "1200000000000000001"
+SANDBOX_DISCORD_BOT_USER_ID = "1200000000000000001"
 
 
 class ConfigError(ValueError):
@@ -41,6 +45,14 @@ class SandboxConfig:
     status_callbacks: bool = True
     callback_delay_ms: float = 50.0
     timeout_s: float = 30.0
+    discord_latency_ms: float = 0.0
+    discord_global_rps: float | None = 50.0
+    discord_channel_messages_per_5s: int = 5
+    discord_nonce_window_s: float = 300.0
+    discord_invalid_limit: int = 10_000
+    discord_ban_s: float = 3600.0
+    discord_dms_closed: tuple[str, ...] = ()
+    accept_any_bot: bool = True
 
     def changed(self, changes: dict[str, Any]) -> SandboxConfig:
         """A copy with `changes` applied after checking names and types."""
@@ -63,7 +75,7 @@ class SandboxConfig:
 
 def _coerce(name: str, current: object, value: object) -> object:
     """`value` converted to the knob's type, or ConfigError."""
-    nullable = name in {"spotify_rps", "twilio_mps"}
+    nullable = name in {"spotify_rps", "twilio_mps", "discord_global_rps"}
     if value is None and nullable:
         return None
     if isinstance(current, bool) and isinstance(value, bool):

@@ -112,6 +112,8 @@ def fault_response(service: str, rule: FaultRule) -> Response:
     """The answer a forced failure gives, in the service's own shape."""
     retry = {"Retry-After": str(rule.retry_after_s)}
     kind = rule.kind
+    if service == "discord":
+        return _discord_fault(rule)
     status = {"timeout": 504, "quota": 429, "invalid_grant": 400}.get(kind) or int(kind)
     if service == "twilio":
         codes = {401: 20003, 403: 20403, 429: 20429}
@@ -137,6 +139,20 @@ def fault_response(service: str, rule: FaultRule) -> Response:
     if status == 403:
         return spotify_error(403, DEV_MODE_MESSAGE)
     return spotify_error(status, FORCED_MESSAGES.get(status, "Bad request"))
+
+
+def _discord_fault(rule: FaultRule) -> Response:
+    """A forced Discord failure, in Discord's shape (a 429 is a route limit)."""
+    if rule.kind == "dms_closed":
+        return json_response({"code": 50007, "message": "Cannot send messages to this user"}, 403)
+    if rule.kind == "429":
+        body = {"message": "You are being rate limited.", "retry_after": rule.retry_after_s}
+        headers = {"Retry-After": str(rule.retry_after_s), "X-RateLimit-Scope": "user"}
+        return json_response(body | {"global": False}, 429, headers)
+    status = 504 if rule.kind == "timeout" else int(rule.kind) if rule.kind.isdigit() else 500
+    codes = {401: (0, "401: Unauthorized"), 403: (50013, "Missing Permissions")}
+    code, message = codes.get(status, (0, FORCED_MESSAGES.get(status, "Server error")))
+    return json_response({"code": code, "message": message}, status)
 
 
 def forced(

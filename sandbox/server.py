@@ -17,6 +17,8 @@ from sandbox.accounts import Accounts
 from sandbox.admin import Admin
 from sandbox.callbacks import StatusDispatcher
 from sandbox.config import SandboxConfig
+from sandbox.discord_admin import DiscordAdmin
+from sandbox.discord_api import DiscordApi
 from sandbox.http import (
     SandboxRequest,
     json_response,
@@ -38,13 +40,17 @@ MOUNTS = (
     ("", "spotify"),
     ("/twilio", "twilio"),
     ("", "twilio"),
+    ("/discord", "discord"),
+    ("", "discord"),
     ("", "admin"),
+    ("", "discord_admin"),
 )
 ROUTE_CACHE = 4096
 LATENCY_KNOB = {
     "spotify": "spotify_latency_ms",
     "accounts": "accounts_latency_ms",
     "twilio": "twilio_latency_ms",
+    "discord": "discord_latency_ms",
 }
 
 
@@ -59,7 +65,9 @@ class Sandbox:
             "accounts": Accounts(self.state),
             "spotify": WebApi(self.state),
             "twilio": TwilioApi(self.state, self.dispatcher),
+            "discord": DiscordApi(self.state),
             "admin": self.admin,
+            "discord_admin": DiscordAdmin(self.state),
         }
         rules = [
             Rule(prefix + path, endpoint=f"{name}.{endpoint}", methods=list(methods))
@@ -89,8 +97,9 @@ class Sandbox:
             self._routes[route] = matched
         endpoint, args = matched
         service, name = str(endpoint).split(".")
-        if service == "admin":
-            return self.admin.dispatch(name, request, args)
+        if service in ("admin", "discord_admin"):
+            admin: Admin = self.services[service]
+            return admin.dispatch(name, request, args)
         # Rate caps count a request when it arrived, not after the added latency: that
         # stands for the network and the provider's work, and counting after it would add
         # this process's own thread scheduling to the arrival times.
@@ -123,6 +132,8 @@ def unmatched(path: str, code: int) -> Response:
     if path.startswith(("/twilio", "/2010-04-01")):
         message = f"The requested resource {path} was not found" if code == 404 else text
         return twilio_error(code, 20000 + code, message)
+    if path.startswith(("/discord", "/api/v10")):
+        return json_response({"message": f"{code}: {text}", "code": 0}, code)
     if path.startswith(("/accounts", "/api/token", "/authorize")):
         return oauth_error("invalid_request", text, code)
     return json_response({"error": text}, code)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sandbox.catalog import Catalog
 from sandbox.config import SandboxConfig
+from sandbox.discord_store import DiscordStore
 from sandbox.spotify_store import SpotifyStore
 from sandbox.twilio_store import TwilioStore
 
@@ -19,7 +20,7 @@ ARRIVED = "sandbox.arrived"  # WSGI environ key: when the request arrived (monot
 LATE_ARRIVALS_S = 30.0  # a request admitted this long after it arrived still counts
 SLEEP_SLICE = 0.25  # a stopping sandbox wakes its sleeping requests within this
 FAULT_KINDS = frozenset(
-    {"500", "502", "503", "timeout", "401", "403", "429", "quota", "invalid_grant"}
+    {"500", "502", "503", "timeout", "401", "403", "429", "quota", "invalid_grant", "dms_closed"}
 )
 
 
@@ -126,7 +127,7 @@ class ServiceStats:
 class Stats:
     """Counters of every service plus named events, behind one lock."""
 
-    SERVICES = ("spotify", "accounts", "twilio")
+    SERVICES = ("spotify", "accounts", "twilio", "discord")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -236,6 +237,8 @@ class SandboxState:
         self.spotify = SpotifyStore()
         self.catalog = Catalog()
         self.twilio = TwilioStore()
+        self.discord = DiscordStore()
+        self.discord = DiscordStore()
         self.stopping = threading.Event()
 
     def sleep(self, seconds: float) -> None:

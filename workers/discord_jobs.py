@@ -40,6 +40,13 @@ def _connection() -> redis.Redis:
     return job.connection
 
 
+def _role_refused(exc: ProviderError | None) -> bool:
+    """Discord refused the role itself (not this member): permission, role or server gone."""
+    if isinstance(exc, UnknownObject):
+        return exc.code != discord_rest.UNKNOWN_MEMBER
+    return isinstance(exc, MissingPermissions)
+
+
 def _grant_outcome(settings: Settings, grant: Grant, exc: ProviderError | None) -> float | None:
     """Record what Discord said about one grant; seconds until it is tried again, or None."""
     with transaction(settings.database_url) as session:
@@ -50,7 +57,8 @@ def _grant_outcome(settings: Settings, grant: Grant, exc: ProviderError | None) 
             return exc.retry_after
         elif isinstance(exc, UnknownObject) and exc.code == discord_rest.UNKNOWN_MEMBER:
             discord_roles.failed(session, grant, "the member left the server")
-        elif isinstance(exc, MissingPermissions | UnknownObject):
+        elif _role_refused(exc):
+            assert isinstance(exc, MissingPermissions | UnknownObject)
             discord_roles.role_refused(
                 session, grant, f"{exc.message}: run /presave-setup again once fixed"
             )
@@ -76,9 +84,14 @@ def grant_roles(grant_ids: list[int]) -> dict[str, int]:
         return counts
     guard = InvalidBudget(connection)
     api = discord_rest.client(settings).with_invalid_hook(guard.record)
-    limiter, deadline = discord_limiter(connection), time.monotonic() + JOB_SECONDS
+    limiter, deadline = discord_limiter(settings, connection), time.monotonic() + JOB_SECONDS
     retry: dict[int, float] = {}
+    refused: set[int] = set()  # bindings whose role Discord refused during this job
     for grant in grants:
+        if grant.binding_id in refused:  # waits for /presave-setup, like the rest of them
+            with transaction(settings.database_url) as session:
+                discord_roles.release(session, grant)
+            continue
         wait = guard.wait()
         if wait or not take_slot(limiter, deadline):
             retry[grant.id] = _grant_outcome(settings, grant, _paused(wait)) or 1.0
@@ -93,6 +106,8 @@ def grant_roles(grant_ids: list[int]) -> dict[str, int]:
             elif isinstance(exc, Unauthorized):
                 guard.halt(UNAUTHORIZED_HALT, str(exc))
         again = _grant_outcome(settings, grant, error)
+        if _role_refused(error):
+            refused.add(grant.binding_id)
         if again is not None:
             retry[grant.id] = again
         state = "granted" if error is None else "retry" if again else "failed"
@@ -116,7 +131,7 @@ def post_announcements(post_ids: list[int]) -> dict[str, int]:
         return counts
     guard = InvalidBudget(connection)
     api = discord_rest.client(settings).with_invalid_hook(guard.record)
-    limiter, deadline = discord_limiter(connection), time.monotonic() + JOB_SECONDS
+    limiter, deadline = discord_limiter(settings, connection), time.monotonic() + JOB_SECONDS
     retry: dict[int, float] = {}
     for post in posts:
         wait = guard.wait()

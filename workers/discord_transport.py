@@ -19,14 +19,13 @@ from workers.discord_guard import InvalidBudget
 from workers.ratelimit import SharedRateLimiter, provider_limiter
 from workers.sending import Sent, take_slot
 
-GLOBAL_RPS = 50.0  # Discord's global limit per bot
 HEADROOM = 0.90
 UNAUTHORIZED_HALT = 600.0  # a refused token: every call would be refused (and count)
 
 
-def discord_limiter(connection: redis.Redis) -> SharedRateLimiter:
-    """The bot's global budget, shared by every worker, paced a little under."""
-    return provider_limiter(connection, "discord", GLOBAL_RPS, HEADROOM)
+def discord_limiter(settings: Settings, connection: redis.Redis) -> SharedRateLimiter:
+    """The bot's global budget (DISCORD_MAX_RPS), shared by every worker, paced a little under."""
+    return provider_limiter(connection, "discord", settings.discord_max_rps, HEADROOM)
 
 
 class DiscordTransport:
@@ -36,7 +35,7 @@ class DiscordTransport:
     def __init__(self, settings: Settings, connection: redis.Redis) -> None:
         self.guard = InvalidBudget(connection)
         self.api = discord_rest.client(settings).with_invalid_hook(self.guard.record)
-        self.limiter = discord_limiter(connection)
+        self.limiter = discord_limiter(settings, connection)
 
     def paused(self, item: Outgoing) -> Sent | None:
         """A retry when Discord must not be asked now (budget spent, token refused)."""

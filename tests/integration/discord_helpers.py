@@ -10,6 +10,7 @@ from typing import Any
 from unittest.mock import AsyncMock, MagicMock
 
 import discord
+import requests
 from sqlalchemy.orm import Session
 
 from core.models import Campaign
@@ -101,3 +102,28 @@ def fake_role(**fields: object) -> Any:
     values: dict[str, object] = {"id": int(ROLE), "name": "Pre-saver", "position": 2}
     values |= {"managed": False, "mentionable": False} | fields
     return SimpleNamespace(**values)
+
+
+BOT_ROLE = "666666666666666666"
+POSTING = 1024 | 2048 | 16384 | 65536  # view, send, embed links, read history
+
+
+def seed_guild(sandbox_url: str, *, members: tuple[str, ...] = (), **knobs: object) -> None:
+    """The stand-in's server: the bot (Manage Roles, above the pre-saver role), the drops
+    channel, the pre-saver role (mentionable) and these members."""
+    body = {
+        "id": GUILD,
+        "owner_id": MOD,
+        "roles": [
+            {"id": GUILD, "permissions": POSTING},
+            {"id": BOT_ROLE, "name": "presave", "position": 5, "permissions": 1 << 28},
+            {"id": ROLE, "name": "Pre-saver", "position": 2, "mentionable": True},
+        ],
+        "bot_roles": [BOT_ROLE],
+        "channels": [{"id": CHANNEL, "name": "drops", "type": 0}],
+        "members": [{"id": m} for m in members],
+    }
+    answer = requests.post(f"{sandbox_url}/_sandbox/discord/guilds", json=body, timeout=30)
+    answer.raise_for_status()
+    if knobs:
+        requests.post(f"{sandbox_url}/_sandbox/config", json=knobs, timeout=30).raise_for_status()

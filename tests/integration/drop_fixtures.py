@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -17,12 +18,13 @@ import redis
 import requests
 from sqlalchemy import func, select
 
+from bench.procs import descendants
 from core import migrate
 from core.db import dispose_all, transaction
 from core.models import Delivery, DeliveryStatus, PreSave, PreSaveStatus
 from core.settings import Settings, load_settings
 from sandbox import serve
-from sandbox.config import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
+from sandbox.config import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, SANDBOX_DISCORD_BOT_TOKEN
 from tests.conftest import base_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,9 +61,18 @@ class DropWorld:
         return proc
 
     def kill(self, proc: subprocess.Popen[bytes]) -> None:
-        """SIGKILL a worker and its work horse, as an OOM killer or a crashed host would."""
+        """SIGKILL a worker and its work horse, as an OOM killer or a crashed host would.
+
+        RQ puts each work horse in a process group of its own (setpgrp), so killing the
+        worker's group would leave the horse running its job to the end: every process
+        below the worker is killed by pid, the horse first.
+        """
+        for pid in sorted(descendants(proc.pid), reverse=True):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
+        assert not descendants(proc.pid), "a work horse outlived its worker"
 
     def stop_workers(self) -> None:
         for proc in self.workers:
@@ -143,6 +154,8 @@ def drop_world(
             TWILIO_API_BASE=f"{base}/twilio",
             TWILIO_FROM_NUMBER="+15005550006",
             TWILIO_MPS="200",
+            DISCORD_BOT_TOKEN=SANDBOX_DISCORD_BOT_TOKEN,
+            DISCORD_API_BASE=f"{base}/discord/api/v10",
             SPOTIFY_MAX_RPS="300",
             PRESAVE_FANOUT_THREADS="8",
             PRESAVE_CLAIM_LEASE_SECONDS="4",

@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.models import Consent, DiscordInteraction, FanLink
+from core.models import Consent, DiscordBinding, DiscordInteraction, FanLink
 from core.settings import Settings
-from tests.integration.discord_helpers import FAN, GUILD, bound_campaign
+from sandbox import SANDBOX_DISCORD_APPLICATION_ID, SANDBOX_DISCORD_BOT_TOKEN
+from sandbox.server import serve
+from tests.factories import make_campaign
+from tests.integration.discord_helpers import CHANNEL, FAN, GUILD, ROLE, bound_campaign, seed_guild
 from web import create_app
 
 URL = "/webhooks/discord/interactions"
@@ -166,3 +171,69 @@ def test_bad_bodies_and_a_missing_key(settings: Settings, signed_client: FlaskCl
     assert post(unconfigured, payload(kind=1)).status_code == 503
     big = post(signed_client, b"x" * (65 * 1024))
     assert big.status_code == 413
+
+
+@pytest.fixture
+def stand_in() -> Iterator[str]:
+    server, _thread, base = serve(host="127.0.0.1", port=0)
+    yield base
+    server.shutdown()
+
+
+def setup_payload(campaign_slug: str, token: str) -> dict[str, Any]:
+    options = [
+        {"name": "campaign", "type": 3, "value": campaign_slug},
+        {"name": "channel", "type": 7, "value": CHANNEL},
+        {"name": "role", "type": 8, "value": ROLE},
+    ]
+    body = payload(data={"name": "presave-setup", "options": options}, token=token)
+    body["application_id"] = SANDBOX_DISCORD_APPLICATION_ID
+    body["member"]["permissions"] = str(1 << 5)  # Manage Server
+    return body
+
+
+def test_setup_over_http_checks_the_server_through_discords_api(
+    settings: Settings, db: Session, stand_in: str
+) -> None:
+    """/presave-setup over HTTP learns the bot's permissions from Discord's REST API; when
+    those lookups are slow it is deferred, and its answer is filled in afterwards."""
+    app = create_app(
+        settings.with_overrides(
+            discord_public_key=PUBLIC_HEX,
+            discord_bot_token=SANDBOX_DISCORD_BOT_TOKEN,
+            discord_api_base=f"{stand_in}/discord/api/v10",
+        )
+    )
+    client = app.test_client()
+    campaign = make_campaign(db)
+    seed_guild(stand_in)
+    quick = post(client, setup_payload(campaign.slug, "tok-quick")).get_json()
+    assert quick["type"] == 4 and "now set up here" in quick["data"]["content"]
+    binding = db.scalar(select(DiscordBinding))
+    assert binding is not None and (binding.channel_id, binding.role_id) == (CHANNEL, ROLE)
+    hidden = {"id": GUILD, "type": 0, "allow": "0", "deny": str(1 << 11)}  # no Send Messages
+    seed_guild(stand_in, discord_latency_ms=800)
+    guild = requests.post(
+        f"{stand_in}/_sandbox/discord/guilds",
+        json={
+            "id": GUILD, "owner_id": "999999999999999999",
+            "roles": [{"id": GUILD, "permissions": 1024 | 2048},
+                      {"id": "666666666666666666", "position": 5, "permissions": 1 << 28},
+                      {"id": ROLE, "name": "Pre-saver", "position": 2}],
+            "bot_roles": ["666666666666666666"],
+            "channels": [{"id": CHANNEL, "name": "drops", "permission_overwrites": [hidden]}],
+        },
+        timeout=10,
+    )  # fmt: skip
+    assert guild.status_code == 200
+    slow = post(client, setup_payload(campaign.slug, "tok-slow")).get_json()
+    assert slow == {"type": 5, "data": {"flags": 64}}
+    deadline = time.monotonic() + 15
+    filled: list[dict[str, Any]] = []
+    while time.monotonic() < deadline and not filled:
+        filled = requests.get(
+            f"{stand_in}/_sandbox/discord/interactions/tok-slow", timeout=5
+        ).json()["messages"]
+        time.sleep(0.2)
+    assert filled and filled[0]["edit"] is True and filled[0]["flags"] == 64
+    assert "Send Messages permission in #drops" in filled[0]["content"]
