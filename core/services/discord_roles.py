@@ -179,6 +179,11 @@ def role_refused(session: Session, grant: Grant, error: str) -> None:
     _set(session, grant.id, error=error[:500], not_before=None)
 
 
+def release(session: Session, grant: Grant) -> None:
+    """Give back a claimed grant the job did not ask Discord about (not an attempt)."""
+    _set(session, grant.id, not_before=None, attempts=DiscordRoleGrant.attempts - 1)
+
+
 def retry_later(
     session: Session, grant: Grant, seconds: float, error: str, *, rate_limited: bool = False
 ) -> None:
