@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ import redis
 import requests
 from sqlalchemy import func, select
 
-from bench.procs import cpu_seconds, descendants, free_port, peak_rss_mb
+from bench.procs import cpu_seconds, descendants, free_port, peak_rss_mb, stop_all
 from bench.seed import discord_user, mark_detected, seed_discord
 from core import migrate
 from core.db import read_only
@@ -140,14 +139,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             rows = session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
             fates = {str(s): int(n) for s, n in rows}
     finally:
-        for proc in [*workers, sandbox]:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in [*workers, sandbox]:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        stop_all([*workers, sandbox])
         embedded.stop()
     span = max(arrivals["last"] - arrivals["first"], 1e-9)
     rate = (arrivals["count"] - 1) / span

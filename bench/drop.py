@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ import redis
 import requests
 from sqlalchemy import func, select
 
-from bench.procs import cpu_seconds, descendants, free_port, peak_rss_mb
+from bench.procs import cpu_seconds, descendants, free_port, peak_rss_mb, stop_all
 from bench.seed import mark_detected, sandbox_album, sandbox_users, seed
 from core import migrate
 from core.db import read_only
@@ -140,14 +139,7 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         worker_cpu = sum(cpu_seconds(p) for w in workers for p in {w.pid} | descendants(w.pid))
         sandbox_cpu = cpu_seconds(sandbox.pid)
     finally:
-        for proc in [*workers, sandbox]:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in [*workers, sandbox]:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        stop_all([*workers, sandbox])
         if embedded is not None:
             embedded.stop()
     save_s = (last_save - detected).total_seconds()

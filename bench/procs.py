@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
 from pathlib import Path
 
 
@@ -64,3 +66,16 @@ def cpu_seconds(pid: int) -> float:
     # After the name: state is field 0, so utime, stime, cutime, cstime are 11 to 14.
     ticks = sum(int(f) for f in fields[11:15])
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def stop_all(procs: list[subprocess.Popen[bytes]], grace: float = 30.0) -> None:
+    """SIGTERM each process group (each was started in a session of its own), then SIGKILL
+    what is still there after `grace` seconds."""
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)

@@ -86,6 +86,19 @@ def _bulk(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(table), rows[start : start + BATCH])
 
 
+def _campaign(session: Session, keyword: str, now: datetime) -> int:
+    """The drop's campaign, releasing in an hour."""
+    campaign = create_campaign(
+        session,
+        CampaignDraft(
+            artist="Mira Vale", title="Night Bloom", keyword=keyword,
+            release_at=(now + timedelta(hours=1)).isoformat(), timezone="UTC",
+            spotify_album_id=ALBUM_ID, spotify_artist_id=ARTIST_ID,
+        ),
+    )  # fmt: skip
+    return campaign.id
+
+
 def seed(
     settings: Settings,
     grants: list[dict[str, Any]],
@@ -101,15 +114,7 @@ def seed(
     zone = zone or daytime_zone(now)
     markets = [market] if isinstance(market, str) else list(market)
     with transaction(settings.database_url) as session:
-        campaign = create_campaign(
-            session,
-            CampaignDraft(
-                artist="Mira Vale", title="Night Bloom", keyword=keyword,
-                release_at=(now + timedelta(hours=1)).isoformat(), timezone="UTC",
-                spotify_album_id=ALBUM_ID, spotify_artist_id=ARTIST_ID,
-            ),
-        )  # fmt: skip
-        campaign_id = campaign.id
+        campaign_id = _campaign(session, keyword, now)
         first = session.scalar(select(Fan.id).order_by(Fan.id.desc()).limit(1)) or 0
         phones = [phone(first + n) for n in range(len(grants))]
         _bulk(session, Fan.__table__, [
@@ -191,15 +196,7 @@ def seed_discord(
     personal link, role noted), with no Spotify grant: every one is told at detection."""
     now = utcnow()
     with transaction(settings.database_url) as session:
-        campaign = create_campaign(
-            session,
-            CampaignDraft(
-                artist="Mira Vale", title="Night Bloom", keyword=keyword,
-                release_at=(now + timedelta(hours=1)).isoformat(), timezone="UTC",
-                spotify_album_id=ALBUM_ID, spotify_artist_id=ARTIST_ID,
-            ),
-        )  # fmt: skip
-        campaign_id = campaign.id
+        campaign_id = _campaign(session, keyword, now)
         session.add(
             DiscordBinding(campaign_id=campaign_id, guild_id=guild, channel_id=channel,
                            role_id=role, bound_by=guild)

@@ -62,17 +62,9 @@ def _view(reply: Reply) -> discord.ui.View:
     return view
 
 
-def _guarded(work: Callable[[], Reply]) -> Reply:
-    try:
-        return work()
-    except Exception:
-        log.exception("discord command failed")
-        return commands.failed()
-
-
 async def answer(interaction: discord.Interaction[Any], work: Callable[[], Reply]) -> None:
     """Run `work` off the event loop and answer ephemerally, deferring when it is slow."""
-    task = asyncio.ensure_future(asyncio.to_thread(_guarded, work))
+    task = asyncio.ensure_future(asyncio.to_thread(commands.guarded, work))
     done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
     if not done:
         await interaction.response.defer(ephemeral=True, thinking=True)

@@ -136,6 +136,10 @@ def campaign_choices(
     return discord_bindings.choices(found, typed)
 
 
-def failed() -> Reply:
-    """What a member sees when a command broke on our side (the cause is logged)."""
-    return Reply(render("discord_error"))
+def guarded(work: Callable[[], Reply]) -> Reply:
+    """Run a command; a failure on our side is logged and answered with an apology."""
+    try:
+        return work()
+    except Exception:
+        log.exception("discord command failed")
+        return Reply(render("discord_error"))

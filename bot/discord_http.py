@@ -105,14 +105,6 @@ def _pool() -> ThreadPoolExecutor:
         return found
 
 
-def _guarded(work: Callable[[], Reply]) -> Reply:
-    try:
-        return work()
-    except Exception:
-        log.exception("discord command failed")
-        return commands.failed()
-
-
 def _fill_in(settings: Settings, payload: Mapping[str, Any], done: Future[Reply]) -> None:
     """When a deferred command is done, put its reply in place of the "thinking" one."""
     application_id = str(payload.get("application_id") or settings.discord_application_id)
@@ -129,7 +121,7 @@ def _within_deadline(
     settings: Settings, payload: Mapping[str, Any], work: Callable[[], Reply], wait: float
 ) -> dict[str, Any]:
     """The reply now if the work ends within `wait`, else a deferred answer filled in later."""
-    future = _pool().submit(_guarded, work)
+    future = _pool().submit(commands.guarded, work)
     try:
         return {"type": MESSAGE, "data": message(future.result(timeout=wait))}
     except FutureTimeout:
