@@ -105,15 +105,14 @@ def reconcile() -> dict[str, int]:
     counts.update(_settle_discord(settings))
     if queues.queue(queues.MESSAGES, connection).count == 0:
         with transaction(settings.database_url) as session:
-            due, texts_due = notify.due(session), outbox.due(session)
+            due, texts_due = notify.due(session, ("sms",)), outbox.due(session)
             posts_due = discord_announce.due(session)
-        sms_due = {ch: ids for ch, ids in due.items() if ch != "discord"}
-        counts["deliveries_queued"] = enqueue_by_channel(connection, sms_due)
+        counts["deliveries_queued"] = enqueue_by_channel(connection, due)
         counts["texts_queued"] = enqueue_outbound(connection, texts_due)
         counts["posts_queued"] = enqueue_posts(connection, posts_due)
     if queues.queue(queues.DISCORD, connection).count == 0:
         with transaction(settings.database_url) as session:
-            dms_due = notify.due(session).get("discord", [])
+            dms_due = notify.due(session, ("discord",)).get("discord", [])
             grants_due = discord_roles.due(session)
             discord_interactions.forget_old(session, utcnow())
         counts["dms_queued"] = enqueue_by_channel(connection, {"discord": dms_due})

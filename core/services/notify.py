@@ -292,12 +292,12 @@ def stuck_sending(
     return [(i, phone, at) for i, phone, at in session.execute(query.limit(1000))]
 
 
-def due(session: Session, limit: int = 10_000) -> ByChannel:
-    """Queued or held deliveries whose time has come, by channel (for reconcile)."""
+def due(session: Session, channels: Sequence[str] = SENDABLE, limit: int = 10_000) -> ByChannel:
+    """Queued or held deliveries on `channels` whose time has come (for reconcile)."""
     now = utcnow()
     query = select(Delivery.id, Delivery.channel).where(
         Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.HELD)),
-        Delivery.channel.in_(SENDABLE),
+        Delivery.channel.in_(channels),
         or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
     )
     grouped: ByChannel = {}
