@@ -110,7 +110,8 @@ class DiscordAdmin(Admin):
             return {"messages": list(self.state.discord.interaction_messages.get(token, []))}
 
     def on_arrivals(self, request: Request) -> Response:
-        """Counted Discord requests: how many, over what span, and the most in any second."""
+        """Requests the bot made (refused ones included): how many, over what span, and the
+        most whose arrivals fall within any one second."""
         store = self.state.discord
         with store.lock:
             times = list(store.arrivals)

@@ -126,6 +126,7 @@ class DiscordApi:
         if not token or (token != SANDBOX_DISCORD_BOT_TOKEN and not config.accept_any_bot):
             return discord_error(401, 0, "401: Unauthorized")
         arrived = request.environ.get(ARRIVED, time.monotonic())
+        store.arrived(arrived)  # every request the bot made, those refused below included
         if config.discord_global_rps:
             wait = self.state.limiter.admit(
                 "discord:global", config.discord_global_rps, 1.0, arrived
@@ -134,7 +135,6 @@ class DiscordApi:
                 store.counts["global_429"] += 1
                 self.state.stats.rate_limited(self.service)
                 return rate_limited(wait, is_global=True)
-        store.arrived(arrived)
         subject = args.get("channel_id") or args.get("user_id")
         return forced(self.state, self.service, endpoint, subject)
 

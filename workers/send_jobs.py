@@ -1,5 +1,5 @@
 """Send jobs: scheduled and drop messages over SMS and Discord, each channel paced by its
-shared limiter (TWILIO_MPS; the bot's global 50 requests/s).
+shared limiter (TWILIO_MPS; DISCORD_MAX_RPS, the bot's global limit).
 
 Consent is read once more right before each message goes out, by a reading of the batch at
 most half a second old (a STOP can arrive while a slow sender works through a chunk).
@@ -17,7 +17,7 @@ from concurrent.futures import as_completed
 
 import redis
 from rq import get_current_job
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from core.db import read_only, transaction
@@ -48,15 +48,22 @@ TRANSPORTS: dict[str, Callable[[Settings, redis.Redis], Transport]] = {
 }
 
 
+_KEEP_DM_CHANNEL = (
+    update(Fan.__table__)  # type: ignore[arg-type]
+    .where(Fan.__table__.c.id == bindparam("fan"))
+    .values(discord_dm_channel_id=bindparam("channel"))
+)
+
+
 def _remember_dm_channels(session: Session, results: list[Sent]) -> None:
-    """DM channels opened (or found gone) while sending, kept on the fan."""
-    for r in results:
-        if r.dm_channel is not None:
-            session.execute(
-                update(Fan)
-                .where(Fan.id == r.item.fan_id)
-                .values(discord_dm_channel_id=r.dm_channel or None)
-            )
+    """DM channels opened (or found gone) while sending, kept on the fan (one statement)."""
+    rows = [
+        {"fan": r.item.fan_id, "channel": r.dm_channel or None}
+        for r in results
+        if r.dm_channel is not None
+    ]
+    if rows:
+        session.execute(_KEEP_DM_CHANNEL, rows)
 
 
 def _record(settings: Settings, results: list[Sent]) -> None:
