@@ -26,7 +26,7 @@ class MessageTemplateError(Exception):
 
 
 @functools.cache
-def _environment() -> SandboxedEnvironment:
+def environment() -> SandboxedEnvironment:
     """Build the shared sandboxed environment on first use."""
     return SandboxedEnvironment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -53,7 +53,7 @@ def _reason(exc: TemplateError) -> str:
 def render(name: str, **context: Any) -> str:
     """Render templates/<name>.txt with the given context."""
     try:
-        template = _environment().get_template(name + _SUFFIX)
+        template = environment().get_template(name + _SUFFIX)
         return _tidy(template.render(**context))
     except TemplateError as exc:
         raise MessageTemplateError(name, _reason(exc)) from exc
@@ -62,7 +62,7 @@ def render(name: str, **context: Any) -> str:
 def render_string(source: str, **context: Any) -> str:
     """Render an artist-written template source in the same sandbox."""
     try:
-        template = _environment().from_string(source)
+        template = environment().from_string(source)
         return _tidy(template.render(**context))
     except TemplateError as exc:
         raise MessageTemplateError(_STRING_NAME, _reason(exc)) from exc
@@ -72,6 +72,6 @@ def template_names() -> list[str]:
     """Return the sorted names (without .txt) of all message templates."""
     return sorted(
         path.removesuffix(_SUFFIX)
-        for path in _environment().list_templates()
+        for path in environment().list_templates()
         if path.endswith(_SUFFIX)
     )
