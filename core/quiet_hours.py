@@ -27,6 +27,12 @@ def _number_zones(phone_e164: str | None) -> list[str]:
     return [z for z in zones if z != UNKNOWN_ZONE]
 
 
+def number_zone(phone_e164: str | None) -> str | None:
+    """The time zone of a phone number, when it has exactly one."""
+    zones = _number_zones(phone_e164)
+    return zones[0] if len(zones) == 1 else None
+
+
 def _window(region: str | None, country: str | None) -> tuple[time, time]:
     florida = (country in (None, "US")) and (region or "").upper() in ("FL", "FLORIDA")
     return START, END_FLORIDA if florida else END

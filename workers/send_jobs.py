@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from core.db import read_only, transaction
 from core.models import DeliveryStatus, Fan
 from core.providers import ProviderError, twilio_sms
-from core.services import consent, notify, outbox, web_optin
+from core.services import compose, consent, notify, outbox, web_optin
 from core.services.fans import mask_phone
 from core.services.notify import Outgoing
 from core.settings import Settings, load_settings
@@ -128,7 +128,7 @@ def send_deliveries(
         sends = functools.partial(enqueue_by_channel_of, connection, channel)
         enqueue_after(sends, seconds_until({i: early[i] for i in ids}))
     with transaction(settings.database_url) as session:
-        outgoing = notify.prepare(
+        outgoing = compose.prepare(
             session, claimed, settings.public_url, settings.program_name, utcnow()
         )
     counts: dict[str, int] = {"claimed": len(claimed)}

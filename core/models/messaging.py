@@ -16,9 +16,10 @@ class MessageStatus(StrEnum):
     """Where a scheduled message is."""
 
     SCHEDULED = "scheduled"
-    SENDING = "sending"
+    SENDING = "sending"  # its deliveries are made: going out, held or waiting to retry
     DONE = "done"
     CANCELLED = "cancelled"
+    SKIPPED = "skipped"  # its moment passed before it could go out (a countdown after release)
 
 
 class DeliveryStatus(StrEnum):
@@ -33,19 +34,25 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     UNDELIVERABLE = "undeliverable"  # the channel refuses this fan (Discord 50007): no retry
+    SKIPPED = "skipped"  # no longer true when it could go out (quiet hours, the daily cap)
 
 
 class ScheduledMessage(Base):
-    """A countdown or drop message of a campaign, rendered from a template."""
+    """A countdown or drop message of a campaign, rendered from a template for each fan."""
 
     __tablename__ = "scheduled_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))  # countdown | drop
     template: Mapped[str] = mapped_column(String(64))
+    # The text as scheduled (a built-in template's, or the artist's own); None: the drop
+    # message's default wording.
+    body: Mapped[str | None] = mapped_column(Text)
     channels: Mapped[str] = mapped_column(String(64), default="sms,discord")
     send_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # No longer true from then on (a countdown, at the release): never sent after it.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16), default=MessageStatus.SCHEDULED)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

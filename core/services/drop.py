@@ -45,7 +45,12 @@ def drop_message_id(session: Session, campaign_id: int) -> int:
         ScheduledMessage.campaign_id == campaign_id, ScheduledMessage.kind == DROP_KIND
     )
     found = session.scalar(query)
-    if found is not None:
+    if found is not None:  # scheduled with the artist's text (drop-live): it goes out now
+        session.execute(
+            update(ScheduledMessage)
+            .where(ScheduledMessage.id == found, ScheduledMessage.status == MessageStatus.SCHEDULED)
+            .values(status=MessageStatus.SENDING)
+        )
         return found
     message = ScheduledMessage(
         campaign_id=campaign_id,

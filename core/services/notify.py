@@ -1,4 +1,4 @@
-"""Drop notifications: one Delivery per (message, fan, channel), consent checked at send time.
+"""Deliveries: one per (message, fan, channel), claimed before sending, consent checked then.
 
 A delivery goes queued/held -> sending (committed before the provider is called) -> sent.
 A crash between the provider's answer and our commit leaves it `sending`; `settle_stuck`
@@ -15,23 +15,17 @@ from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.models import (
-    Artist,
-    Campaign,
     Consent,
     ConsentStatus,
     Delivery,
     DeliveryStatus,
     Fan,
-    FanLink,
     PreSave,
     PreSaveStatus,
     ScheduledMessage,
 )
-from core.quiet_hours import hold_until
-from core.services.links import link_url
 from core.timeutil import utcnow
 from core.upsert import insert_ignore_many
-from messages import render
 
 SENDING_LEASE = timedelta(minutes=5)
 NOT_YET = (PreSaveStatus.PENDING, PreSaveStatus.QUEUED_FOR_MARKET, PreSaveStatus.PENDING_SOURCE)
@@ -41,6 +35,7 @@ SENDABLE = ("sms", "discord")
 # a command meanwhile: each refusal counts toward Discord's invalid-request ban.
 DMS_CLOSED_FOR = timedelta(days=7)
 ByChannel = dict[str, list[int]]  # delivery ids by channel
+PENDING = (DeliveryStatus.QUEUED, DeliveryStatus.HELD)
 
 
 @dataclass(frozen=True)
@@ -72,13 +67,19 @@ def fans_to_tell_now(session: Session, campaign_id: int) -> list[int]:
 def create_deliveries(
     session: Session, message_id: int, campaign_id: int, fan_ids: Sequence[int]
 ) -> ByChannel:
-    """A delivery per consenting channel of each fan; the ids created now (only), by channel."""
+    """A delivery per consenting channel of each fan, on the message's channels; the ids
+    created now (only), by channel."""
     if not fan_ids:
         return {}
+    listed = session.scalar(
+        select(ScheduledMessage.channels).where(ScheduledMessage.id == message_id)
+    )
+    channels = [c for c in (listed or "").split(",") if c]
     rows = session.execute(
         select(Consent.fan_id, Consent.channel).where(
             Consent.campaign_id == campaign_id,
             Consent.fan_id.in_(fan_ids),
+            Consent.channel.in_(channels),
             Consent.status == ConsentStatus.OPTED_IN,
         )
     ).all()
@@ -158,57 +159,15 @@ def _set(session: Session, delivery_id: int, **values: object) -> None:
     )
 
 
-def prepare(
-    session: Session, delivery_ids: Sequence[int], public_url: str, program: str, now: datetime
-) -> list[Outgoing]:
-    """Bodies for claimed deliveries; quiet hours hold some SMS, and a fan whose Discord DMs
-    are closed is not tried. Consent is checked by the sender right before each message goes
-    out (a STOP can arrive while a chunk is being sent)."""
-    rows = session.execute(
-        select(Delivery, Fan, Campaign, Artist.name, PreSave.status, FanLink.code)
-        .join(Fan, Fan.id == Delivery.fan_id)
-        .join(ScheduledMessage, ScheduledMessage.id == Delivery.message_id)
-        .join(Campaign, Campaign.id == ScheduledMessage.campaign_id)
-        .join(Artist, Artist.id == Campaign.artist_id)
-        .outerjoin(PreSave, (PreSave.campaign_id == Campaign.id) & (PreSave.fan_id == Fan.id))
-        .outerjoin(FanLink, (FanLink.campaign_id == Campaign.id) & (FanLink.fan_id == Fan.id))
-        .where(Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.SENDING)
-    )
-    ready = []
-    for delivery, fan, campaign, artist, presave_status, code in rows:
-        discord = delivery.channel == "discord"
-        if discord and not _dm_open(fan, now):
-            error = "Discord refuses DMs to this fan (50007); tried again once they run a command"
-            _set(session, delivery.id, status=DeliveryStatus.UNDELIVERABLE, error=error)
-            continue
-        held = (
-            None
-            if discord
-            else hold_until(now, fan.phone_e164, fan.timezone, fan.region, fan.country)
-        )
-        if held is not None:
-            _set(session, delivery.id, status=DeliveryStatus.HELD, not_before=held)
-            continue
-        reconnect = presave_status == PreSaveStatus.NEEDS_RECONNECT and code is not None
-        body = render(
-            "drop_alert_discord" if discord else "drop_alert",
-            program=program,
-            artist=artist,
-            title=campaign.title,
-            release_link=f"https://open.spotify.com/album/{campaign.release_album_id}",
-            saved=presave_status == PreSaveStatus.SAVED,
-            reconnect_link=link_url(public_url, code) if reconnect else None,
-        )
-        to = (fan.discord_user_id if discord else fan.phone_e164) or ""
-        dm_channel = fan.discord_dm_channel_id if discord else None
-        ready.append(
-            Outgoing(delivery.id, fan.id, campaign.id, delivery.channel, to, body, dm_channel)
-        )
-    return ready
+def set_status(
+    session: Session, delivery_id: int, status: DeliveryStatus, **values: object
+) -> None:
+    """Move one delivery to `status` (with the columns given)."""
+    _set(session, delivery_id, status=status, **values)
 
 
-def _dm_open(fan: Fan, now: datetime) -> bool:
-    """Whether a Discord DM to the fan is worth a request."""
+def dm_open(fan: Fan, now: datetime) -> bool:
+    """Whether a Discord DM to the fan is worth a request (not refused in the last week)."""
     closed = fan.discord_dms_closed_at
     return fan.discord_user_id is not None and (closed is None or now - closed > DMS_CLOSED_FOR)
 
