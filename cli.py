@@ -84,6 +84,10 @@ def _print_campaign(data: dict[str, object]) -> None:
                 f"  slowest    {slow['market'] or 'unknown market'}: last save "
                 f"{slow['last_save_after_live_s']:.0f}s after it went live"
             )
+    messages = data.get("messages")
+    if isinstance(messages, list) and messages:
+        lines.append(f"  messages   {len(messages)} (presave schedule list {data['slug']})")
+        lines += [f"  {_message_line(row)}" for row in messages]
     discord = data.get("discord")
     if isinstance(discord, dict) and discord["servers"]:
         roles = ", ".join(f"{k} {v}" for k, v in sorted(discord["roles"].items())) or "none yet"
@@ -259,6 +263,122 @@ def cmd_release_mark_live(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _segments_line(info: Any) -> str:
+    return f"{info.segments} SMS segment{'s' if info.segments != 1 else ''} ({info.encoding})"
+
+
+def cmd_templates_list(_settings: Settings, args: argparse.Namespace) -> int:
+    """presave templates list."""
+    from messages import catalog
+
+    rows = [
+        {"name": t.name, "description": t.description, "before": catalog.offset_text(t.offset),
+         "channels": list(t.channels), "text": t.body}
+        for t in catalog.builtins().values()
+    ]  # fmt: skip
+    if args.json:
+        _print_json(rows)
+        return 0
+    for t in catalog.builtins().values():
+        moment = f"{catalog.offset_text(t.offset)} before" if t.offset else "at the drop"
+        print(f"{t.name:<14} {moment:<16} {','.join(t.channels):<12} {t.description}")
+    return 0
+
+
+def cmd_templates_preview(settings: Settings, args: argparse.Namespace) -> int:
+    """presave templates preview NAME --campaign SLUG: the text for real fans."""
+    from core.services.preview import preview
+    from core.timeutil import utcnow
+
+    with transaction(settings.database_url) as session:
+        shown = preview(
+            session, settings.public_url, settings.program_name, args.campaign, args.name,
+            args.text, utcnow(),
+        )  # fmt: skip
+    if args.json:
+        _print_json([
+            {"fan": s.fan, "channel": s.channel, "text": s.text,
+             "segments": s.segments.segments if s.segments else None}
+            for s in shown
+        ])  # fmt: skip
+        return 0
+    for s in shown:
+        size = f"  [{_segments_line(s.segments)}]" if s.segments else ""
+        print(f"{s.fan} ({s.channel}){size}\n  {s.text}\n")
+    return 0
+
+
+def _message_line(row: dict[str, Any]) -> str:
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(row["deliveries"].items())) or "none yet"
+    channels = ",".join(row["channels"])
+    return (
+        f"{row['id']:>5}  {row['send_at']}  {row['template']:<13} {channels:<12} "
+        f"{row['status']:<10} deliveries: {counts}"
+    )
+
+
+def cmd_schedule_add(settings: Settings, args: argparse.Namespace) -> int:
+    """presave schedule add SLUG --template NAME (--before 1d | --at ISO)."""
+    from core.services import schedule
+    from core.timeutil import utcnow
+
+    request = schedule.Request(
+        slug=args.slug, template=args.template, before=args.before, at=args.at,
+        channels=args.channels, text=args.text,
+    )  # fmt: skip
+    with transaction(settings.database_url) as session:
+        done = schedule.add(session, settings.public_url, settings.program_name, request, utcnow())
+        message = done.message
+        data = {
+            "id": message.id, "kind": message.kind, "template": message.template,
+            "send_at": message.send_at.isoformat(), "channels": message.channels.split(","),
+            "segments": done.segments.segments if done.segments else None,
+            "encoding": done.segments.encoding if done.segments else None,
+            "warnings": done.warnings,
+        }  # fmt: skip
+    for warning in done.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.json:
+        _print_json(data)
+        return 0
+    when = "when the release is found live" if message.kind == "drop" else data["send_at"]
+    size = f", {_segments_line(done.segments)}" if done.segments else ""
+    print(f"message {data['id']}: {data['template']} {when} on {message.channels}{size}")
+    return 0
+
+
+def cmd_schedule_list(settings: Settings, args: argparse.Namespace) -> int:
+    """presave schedule list SLUG."""
+    from core.services import broadcast
+
+    with transaction(settings.database_url) as session:
+        campaign = campaigns.get_by_slug(session, args.slug)
+        if campaign is None:
+            raise _no_campaign(args.slug)
+        rows = broadcast.listing(session, campaign.id)
+    if args.json:
+        _print_json(rows)
+    elif not rows:
+        print(f"no messages yet: presave schedule add {args.slug} --template countdown-1d")
+    else:
+        print("\n".join(_message_line(row) for row in rows))
+    return 0
+
+
+def cmd_schedule_cancel(settings: Settings, args: argparse.Namespace) -> int:
+    """presave schedule cancel ID."""
+    from core.services import schedule
+
+    with transaction(settings.database_url) as session:
+        message, cancelled = schedule.cancel(session, args.id)
+        message_id = message.id
+    if args.json:
+        _print_json({"id": message_id, "status": "cancelled", "deliveries_cancelled": cancelled})
+    else:
+        print(f"message {message_id} cancelled ({cancelled} waiting deliveries cancelled)")
+    return 0
+
+
 def cmd_keys_rotate(settings: Settings, _args: argparse.Namespace) -> int:
     """presave keys rotate: re-encrypt every stored token with the newest key."""
     from core.crypto import TokenCipher, UndecryptableToken
@@ -424,6 +544,43 @@ def build_parser() -> Parser:
     show.add_argument("slug")
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_campaign_show)
+
+    templates = sub.add_parser("templates", help="message templates").add_subparsers(
+        dest="subcommand", required=True, parser_class=Parser
+    )
+    tlist = templates.add_parser("list", help="the templates a message can be scheduled from")
+    tlist.add_argument("--json", action="store_true")
+    tlist.set_defaults(func=cmd_templates_list)
+    tpreview = templates.add_parser("preview", help="a template as the campaign's fans get it")
+    tpreview.add_argument("name")
+    tpreview.add_argument("--campaign", required=True, help="the campaign's slug")
+    tpreview.add_argument("--text", help="your own text instead of the template's")
+    tpreview.add_argument("--json", action="store_true")
+    tpreview.set_defaults(func=cmd_templates_preview)
+
+    sched = sub.add_parser("schedule", help="countdown messages").add_subparsers(
+        dest="subcommand", required=True, parser_class=Parser
+    )
+    sadd = sched.add_parser("add", help="schedule a message from a template")
+    sadd.add_argument("slug")
+    sadd.add_argument("--template", required=True, help="see presave templates list")
+    moment = sadd.add_mutually_exclusive_group()
+    moment.add_argument(
+        "--before", help="before the release: 7d, 1d, 1h, 30m (default: the template's)"
+    )
+    moment.add_argument("--at", help="an ISO 8601 time with a UTC offset, or now")
+    sadd.add_argument("--channels", help="sms, discord or sms,discord (default: the template's)")
+    sadd.add_argument("--text", help="your own text (the template's variables in {{ }})")
+    sadd.add_argument("--json", action="store_true")
+    sadd.set_defaults(func=cmd_schedule_add)
+    slist = sched.add_parser("list", help="a campaign's messages and their deliveries")
+    slist.add_argument("slug")
+    slist.add_argument("--json", action="store_true")
+    slist.set_defaults(func=cmd_schedule_list)
+    scancel = sched.add_parser("cancel", help="cancel a message (what is still waiting)")
+    scancel.add_argument("id")
+    scancel.add_argument("--json", action="store_true")
+    scancel.set_defaults(func=cmd_schedule_cancel)
 
     release = sub.add_parser("release", help="drop day: is the release live?").add_subparsers(
         dest="subcommand", required=True, parser_class=Parser

@@ -44,7 +44,7 @@ def _ramped_chunks(ids: Sequence[int], size: int) -> list[list[int]]:
     return chunks + _chunks(ids[start:], size)
 
 
-def _enqueue_unique(
+def enqueue_unique(
     connection: redis.Redis,
     queue_name: str,
     func: str,
@@ -82,7 +82,7 @@ def _enqueue_chunks(
     stamp = int(time.time() + delay)
     for chunk in chunks:
         job_id = f"{name}-{chunk[0]}-{chunk[-1]}-{len(chunk)}-{stamp}"
-        count += _enqueue_unique(connection, queue_name, func, (*lead, chunk), job_id, delay)
+        count += enqueue_unique(connection, queue_name, func, (*lead, chunk), job_id, delay)
     return count
 
 
@@ -140,7 +140,7 @@ def enqueue_outbound(connection: redis.Redis, text_ids: Sequence[int], delay: fl
     count = 0
     for text_id in text_ids:
         job_id = f"text-{text_id}-{stamp}"
-        count += _enqueue_unique(connection, queues.MESSAGES, func, (text_id,), job_id, delay)
+        count += enqueue_unique(connection, queues.MESSAGES, func, (text_id,), job_id, delay)
     return count
 
 

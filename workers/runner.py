@@ -17,6 +17,7 @@ JOB_MODULES = (
     "workers.fanout",
     "workers.send_jobs",
     "workers.discord_jobs",
+    "workers.schedule_jobs",
     "workers.release_jobs",
     "workers.reconcile",
     "workers.jobs",

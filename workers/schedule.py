@@ -22,4 +22,5 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("reconcile", "workers.reconcile.reconcile", every=60),
     Periodic("grant-health", "workers.jobs.grant_health", every=3600),
     Periodic("release-watch", "workers.release_jobs.watch_tick", every=20),
+    Periodic("countdown", "workers.schedule_jobs.due_tick", every=15),
 )

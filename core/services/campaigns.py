@@ -23,7 +23,7 @@ from core.models import (
     ReleaseMarket,
     ScheduledMessage,
 )
-from core.services import discord_bindings
+from core.services import broadcast, discord_bindings
 
 
 @dataclass(frozen=True)
@@ -195,6 +195,7 @@ def campaign_json(session: Session, campaign: Campaign, public_url: str) -> dict
         "counts": campaign_counts(session, campaign.id),
         "drop": campaign_drop(session, campaign),
         "discord": discord_bindings.campaign_view(session, campaign.id),
+        "messages": broadcast.listing(session, campaign.id),
     }
 
 

@@ -1,0 +1,79 @@
+"""What a template says to a campaign's real fans (their own links), and its SMS length."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.models import Consent, ConsentStatus, Fan, FanLink
+from core.quiet_hours import number_zone
+from core.services import compose, schedule
+from core.services.fans import mask_phone
+from core.services.links import link_url
+from core.validation import ValidationError
+from messages import catalog, count_segments, render_string
+from messages.catalog import TemplateProblem
+from messages.segments import SegmentInfo
+
+FANS_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One fan's message as it would go out."""
+
+    fan: str  # masked for SMS, the Discord user id otherwise; "sample" with no fans yet
+    channel: str
+    text: str
+    segments: SegmentInfo | None
+
+
+def _masked(fan: Fan, channel: str) -> str:
+    if channel == "discord":
+        return f"discord:{fan.discord_user_id}"
+    return mask_phone(fan.phone_e164 or "")
+
+
+def preview(
+    session: Session, public_url: str, program: str, slug: str, name: str, text: str | None,
+    now: datetime,
+) -> list[Shown]:  # fmt: skip
+    """The template (or `text`) for up to three of the campaign's fans, at its moment."""
+    campaign = schedule.open_campaign(session, slug)
+    template = schedule.template_named(name)
+    body = text if text is not None else template.body
+    try:
+        catalog.check(body, template.allowed)
+    except TemplateProblem as exc:
+        raise ValidationError("text", str(exc)) from None
+    moment = max(now, campaign.release_at - template.offset)
+    rows = session.execute(
+        select(Fan, Consent.channel, FanLink.code)
+        .join(Consent, Consent.fan_id == Fan.id)
+        .outerjoin(FanLink, (FanLink.fan_id == Fan.id) & (FanLink.campaign_id == campaign.id))
+        .where(
+            Consent.campaign_id == campaign.id,
+            Consent.status == ConsentStatus.OPTED_IN,
+            Consent.channel.in_(template.channels),
+        )
+        .order_by(Fan.id, Consent.channel)
+        .limit(FANS_SHOWN)
+    ).all()
+    shown = []
+    album = campaign.release_album_id or campaign.spotify_album_id or "x" * 22
+    release = f"https://open.spotify.com/album/{album}"  # drop-live's link
+    for fan, channel, code in rows:
+        link = link_url(public_url, code) if code else f"{public_url}/c/{campaign.slug}"
+        link = release if template.name == catalog.DROP else link
+        zone = fan.timezone or number_zone(fan.phone_e164)
+        filled = compose.values(campaign, campaign.artist.name, link, zone, moment, True)
+        words = compose.for_channel(channel, program, render_string(body, **filled))
+        segments = count_segments(words) if channel == "sms" else None
+        shown.append(Shown(_masked(fan, channel), channel, words, segments))
+    if not shown:
+        words = compose.sms_text(program, schedule.sample(campaign, public_url, body, moment))
+        shown.append(Shown("sample", "sms", words, count_segments(words)))
+    return shown
