@@ -86,13 +86,13 @@ def _bulk(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(table), rows[start : start + BATCH])
 
 
-def _campaign(session: Session, keyword: str, now: datetime) -> int:
-    """The drop's campaign, releasing in an hour."""
+def _campaign(session: Session, keyword: str, now: datetime, hours: int = 1) -> int:
+    """The drop's campaign, releasing in `hours`."""
     campaign = create_campaign(
         session,
         CampaignDraft(
             artist="Mira Vale", title="Night Bloom", keyword=keyword,
-            release_at=(now + timedelta(hours=1)).isoformat(), timezone="UTC",
+            release_at=(now + timedelta(hours=hours)).isoformat(), timezone="UTC",
             spotify_album_id=ALBUM_ID, spotify_artist_id=ARTIST_ID,
         ),
     )  # fmt: skip
@@ -218,3 +218,29 @@ def seed_discord(
             for f in fan_ids
         ])  # fmt: skip
     return SeededDiscord(campaign_id, users)
+
+
+def seed_sms(settings: Settings, count: int, *, keyword: str = "COUNT") -> SeededDrop:
+    """Campaign releasing in two hours and `count` SMS fans (consent and personal link, no
+    Spotify grant), each in a zone where it is daytime now."""
+    now = utcnow()
+    zone = daytime_zone(now)
+    with transaction(settings.database_url) as session:
+        campaign_id = _campaign(session, keyword, now, hours=2)
+        first = session.scalar(select(Fan.id).order_by(Fan.id.desc()).limit(1)) or 0
+        phones = [phone(first + n) for n in range(count)]
+        _bulk(session, Fan.__table__, [
+            {"phone_e164": p, "timezone": zone, "country": "US", "created_at": now} for p in phones
+        ])  # fmt: skip
+        fan_ids = list(session.scalars(select(Fan.id).where(Fan.id > first).order_by(Fan.id)))
+        _bulk(session, Consent.__table__, [
+            {"fan_id": f, "campaign_id": campaign_id, "channel": "sms", "sender": SENDER,
+             "status": "opted_in", "source": "sms", "at": now}
+            for f in fan_ids
+        ])  # fmt: skip
+        _bulk(session, FanLink.__table__, [
+            {"code": secrets.token_urlsafe(16), "fan_id": f, "campaign_id": campaign_id,
+             "source": "sms", "created_at": now}
+            for f in fan_ids
+        ])  # fmt: skip
+    return SeededDrop(campaign_id, phones, [])

@@ -63,6 +63,7 @@ class Admin:
         ("/_sandbox/faults", "faults", ("GET", "POST", "DELETE")),
         ("/_sandbox/clock", "clock", ("GET", "POST")),
         ("/_sandbox/messages", "messages", ("GET",)),
+        ("/_sandbox/arrivals/<service>", "arrivals", ("GET",)),
     )
 
     def __init__(self, state: SandboxState) -> None:
@@ -204,6 +205,11 @@ class Admin:
         elif "advance_s" in data:
             self.state.clock.advance(float(data["advance_s"]))
         return {"now": self.state.clock.now().isoformat()}
+
+    def on_arrivals(self, request: Request, service: str) -> dict[str, Any]:
+        """When a service's requests arrived (twilio: message sends; discord: every request):
+        how many, over what span, and the most within any one second."""
+        return self.state.arrivals.summary(service)
 
     def on_messages(self, request: Request) -> dict[str, Any]:
         """Every message sent through the sandbox (all accounts), newest first."""

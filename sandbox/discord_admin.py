@@ -41,7 +41,7 @@ class DiscordAdmin(Admin):
         ("/_sandbox/discord/channels/<channel_id>/messages", "channel_messages", ("GET",)),
         ("/_sandbox/discord/users/<user_id>", "discord_user", ("GET",)),
         ("/_sandbox/discord/interactions/<token>", "interaction", ("GET",)),
-        ("/_sandbox/discord/arrivals", "arrivals", ("GET",)),
+        ("/_sandbox/discord/arrivals", "discord_arrivals", ("GET",)),
     )
 
     def on_guilds(self, request: Request) -> dict[str, Any]:
@@ -109,14 +109,9 @@ class DiscordAdmin(Admin):
         with self.state.discord.lock:
             return {"messages": list(self.state.discord.interaction_messages.get(token, []))}
 
-    def on_arrivals(self, request: Request) -> Response:
+    def on_discord_arrivals(self, request: Request) -> Response:
         """Requests the bot made (refused ones included): how many, over what span, and the
         most whose arrivals fall within any one second."""
         store = self.state.discord
-        with store.lock:
-            times = list(store.arrivals)
-        first, last = (times[0], times[-1]) if times else (0.0, 0.0)
-        body = {"count": len(times), "first": first, "last": last,
-                "max_in_any_1s": store.max_in_any_second(), **store.counts,
-                "invalid_requests": store.invalid_count()}  # fmt: skip
-        return json_response(body)
+        body = self.state.arrivals.summary("discord") | store.counts
+        return json_response(body | {"invalid_requests": store.invalid_count()})

@@ -126,7 +126,7 @@ class DiscordApi:
         if not token or (token != SANDBOX_DISCORD_BOT_TOKEN and not config.accept_any_bot):
             return discord_error(401, 0, "401: Unauthorized")
         arrived = request.environ.get(ARRIVED, time.monotonic())
-        store.arrived(arrived)  # every request the bot made, those refused below included
+        self.state.arrivals.record("discord", arrived)  # refused ones below included
         if config.discord_global_rps:
             wait = self.state.limiter.admit(
                 "discord:global", config.discord_global_rps, 1.0, arrived

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import threading
 import time
 from collections import deque
@@ -149,7 +148,6 @@ class DiscordStore:
         self.interaction_messages: dict[str, list[dict[str, Any]]] = {}
         self.invalid: deque[float] = deque()
         self.banned_until = 0.0
-        self.arrivals: list[float] = []
         self.counts = {"global_429": 0, "route_429": 0, "banned_requests": 0}
 
     def snowflake(self) -> str:
@@ -205,19 +203,3 @@ class DiscordStore:
         now = time.monotonic()
         with self.lock:
             return sum(1 for t in self.invalid if t > now - INVALID_WINDOW_S)
-
-    def arrived(self, at: float) -> None:
-        """Record a counted request's arrival (kept sorted: answers finish out of order)."""
-        with self.lock:
-            bisect.insort(self.arrivals, at)
-
-    def max_in_any_second(self) -> int:
-        """The most counted requests whose arrivals fall within any 1-second window."""
-        with self.lock:
-            times = list(self.arrivals)
-        best = start = 0
-        for end, at in enumerate(times):
-            while at - times[start] >= 1.0:
-                start += 1
-            best = max(best, end - start + 1)
-        return best

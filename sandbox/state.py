@@ -85,6 +85,37 @@ class RollingLimiter:
             self._events.clear()
 
 
+class ArrivalLog:
+    """When each request of a kind arrived (sorted: answers finish out of order), for
+    benchmarks: how many over what span, and the most within any one second."""
+
+    def __init__(self) -> None:
+        self._times: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def record(self, key: str, at: float) -> None:
+        """One more arrival under `key`."""
+        with self._lock:
+            bisect.insort(self._times.setdefault(key, []), at)
+
+    def summary(self, key: str) -> dict[str, Any]:
+        """count, first, last and max_in_any_1s of the arrivals under `key`."""
+        with self._lock:
+            times = list(self._times.get(key, []))
+        best = start = 0
+        for end, at in enumerate(times):
+            while at - times[start] >= 1.0:
+                start += 1
+            best = max(best, end - start + 1)
+        first, last = (times[0], times[-1]) if times else (0.0, 0.0)
+        return {"count": len(times), "first": first, "last": last, "max_in_any_1s": best}
+
+    def clear(self) -> None:
+        """Forget every arrival."""
+        with self._lock:
+            self._times.clear()
+
+
 class ServiceStats:
     """Request counters of one service (spotify, accounts, twilio)."""
 
@@ -233,6 +264,7 @@ class SandboxState:
         self.clock = Clock()
         self.stats = Stats()
         self.limiter = RollingLimiter()
+        self.arrivals = ArrivalLog()
         self.faults = Faults()
         self.spotify = SpotifyStore()
         self.catalog = Catalog()
@@ -254,6 +286,7 @@ class SandboxState:
         self.clock.reset()
         self.stats = Stats()
         self.limiter.clear()
+        self.arrivals.clear()
         self.faults.clear()
         self.spotify = SpotifyStore()
         self.catalog = Catalog()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request, Response
@@ -58,6 +59,7 @@ class TwilioApi:
         if problem is not None:
             return problem
         config = self.state.config
+        self.state.arrivals.record("twilio", request.environ.get(ARRIVED, time.monotonic()))
         if config.twilio_mps:
             key = f"twilio:{sender or service_sid}"
             arrived = request.environ.get(ARRIVED)

@@ -1,0 +1,185 @@
+"""Benchmark: one countdown to N SMS fans against the Twilio stand-in at TWILIO_MPS.
+
+    .venv/bin/python -m bench.broadcast [--fans 100000] [--mps 100] [--latency-ms 100]
+
+The stand-in (`sandbox/`) runs as its own process on loopback, answering 20429 above
+`--mps` messages per rolling second per sender (counted by arrival). The countdown is
+scheduled as an artist would (`countdown-1h`, now); the clock's tick is run once, and two
+`presave worker` processes plan its deliveries and send them. Printed: messages/s achieved
+against MPS (target ratio >= 0.95), the most messages arriving in any one-second window
+(target: none over MPS), 429s, and RSS per worker process as the broadcast goes (flat is
+the target: memory must not grow with the number of fans).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import redis
+import requests
+from sqlalchemy import func, select
+
+from bench.procs import cpu_seconds, descendants, free_port, stop_all
+from bench.seed import seed_sms
+from core import migrate, queues
+from core.db import read_only, transaction
+from core.models import Campaign, Delivery, DeliveryStatus
+from core.redis_conn import EmbeddedRedis
+from core.services import schedule
+from core.settings import load_settings
+from core.timeutil import utcnow
+from sandbox.config import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
+
+ROOT = Path(__file__).resolve().parents[1]
+RATIO_TARGET = 0.95
+FINAL = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED,
+         DeliveryStatus.CANCELLED)  # fmt: skip
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory now (VmRSS), MB; 0.0 when gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def settled(db_url: str) -> int:
+    """Deliveries whose fate is final."""
+    with read_only(db_url) as session:
+        return int(session.scalar(select(func.count()).where(Delivery.status.in_(FINAL))) or 0)
+
+
+def schedule_countdown(db_url: str, public_url: str, program: str, campaign_id: int) -> None:
+    """The artist's countdown, due now."""
+    with transaction(db_url) as session:
+        slug = session.scalar(select(Campaign.slug).where(Campaign.id == campaign_id))
+        assert slug is not None
+        request = schedule.Request(slug=slug, template="countdown-1h", at="now")
+        schedule.add(session, public_url, program, request, utcnow())
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """One benchmark run; returns its figures."""
+    work = Path(tempfile.mkdtemp(prefix="bench-broadcast-"))
+    port = free_port()
+    sandbox = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "--port", str(port), "--latency-ms", str(args.latency_ms),
+         "--twilio-mps", str(args.mps), "--no-callbacks"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    embedded = EmbeddedRedis(work / "redis")
+    redis_url = embedded.start()
+    env = dict(
+        os.environ, PRESAVE_ENV="test", INSTANCE_PATH=str(work), REDIS_URL=redis_url,
+        DATABASE_URL=f"sqlite:///{work / 'broadcast.db'}", PUBLIC_URL="https://presave.example.test",
+        TWILIO_ACCOUNT_SID=SANDBOX_ACCOUNT_SID, TWILIO_AUTH_TOKEN=SANDBOX_AUTH_TOKEN,
+        TWILIO_API_BASE=f"{base}/twilio", TWILIO_FROM_NUMBER="+15005550006",
+        TWILIO_MPS=str(args.mps), LOG_LEVEL="INFO",
+    )  # fmt: skip
+    env.pop("TWILIO_MESSAGING_SERVICE_SID", None)
+    os.environ.clear()
+    os.environ.update(env)
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        settings = load_settings()
+        migrate.upgrade(settings.database_url)
+        for _ in range(100):
+            try:
+                requests.get(f"{base}/_sandbox/stats", timeout=1)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+        print(f"seeding {args.fans} SMS fans ...", flush=True)
+        seeded = seed_sms(settings, args.fans)
+        for n in range(args.workers):
+            with (work / f"worker-{n}.log").open("wb") as log:
+                workers.append(subprocess.Popen(
+                    [sys.executable, "-m", "cli", "worker"], cwd=ROOT, env=env,
+                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                ))  # fmt: skip
+        print(f"worker logs: {work}/worker-*.log", flush=True)
+        time.sleep(2.0)
+        db = settings.database_url
+        schedule_countdown(db, settings.public_url, settings.program_name, seeded.campaign_id)
+        connection = redis.Redis.from_url(redis_url)
+        queues.queue(queues.PERIODIC, connection).enqueue("workers.schedule_jobs.due_tick")
+        t0 = time.monotonic()
+        memory: list[tuple[int, float]] = []  # (fans settled, largest worker RSS)
+        done = 0
+        for tick in itertools.count():
+            largest = max(rss_mb(p) for w in workers for p in {w.pid} | descendants(w.pid))
+            if tick % 3 == 2:
+                done = settled(db)
+                memory.append((done, largest))
+                if done >= args.fans:
+                    break
+            if time.monotonic() - t0 > args.timeout:
+                raise SystemExit(f"timed out: {done} of {args.fans} settled")
+            time.sleep(2.0)
+        arrivals = requests.get(f"{base}/_sandbox/arrivals/twilio", timeout=30).json()
+        stats = requests.get(f"{base}/_sandbox/stats", timeout=30).json()["twilio"]
+        worker_cpu = sum(cpu_seconds(p) for w in workers for p in {w.pid} | descendants(w.pid))
+        with read_only(db) as session:
+            rows = session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
+            fates = {str(s): int(n) for s, n in rows}
+    finally:
+        stop_all([*workers, sandbox])
+        embedded.stop()
+    span = max(arrivals["last"] - arrivals["first"], 1e-9)
+    rate = (arrivals["count"] - 1) / span
+    return {
+        "fans": args.fans, "mps": args.mps, "requests": arrivals["count"], "span_s": span,
+        "rate": rate, "ratio": rate / args.mps, "max_1s": arrivals["max_in_any_1s"],
+        "status_429": stats["status_429"], "fates": fates, "memory": memory,
+        "worker_cpu_s": worker_cpu,
+    }  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fans", type=int, default=100_000)
+    parser.add_argument(
+        "--mps", type=float, default=100.0, help="TWILIO_MPS and the stand-in's cap"
+    )
+    parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=7200.0)
+    args = parser.parse_args()
+    if not 1 <= args.fans <= 500_000 or args.mps <= 0 or args.workers < 1:
+        parser.error("--fans must be 1..500000, --mps > 0, --workers >= 1")
+    r = run(args)
+    over = max(0, r["max_1s"] - int(args.mps))
+    quarters = (
+        [r["memory"][int(len(r["memory"]) * q)] for q in (0.1, 0.5, 0.9)] if r["memory"] else []
+    )
+    print(f"fans                         {r['fans']}  (fates: {r['fates']})")
+    print(f"Twilio requests              {r['requests']} over {r['span_s']:.1f} s")
+    times = r["ratio"] / RATIO_TARGET
+    print(f"messages/s achieved          {r['rate']:.2f}  MPS {r['mps']:.0f}  "
+          f"ratio {r['ratio']:.3f}  ({times:.2f}x the {RATIO_TARGET} target)")  # fmt: skip
+    print(f"most in any 1-second window  {r['max_1s']}  ({over} over MPS; target 0)")
+    print(f"429s                         {r['status_429']}")
+    shown = ", ".join(f"{mb:.0f} MB at {n} fans" for n, mb in quarters)
+    peak = max((mb for _, mb in r["memory"]), default=0.0)
+    print(f"RSS of the largest worker    {shown}; peak {peak:.0f} MB")
+    print(f"worker CPU per 1,000 fans    {r['worker_cpu_s'] / r['fans'] * 1000:.2f} s")
+    ok = r["ratio"] >= RATIO_TARGET and over == 0
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
