@@ -27,7 +27,7 @@ import redis
 import requests
 from sqlalchemy import func, select
 
-from bench.procs import cpu_seconds, descendants, free_port, stop_all
+from bench.procs import cpu_seconds, descendants, start_sandbox, start_workers, stop_all
 from bench.seed import seed_sms
 from core import migrate, queues
 from core.db import read_only, transaction
@@ -73,13 +73,9 @@ def schedule_countdown(db_url: str, public_url: str, program: str, campaign_id: 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """One benchmark run; returns its figures."""
     work = Path(tempfile.mkdtemp(prefix="bench-broadcast-"))
-    port = free_port()
-    sandbox = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "--port", str(port), "--latency-ms", str(args.latency_ms),
-         "--twilio-mps", str(args.mps), "--no-callbacks"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    sandbox, base = start_sandbox(
+        ROOT, "--latency-ms", str(args.latency_ms), "--twilio-mps", str(args.mps), "--no-callbacks"
+    )
     embedded = EmbeddedRedis(work / "redis")
     redis_url = embedded.start()
     env = dict(
@@ -96,21 +92,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         settings = load_settings()
         migrate.upgrade(settings.database_url)
-        for _ in range(100):
-            try:
-                requests.get(f"{base}/_sandbox/stats", timeout=1)
-                break
-            except requests.RequestException:
-                time.sleep(0.1)
         print(f"seeding {args.fans} SMS fans ...", flush=True)
         seeded = seed_sms(settings, args.fans)
-        for n in range(args.workers):
-            with (work / f"worker-{n}.log").open("wb") as log:
-                workers.append(subprocess.Popen(
-                    [sys.executable, "-m", "cli", "worker"], cwd=ROOT, env=env,
-                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                ))  # fmt: skip
-        print(f"worker logs: {work}/worker-*.log", flush=True)
+        workers = start_workers(ROOT, env, work, args.workers)
         time.sleep(2.0)
         db = settings.database_url
         schedule_countdown(db, settings.public_url, settings.program_name, seeded.campaign_id)

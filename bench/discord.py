@@ -27,7 +27,14 @@ import redis
 import requests
 from sqlalchemy import func, select
 
-from bench.procs import cpu_seconds, descendants, free_port, peak_rss_mb, stop_all
+from bench.procs import (
+    cpu_seconds,
+    descendants,
+    peak_rss_mb,
+    start_sandbox,
+    start_workers,
+    stop_all,
+)
 from bench.seed import discord_user, mark_detected, seed_discord
 from core import migrate
 from core.db import read_only
@@ -70,26 +77,17 @@ def done(db_url: str) -> int:
         return int(session.scalar(select(func.count()).where(Delivery.status.in_(DONE))) or 0)
 
 
-def start(args: argparse.Namespace, work: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """The stand-in, as its own process."""
-    port = free_port()
-    argv = [sys.executable, "-m", "sandbox", "--port", str(port), "--latency-ms",
-            str(args.latency_ms), "--discord-rps", str(args.limit), "--no-callbacks"]  # fmt: skip
-    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            requests.get(f"{base}/_sandbox/stats", timeout=1)
-            break
-        except requests.RequestException:
-            time.sleep(0.1)
-    return proc, base
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """One benchmark run; returns its figures."""
     work = Path(tempfile.mkdtemp(prefix="bench-discord-"))
-    sandbox, base = start(args, work)
+    sandbox, base = start_sandbox(
+        ROOT,
+        "--latency-ms",
+        str(args.latency_ms),
+        "--discord-rps",
+        str(args.limit),
+        "--no-callbacks",
+    )
     embedded = EmbeddedRedis(work / "redis")
     redis_url = embedded.start()
     env = dict(
@@ -107,13 +105,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"seeding {args.fans} Discord fans ...", flush=True)
         seeded = seed_discord(settings, args.fans, guild=GUILD, channel=CHANNEL, role=ROLE)
         seed_stand_in(base, args.fans, args.closed)
-        for n in range(args.workers):
-            with (work / f"worker-{n}.log").open("wb") as log:
-                workers.append(subprocess.Popen(
-                    [sys.executable, "-m", "cli", "worker"], cwd=ROOT, env=env,
-                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                ))  # fmt: skip
-        print(f"worker logs: {work}/worker-*.log", flush=True)
+        workers = start_workers(ROOT, env, work, args.workers)
         time.sleep(2.0)
         mark_detected(settings, seeded.campaign_id, ["US"])
         t0 = time.monotonic()

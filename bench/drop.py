@@ -26,7 +26,14 @@ import redis
 import requests
 from sqlalchemy import func, select
 
-from bench.procs import cpu_seconds, descendants, free_port, peak_rss_mb, stop_all
+from bench.procs import (
+    cpu_seconds,
+    descendants,
+    peak_rss_mb,
+    start_sandbox,
+    start_workers,
+    stop_all,
+)
 from bench.seed import mark_detected, sandbox_album, sandbox_users, seed
 from core import migrate
 from core.db import read_only
@@ -66,13 +73,10 @@ def last_times(db_url: str) -> tuple[Any, Any]:
 def run(args: argparse.Namespace) -> dict[str, float]:
     """One benchmark run; returns its figures."""
     work = Path(tempfile.mkdtemp(prefix="bench-drop-"))
-    port = free_port()
-    sandbox = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "--port", str(port), "--latency-ms", str(args.latency_ms),
-         "--spotify-rps", str(args.cap), "--twilio-mps", str(args.twilio_mps), "--no-callbacks"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, start_new_session=True,
+    sandbox, base = start_sandbox(
+        ROOT, "--latency-ms", str(args.latency_ms), "--spotify-rps", str(args.cap),
+        "--twilio-mps", str(args.twilio_mps), "--no-callbacks",
     )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
     # A Redis of its own: no other worker on this machine can take the run's jobs.
     embedded = EmbeddedRedis(work / "redis")
     redis_url = embedded.start()
@@ -95,22 +99,10 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         settings = load_settings()
         redis.Redis.from_url(redis_url).flushdb()
         migrate.upgrade(settings.database_url)
-        for _ in range(100):
-            try:
-                requests.get(f"{base}/_sandbox/stats", timeout=1)
-                break
-            except requests.RequestException:
-                time.sleep(0.1)
         print(f"seeding {args.fans} fans ...", flush=True)
         sandbox_album(base, {"US": utcnow().isoformat()})
         seeded = seed(settings, sandbox_users(base, args.fans), expired=True)
-        for n in range(args.workers):
-            with (work / f"worker-{n}.log").open("wb") as log:
-                workers.append(subprocess.Popen(
-                    [sys.executable, "-m", "cli", "worker"], cwd=ROOT, env=env,
-                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                ))  # fmt: skip
-        print(f"worker logs: {work}/worker-*.log", flush=True)
+        workers = start_workers(ROOT, env, work, args.workers)
         time.sleep(2.0)  # workers up before the clock starts
         before = requests.get(f"{base}/_sandbox/stats", timeout=10).json()
         mark_detected(settings, seeded.campaign_id, ["US"])

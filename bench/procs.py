@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 
@@ -79,3 +80,38 @@ def stop_all(procs: list[subprocess.Popen[bytes]], grace: float = 30.0) -> None:
             proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def start_sandbox(root: Path, *flags: str) -> tuple[subprocess.Popen[bytes], str]:
+    """The stand-in as its own process on a free loopback port, once it answers."""
+    import time
+    import urllib.request
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "--port", str(port), *flags],
+        cwd=root, stdout=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(f"{base}/_sandbox/stats", timeout=1):  # noqa: S310
+                break
+        except OSError:
+            time.sleep(0.1)
+    return proc, base
+
+
+def start_workers(
+    root: Path, env: dict[str, str], work: Path, count: int
+) -> list[subprocess.Popen[bytes]]:
+    """`count` `presave worker` processes, each logging to work/worker-N.log."""
+    workers = []
+    for n in range(count):
+        with (work / f"worker-{n}.log").open("wb") as log:  # the child keeps its own copy
+            workers.append(subprocess.Popen(
+                [sys.executable, "-m", "cli", "worker"], cwd=root, env=env,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            ))  # fmt: skip
+    print(f"worker logs: {work}/worker-*.log", flush=True)
+    return workers

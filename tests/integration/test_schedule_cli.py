@@ -5,36 +5,19 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import cli
 from core.models import Consent, Delivery, Fan, FanLink, MessageStatus, ScheduledMessage
 from core.settings import Settings
 from core.timeutil import utcnow
 from tests.factories import make_campaign
-
-SLUG = "mira-vale-night-bloom-drop"
-
-
-@pytest.fixture
-def env(settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
-    """The CLI pointed at the test database through the environment, as a shell would."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PRESAVE_ENV", "test")
-    monkeypatch.setenv("INSTANCE_PATH", str(settings.instance_path))
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("PUBLIC_URL", settings.public_url)
-    return settings
+from tests.integration.test_cli_campaigns import env, run
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+__all__ = ["env"]  # the CLI's environment, a fixture shared with the campaign CLI tests
 
 
 def messages(db: Session) -> int:
