@@ -16,7 +16,6 @@ from core.timeutil import utcnow
 from tests.factories import make_campaign
 from tests.integration.test_cli_campaigns import env, run
 
-
 __all__ = ["env"]  # the CLI's environment, a fixture shared with the campaign CLI tests
 
 
