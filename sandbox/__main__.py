@@ -1,4 +1,4 @@
-"""`python -m sandbox --port 5055 [--latency-ms 100] [--spotify-rps 300] [--twilio-mps 300]`."""
+"""`python -m sandbox --port 5055 [--latency-ms 100] [--discord-rps 50] ...` (see --help)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from sandbox.server import serve
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(
-        prog="python -m sandbox", description="Run the Spotify + Twilio sandbox on loopback."
+        prog="python -m sandbox",
+        description="Run the Spotify + Twilio + Discord sandbox on loopback.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="a loopback address")
     parser.add_argument("--port", type=int, default=5055)

@@ -78,12 +78,15 @@ class Admin:
         return result if isinstance(result, Response) else json_response(result)
 
     def on_stats(self, request: Request) -> dict[str, Any]:
-        """Request counters, 429s, events and stored counts."""
+        """Request counters, 429s, events and stored counts (Discord: also the invalid
+        requests of the last 10 minutes, the ban and its 429 counters)."""
         out = self.state.stats.snapshot()
+        out["discord"] |= self.state.discord.counters()
         out["stored"] = {
             **self.state.spotify.counts(),
             "albums": len(self.state.catalog),
             "messages": len(self.state.twilio),
+            "discord_messages": self.state.discord.stored(),
         }
         return out
 

@@ -14,6 +14,8 @@ SIX_MONTHS_S = 183 * 24 * 3600
 SANDBOX_DISCORD_BOT_TOKEN = "sandbox-discord-bot-token"  # noqa: S105 - a public, fake credential
 SANDBOX_DISCORD_APPLICATION_ID = "1200000000000000001"
 SANDBOX_DISCORD_BOT_USER_ID = "1200000000000000001"
+NULLABLE = frozenset({"spotify_rps", "twilio_mps", "discord_global_rps"})
+SNOWFLAKE_KNOBS = frozenset({"discord_application_id", "discord_bot_user_id"})
 
 
 class ConfigError(ValueError):
@@ -53,6 +55,9 @@ class SandboxConfig:
     discord_ban_s: float = 3600.0
     discord_dms_closed: tuple[str, ...] = ()
     accept_any_bot: bool = True
+    discord_bot_token: str = SANDBOX_DISCORD_BOT_TOKEN
+    discord_application_id: str = SANDBOX_DISCORD_APPLICATION_ID
+    discord_bot_user_id: str = SANDBOX_DISCORD_BOT_USER_ID
 
     def changed(self, changes: dict[str, Any]) -> SandboxConfig:
         """A copy with `changes` applied after checking names and types."""
@@ -75,10 +80,15 @@ class SandboxConfig:
 
 def _coerce(name: str, current: object, value: object) -> object:
     """`value` converted to the knob's type, or ConfigError."""
-    nullable = name in {"spotify_rps", "twilio_mps", "discord_global_rps"}
+    nullable = name in NULLABLE
     if value is None and nullable:
         return None
     if isinstance(current, bool) and isinstance(value, bool):
+        return value
+    if isinstance(current, str) and isinstance(value, str) and value:
+        snowflake = value.isascii() and value.isdigit() and 17 <= len(value) <= 20
+        if name in SNOWFLAKE_KNOBS and not snowflake:
+            raise ConfigError(f"{name} must be a Discord id (17 to 20 digits)")
         return value
     strings = isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
     if isinstance(current, tuple) and strings:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import time
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -20,6 +22,16 @@ FORCED_MESSAGES = {
     503: "Service unavailable",
     504: "Gateway timeout",
 }
+DISCORD_STATUS_TEXT = {
+    401: "401: Unauthorized",
+    404: "404: Not Found",
+    405: "405: Method Not Allowed",
+    500: "500: Internal Server Error",
+    502: "502: Bad Gateway",
+    503: "503: Service Unavailable",
+    504: "504: Gateway Timeout",
+}
+DISCORD_FAULT_BUCKET = "5a4e6f0c1d2b3a49"  # an opaque bucket hash, as Discord sends
 
 
 class SandboxRequest(Request):
@@ -141,18 +153,55 @@ def fault_response(service: str, rule: FaultRule) -> Response:
     return spotify_error(status, FORCED_MESSAGES.get(status, "Bad request"))
 
 
+def discord_error(status: int, code: int, message: str) -> Response:
+    """Discord's JSON error: {"code", "message"}."""
+    return json_response({"code": code, "message": message}, status)
+
+
+def discord_invalid_form(path: str, problem: str, kind: str = "BASE_TYPE_INVALID") -> Response:
+    """400 code 50035 Invalid Form Body, the problem nested under its dotted field path
+    ("" for the body itself)."""
+    errors: dict[str, Any] = {"_errors": [{"code": kind, "message": problem}]}
+    for part in reversed(path.split(".") if path else []):
+        errors = {part: errors}
+    return json_response({"code": 50035, "message": "Invalid Form Body", "errors": errors}, 400)
+
+
+def discord_rate_limited(
+    retry_after: float, *, is_global: bool, bucket: str = "", limit: int = 1
+) -> Response:
+    """Discord's 429: scope global (the bot's limit), or user (a route bucket)."""
+    wait = max(retry_after, 0.0)
+    headers = {"Retry-After": str(max(1, math.ceil(wait)))}
+    if is_global:
+        headers |= {"X-RateLimit-Global": "true", "X-RateLimit-Scope": "global"}
+    else:
+        headers |= {"X-RateLimit-Scope": "user"} | bucket_headers(bucket, limit, 0, wait)
+    body = {"message": "You are being rate limited.", "retry_after": round(wait, 3)}
+    return json_response(body | {"global": is_global}, 429, headers)
+
+
+def bucket_headers(bucket: str, limit: int, remaining: int, reset_after: float) -> dict[str, str]:
+    """Discord's X-RateLimit-* headers of a route bucket."""
+    return {
+        "X-RateLimit-Bucket": bucket or DISCORD_FAULT_BUCKET,
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+        "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+    }
+
+
 def _discord_fault(rule: FaultRule) -> Response:
     """A forced Discord failure, in Discord's shape (a 429 is a route limit)."""
     if rule.kind == "dms_closed":
-        return json_response({"code": 50007, "message": "Cannot send messages to this user"}, 403)
-    if rule.kind == "429":
-        body = {"message": "You are being rate limited.", "retry_after": rule.retry_after_s}
-        headers = {"Retry-After": str(rule.retry_after_s), "X-RateLimit-Scope": "user"}
-        return json_response(body | {"global": False}, 429, headers)
+        return discord_error(403, 50007, "Cannot send messages to this user")
+    if rule.kind in ("429", "quota"):
+        return discord_rate_limited(float(rule.retry_after_s), is_global=False)
     status = 504 if rule.kind == "timeout" else int(rule.kind) if rule.kind.isdigit() else 500
-    codes = {401: (0, "401: Unauthorized"), 403: (50013, "Missing Permissions")}
-    code, message = codes.get(status, (0, FORCED_MESSAGES.get(status, "Server error")))
-    return json_response({"code": code, "message": message}, status)
+    if status == 403:
+        return discord_error(403, 50013, "Missing Permissions")
+    return discord_error(status, 0, DISCORD_STATUS_TEXT.get(status, f"{status}: Error"))
 
 
 def forced(

@@ -17,9 +17,10 @@ from sandbox.accounts import Accounts
 from sandbox.admin import Admin
 from sandbox.callbacks import StatusDispatcher
 from sandbox.config import SandboxConfig
+from sandbox.discord import DiscordApi
 from sandbox.discord_admin import DiscordAdmin
-from sandbox.discord_api import DiscordApi
 from sandbox.http import (
+    DISCORD_STATUS_TEXT,
     SandboxRequest,
     json_response,
     oauth_error,
@@ -55,7 +56,7 @@ LATENCY_KNOB = {
 
 
 class Sandbox:
-    """The combined WSGI app: Spotify accounts + Web API, Twilio, and the admin API."""
+    """The combined WSGI app: Spotify accounts + Web API, Twilio, Discord, and the admin API."""
 
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.state = SandboxState(config)
@@ -132,8 +133,9 @@ def unmatched(path: str, code: int) -> Response:
     if path.startswith(("/twilio", "/2010-04-01")):
         message = f"The requested resource {path} was not found" if code == 404 else text
         return twilio_error(code, 20000 + code, message)
-    if path.startswith(("/discord", "/api/v10")):
-        return json_response({"message": f"{code}: {text}", "code": 0}, code)
+    if path.startswith(("/discord", "/api/v")):
+        message = DISCORD_STATUS_TEXT.get(code, f"{code}: Error")
+        return json_response({"message": message, "code": 0}, code)
     if path.startswith(("/accounts", "/api/token", "/authorize")):
         return oauth_error("invalid_request", text, code)
     return json_response({"error": text}, code)

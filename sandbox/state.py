@@ -117,7 +117,7 @@ class ArrivalLog:
 
 
 class ServiceStats:
-    """Request counters of one service (spotify, accounts, twilio)."""
+    """Request counters of one service (spotify, accounts, twilio, discord)."""
 
     def __init__(self) -> None:
         self.requests = 0
@@ -269,8 +269,7 @@ class SandboxState:
         self.spotify = SpotifyStore()
         self.catalog = Catalog()
         self.twilio = TwilioStore()
-        self.discord = DiscordStore()
-        self.discord = DiscordStore()
+        self.discord = DiscordStore(self.clock.now)
         self.stopping = threading.Event()
 
     def sleep(self, seconds: float) -> None:
@@ -291,3 +290,4 @@ class SandboxState:
         self.spotify = SpotifyStore()
         self.catalog = Catalog()
         self.twilio = TwilioStore()
+        self.discord = DiscordStore(self.clock.now)
