@@ -20,6 +20,7 @@ VIEW_CHANNEL = Permissions(view_channel=True).value
 SEND_MESSAGES = Permissions(send_messages=True).value
 EMBED_LINKS = Permissions(embed_links=True).value
 MENTION_EVERYONE = Permissions(mention_everyone=True).value
+READ_MESSAGE_HISTORY = Permissions(read_message_history=True).value
 MANAGE_ROLES = Permissions(manage_roles=True).value
 MANAGE_GUILD = Permissions(manage_guild=True).value
 TEXT_CHANNELS = frozenset({0, 5})  # GUILD_TEXT, GUILD_ANNOUNCEMENT
@@ -124,6 +125,10 @@ def check_setup(facts: SetupFacts) -> SetupCheck:
         problems.append(f"the bot needs the View Channel permission in {channel}")
     elif not perms.channel_permissions & SEND_MESSAGES:
         problems.append(f"the bot needs the Send Messages permission in {channel}")
+    elif not perms.channel_permissions & READ_MESSAGE_HISTORY:
+        # Without it Discord lists no messages, and a post whose answer was lost could not be
+        # found before posting again.
+        problems.append(f"the bot needs the Read Message History permission in {channel}")
     if facts.role_id == facts.guild_id:
         problems.append("@everyone cannot be the pre-saver role: pick or create a role")
     elif facts.role_managed:

@@ -86,7 +86,11 @@ def fake_guild(
     )
     guild = SimpleNamespace(id=int(GUILD), me=me)
     allowed = channel_perms or discord.Permissions(
-        view_channel=True, send_messages=True, embed_links=True, mention_everyone=True
+        view_channel=True,
+        send_messages=True,
+        embed_links=True,
+        mention_everyone=True,
+        read_message_history=True,
     )
     channel = SimpleNamespace(
         id=int(CHANNEL),

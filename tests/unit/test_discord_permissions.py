@@ -10,6 +10,7 @@ from core.discord_permissions import (
     EMBED_LINKS,
     MANAGE_ROLES,
     MENTION_EVERYONE,
+    READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
     VIEW_CHANNEL,
     Overwrite,
@@ -20,7 +21,7 @@ from core.discord_permissions import (
 )
 
 GUILD, BOT, MOD = "100000000000000001", "200000000000000002", "300000000000000003"
-POSTING = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS
+POSTING = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | READ_MESSAGE_HISTORY
 
 
 def perms(
@@ -95,6 +96,9 @@ def test_each_missing_permission_is_named() -> None:
     cases = {
         "View Channel permission in #drops": replace(FACTS, channel_permissions=0),
         "Send Messages permission in #drops": replace(FACTS, channel_permissions=VIEW_CHANNEL),
+        "Read Message History permission in #drops": replace(
+            FACTS, channel_permissions=VIEW_CHANNEL | SEND_MESSAGES
+        ),
         "Manage Roles permission": replace(FACTS, guild_permissions=0),
         "highest role must be above @Pre-saver": replace(FACTS, role_position=5),
         "not a text or announcement channel": replace(FACTS, channel_type=2),
