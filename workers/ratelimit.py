@@ -202,6 +202,7 @@ class SharedRateLimiter:
         min_rate: float = 1.0,
         recover_seconds: float = 10.0,
         penalty_window: float = PENALTY_WINDOW,
+        max_late: float | None = None,
     ) -> None:
         if not 0 < min_rate <= max_rate:
             raise ValueError(f"need 0 < min_rate <= max_rate, got {min_rate} and {max_rate}")
@@ -213,6 +214,8 @@ class SharedRateLimiter:
         self.min_rate = float(min_rate)
         self.recover_seconds = float(recover_seconds)
         self.penalty_window = float(penalty_window)
+        self.max_late = max_late
+        self.missed = 0  # slots let go because their thread woke up too late for them
         prefix = f"{KEY_PREFIX}:{name}"
         self.keys = [f"{prefix}:tat", f"{prefix}:pause", f"{prefix}:rate"]
         self._scripts = _scripts_for(connection)
@@ -250,7 +253,24 @@ class SharedRateLimiter:
         return self._take()[0]
 
     def acquire(self, timeout: float = 60.0) -> bool:
-        """Block until a slot is taken (True) or the next one is beyond `timeout` (False)."""
+        """Block until a slot is taken (True) or the next one is beyond `timeout` (False).
+
+        With `max_late`, a slot whose thread woke up more than that after it (the process was
+        busy elsewhere) is let go and another one taken: late requests then never leave in a
+        bunch with punctual ones, and in any window of W seconds at most
+        rate * (W + max_late + LATENESS_CREDIT) + 1 of them leave.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            at = self._slot(max(0.0, deadline - time.monotonic()))
+            if at is None:
+                return False
+            if self.max_late is None or time.monotonic() - at <= self.max_late:
+                return True
+            self.missed += 1
+
+    def _slot(self, timeout: float) -> float | None:
+        """Wait for a slot and sleep until it; its time, or None past `timeout`."""
         waiter = _Waiter(time.monotonic() + timeout)
         with self._mu:
             spare = bool(self._slots) and not self._queue  # and nobody ahead for it
@@ -258,7 +278,7 @@ class SharedRateLimiter:
                 waiter.at = self._slots.popleft()
                 if waiter.at > waiter.deadline:
                     self._slots.appendleft(waiter.at)  # someone with more patience takes it
-                    return False
+                    return None
             else:
                 self._queue.append(waiter)
                 lead = not self._led
@@ -276,9 +296,9 @@ class SharedRateLimiter:
             return _sleep_until(waiter.at)
         # Promoted to lead (even past its deadline: it must hand the lead on), or woken
         # without a slot because its deadline came first, or timed out.
-        return lead and self._lead(waiter)
+        return self._lead(waiter) if lead else None
 
-    def _lead(self, me: _Waiter) -> bool:
+    def _lead(self, me: _Waiter) -> float | None:
         """Reserve slots for the queue and hand them out until `me` has one (or gives up)."""
         try:
             while True:
@@ -322,7 +342,7 @@ class SharedRateLimiter:
                 if me.at is None and me in self._queue:
                     self._queue.remove(me)
                 self._pass_lead()
-        return me.at is not None and _sleep_until(me.at)
+        return _sleep_until(me.at) if me.at is not None else None
 
     def _hand_out(self, me: _Waiter) -> None:
         """With the lock held: give reserved slots to the queue in order, waking each waiter;
@@ -379,11 +399,11 @@ class SharedRateLimiter:
             self._not_before = 0.0
 
 
-def _sleep_until(at: float | None) -> bool:
-    """Sleep until local monotonic time `at`; True (the slot is taken)."""
+def _sleep_until(at: float | None) -> float:
+    """Sleep until local monotonic time `at` (the slot is taken); return `at`."""
     assert at is not None
     time.sleep(max(0.0, at - time.monotonic()))
-    return True
+    return at
 
 
 _limiters: dict[tuple[int, str], SharedRateLimiter] = {}
@@ -416,7 +436,7 @@ TWILIO_HEADROOM = 0.96
 
 
 def provider_limiter(
-    connection: redis.Redis, name: str, provider_rate: float, headroom: float
+    connection: redis.Redis, name: str, provider_rate: float, headroom: float, **kw: float
 ) -> SharedRateLimiter:
     """The shared limiter for a provider budget of `provider_rate` requests/s, paced under it."""
-    return limiter_for(connection, name, provider_rate * headroom)
+    return limiter_for(connection, name, provider_rate * headroom, **kw)

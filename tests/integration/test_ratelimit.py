@@ -341,3 +341,27 @@ def test_threads_arriving_one_by_one_share_round_trips(redis_conn: redis.Redis) 
     assert len(limiter.granted) == 40
     assert limiter.calls <= took / GATHER + 2, (limiter.calls, took)
     assert limiter.calls <= 20, limiter.calls
+
+
+def test_a_slot_woken_too_late_is_let_go_and_another_taken(
+    redis_conn: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With max_late, a thread that wakes up well after its slot (its process was busy)
+    takes a later slot instead of leaving in a bunch with the punctual ones."""
+    limiter = SharedRateLimiter(redis_conn, unique("late"), 20.0, max_late=0.02)
+    real_sleep = time.sleep
+    oversleeps = [0.08]  # the first wait overshoots its slot by 80 ms
+
+    def late_sleep(seconds: float) -> None:
+        real_sleep(seconds + (oversleeps.pop() if oversleeps else 0.0))
+
+    monkeypatch.setattr(time, "sleep", late_sleep)  # the limiter's own waits, in this thread
+    began = time.monotonic()
+    assert limiter.acquire(timeout=5)
+    assert limiter.missed == 1
+    assert time.monotonic() - began >= 0.08
+    punctual = SharedRateLimiter(redis_conn, unique("on-time"), 20.0, max_late=0.02)
+    assert punctual.acquire(timeout=5) and punctual.missed == 0
+    lax = SharedRateLimiter(redis_conn, unique("lax"), 20.0)  # no max_late: a late slot counts
+    oversleeps.append(0.08)
+    assert lax.acquire(timeout=5) and lax.missed == 0
