@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import signal
 import threading
 from collections.abc import Sequence
 from typing import Any
 
 from sandbox.server import serve
+
+FULL_COLLECTION_EVERY = 1000  # young collections per full one (Python's default: 10)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -48,6 +51,13 @@ def knobs_from(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve until Ctrl-C or SIGTERM."""
     args = parse_args(argv)
+    # What the stand-in keeps (every message of a 100,000-fan broadcast) is long-lived: a
+    # full collection over it paused the process long enough that requests waiting in the
+    # socket were stamped as arriving together, and the caps refused some that Twilio would
+    # have taken. Startup objects are frozen and full collections made rare.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(700, 10, FULL_COLLECTION_EVERY)
     server, thread, base = serve(args.host, args.port, **knobs_from(args))
     print(f"sandbox on {base}", flush=True)
     print(f"  SPOTIFY_ACCOUNTS_BASE={base}/accounts", flush=True)
