@@ -48,7 +48,10 @@ class LiveServer:
         return self.apps[0](environ, start_response)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: while Playwright's sync API is open it holds an asyncio loop
+# running in the main thread, and the tests after tests/e2e that call asyncio.run() (the
+# Discord command handlers) would fail with "cannot be called from a running event loop".
+@pytest.fixture(scope="package")
 def playwright_api() -> Iterator[Any]:
     """Playwright's sync API, or a skip that says what is missing."""
     if not CHROMIUM.exists():
@@ -64,7 +67,7 @@ def playwright_api() -> Iterator[Any]:
         yield api
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_api: Any) -> Iterator[Any]:
     """Headless Debian Chromium (never a downloaded browser build)."""
     chromium = playwright_api.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
