@@ -14,7 +14,6 @@ the target: memory must not grow with the number of fans).
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import subprocess
 import sys
@@ -25,13 +24,14 @@ from typing import Any
 
 import redis
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from bench.procs import cpu_seconds, descendants, start_sandbox, start_workers, stop_all
+from bench.procs import cpu_seconds, start_sandbox, start_workers, stop_all, tree
 from bench.seed import seed_sms
+from bench.watch import arrival_rate, deliveries_in, delivery_fates, until_done
 from core import migrate, queues
-from core.db import read_only, transaction
-from core.models import Campaign, Delivery, DeliveryStatus
+from core.db import transaction
+from core.models import Campaign, DeliveryStatus
 from core.redis_conn import EmbeddedRedis
 from core.services import schedule
 from core.settings import load_settings
@@ -42,23 +42,6 @@ ROOT = Path(__file__).resolve().parents[1]
 RATIO_TARGET = 0.95
 FINAL = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED,
          DeliveryStatus.CANCELLED)  # fmt: skip
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory now (VmRSS), MB; 0.0 when gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def settled(db_url: str) -> int:
-    """Deliveries whose fate is final."""
-    with read_only(db_url) as session:
-        return int(session.scalar(select(func.count()).where(Delivery.status.in_(FINAL))) or 0)
 
 
 def schedule_countdown(db_url: str, public_url: str, program: str, campaign_id: int) -> None:
@@ -100,35 +83,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         schedule_countdown(db, settings.public_url, settings.program_name, seeded.campaign_id)
         connection = redis.Redis.from_url(redis_url)
         queues.queue(queues.PERIODIC, connection).enqueue("workers.schedule_jobs.due_tick")
-        t0 = time.monotonic()
-        memory: list[tuple[int, float]] = []  # (fans settled, largest worker RSS)
-        done = 0
-        for tick in itertools.count():
-            largest = max(rss_mb(p) for w in workers for p in {w.pid} | descendants(w.pid))
-            if tick % 3 == 2:
-                done = settled(db)
-                memory.append((done, largest))
-                if done >= args.fans:
-                    break
-            if time.monotonic() - t0 > args.timeout:
-                raise SystemExit(f"timed out: {done} of {args.fans} settled")
-            time.sleep(2.0)
+        watched = until_done(workers, lambda: deliveries_in(db, FINAL), args.fans, args.timeout)
         arrivals = requests.get(f"{base}/_sandbox/arrivals/twilio", timeout=30).json()
         stats = requests.get(f"{base}/_sandbox/stats", timeout=30).json()["twilio"]
-        worker_cpu = sum(cpu_seconds(p) for w in workers for p in {w.pid} | descendants(w.pid))
-        with read_only(db) as session:
-            rows = session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
-            fates = {str(s): int(n) for s, n in rows}
+        worker_cpu = sum(cpu_seconds(p) for p in tree(workers))
+        fates = delivery_fates(db)
     finally:
         stop_all([*workers, sandbox])
         embedded.stop()
-    span = max(arrivals["last"] - arrivals["first"], 1e-9)
-    rate = (arrivals["count"] - 1) / span
+    span, rate = arrival_rate(arrivals)
     return {
         "fans": args.fans, "mps": args.mps, "requests": arrivals["count"], "span_s": span,
         "rate": rate, "ratio": rate / args.mps, "max_1s": arrivals["max_in_any_1s"],
-        "status_429": stats["status_429"], "fates": fates, "memory": memory,
-        "worker_cpu_s": worker_cpu,
+        "status_429": stats["status_429"], "fates": fates, "memory": watched.samples,
+        "peak_mb": watched.peak, "worker_cpu_s": worker_cpu,
     }  # fmt: skip
 
 
@@ -157,8 +125,7 @@ def main() -> int:
     print(f"most in any 1-second window  {r['max_1s']}  ({over} over MPS; target 0)")
     print(f"429s                         {r['status_429']}")
     shown = ", ".join(f"{mb:.0f} MB at {n} fans" for n, mb in quarters)
-    peak = max((mb for _, mb in r["memory"]), default=0.0)
-    print(f"RSS of the largest worker    {shown}; peak {peak:.0f} MB")
+    print(f"RSS of the largest worker    {shown}; peak {r['peak_mb']:.0f} MB")
     print(f"worker CPU per 1,000 fans    {r['worker_cpu_s'] / r['fans'] * 1000:.2f} s")
     ok = r["ratio"] >= RATIO_TARGET and over == 0
     print("PASS" if ok else "FAIL")

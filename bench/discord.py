@@ -14,7 +14,6 @@ refused (`--closed` fans do not accept DMs), and peak RSS per worker process.
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import subprocess
 import sys
@@ -25,20 +24,12 @@ from typing import Any
 
 import redis
 import requests
-from sqlalchemy import func, select
 
-from bench.procs import (
-    cpu_seconds,
-    descendants,
-    peak_rss_mb,
-    start_sandbox,
-    start_workers,
-    stop_all,
-)
+from bench.procs import cpu_seconds, start_sandbox, start_workers, stop_all, tree
 from bench.seed import discord_user, mark_detected, seed_discord
+from bench.watch import arrival_rate, deliveries_in, delivery_fates, until_done
 from core import migrate
-from core.db import read_only
-from core.models import Delivery, DeliveryStatus
+from core.models import DeliveryStatus
 from core.redis_conn import EmbeddedRedis
 from core.settings import load_settings
 from sandbox.config import SANDBOX_DISCORD_BOT_TOKEN
@@ -69,12 +60,6 @@ def seed_stand_in(base: str, fans: int, closed: int) -> None:
     )
     knobs = {"discord_dms_closed": refused}
     requests.post(f"{base}/_sandbox/config", json=knobs, timeout=30).raise_for_status()
-
-
-def done(db_url: str) -> int:
-    """Deliveries whose fate is final."""
-    with read_only(db_url) as session:
-        return int(session.scalar(select(func.count()).where(Delivery.status.in_(DONE))) or 0)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -108,39 +93,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         workers = start_workers(ROOT, env, work, args.workers)
         time.sleep(2.0)
         mark_detected(settings, seeded.campaign_id, ["US"])
-        t0 = time.monotonic()
         start_drop(redis.Redis.from_url(redis_url), seeded.campaign_id)
-        peak: dict[int, float] = {}
-        finished = 0
-        for tick in itertools.count():
-            for w in workers:
-                for pid in {w.pid} | descendants(w.pid):
-                    peak[pid] = max(peak.get(pid, 0.0), peak_rss_mb(pid) or 0.0)
-            if tick % 3 == 2:
-                finished = done(settings.database_url)
-                if finished >= args.fans:
-                    break
-            if time.monotonic() - t0 > args.timeout:
-                raise SystemExit(f"timed out: {finished} of {args.fans} DMs settled")
-            time.sleep(2.0)
+        db = settings.database_url
+        watched = until_done(workers, lambda: deliveries_in(db, DONE), args.fans, args.timeout)
         arrivals = requests.get(f"{base}/_sandbox/discord/arrivals", timeout=30).json()
         stats = requests.get(f"{base}/_sandbox/stats", timeout=30).json()["discord"]
-        worker_cpu = sum(cpu_seconds(p) for w in workers for p in {w.pid} | descendants(w.pid))
+        worker_cpu = sum(cpu_seconds(p) for p in tree(workers))
         sandbox_cpu = cpu_seconds(sandbox.pid)
-        with read_only(settings.database_url) as session:
-            rows = session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
-            fates = {str(s): int(n) for s, n in rows}
+        fates = delivery_fates(db)
     finally:
         stop_all([*workers, sandbox])
         embedded.stop()
-    span = max(arrivals["last"] - arrivals["first"], 1e-9)
-    rate = (arrivals["count"] - 1) / span
+    span, rate = arrival_rate(arrivals)
     return {
         "fans": args.fans, "limit": args.limit, "requests": arrivals["count"], "span_s": span,
         "rps": rate, "ratio": rate / args.limit, "max_1s": arrivals["max_in_any_1s"],
         "global_429": arrivals["global_429"], "route_429": arrivals["route_429"],
         "status_429": stats["status_429"], "invalid": arrivals["invalid_requests"],
-        "fates": fates, "peak_rss_mb": max(peak.values() or [0.0]),
+        "fates": fates, "peak_rss_mb": watched.peak,
         "worker_cpu_s": worker_cpu, "sandbox_cpu_s": sandbox_cpu,
     }  # fmt: skip
 

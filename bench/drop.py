@@ -13,7 +13,6 @@ peak RSS per worker process (target < 300 MB).
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import subprocess
 import sys
@@ -26,15 +25,9 @@ import redis
 import requests
 from sqlalchemy import func, select
 
-from bench.procs import (
-    cpu_seconds,
-    descendants,
-    peak_rss_mb,
-    start_sandbox,
-    start_workers,
-    stop_all,
-)
+from bench.procs import cpu_seconds, start_sandbox, start_workers, stop_all, tree
 from bench.seed import mark_detected, sandbox_album, sandbox_users, seed
+from bench.watch import until_done
 from core import migrate
 from core.db import read_only
 from core.models import Delivery, DeliveryStatus, PreSave, PreSaveStatus
@@ -107,28 +100,13 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         before = requests.get(f"{base}/_sandbox/stats", timeout=10).json()
         mark_detected(settings, seeded.campaign_id, ["US"])
         detected = utcnow()
-        t0 = time.monotonic()
         start_drop(redis.Redis.from_url(redis_url), seeded.campaign_id)
-        peak: dict[int, float] = {}
-        final = told = 0
-        # The harness shares the two cores with what it measures: memory is sampled every
-        # 2 s (a peak can be short), the database only every 6 s (its counts cost CPU and
-        # hold a WAL snapshot), and the times that count come from the rows, not the polls.
-        for tick in itertools.count():
-            for w in workers:
-                for pid in {w.pid} | descendants(w.pid):
-                    peak[pid] = max(peak.get(pid, 0.0), peak_rss_mb(pid) or 0.0)
-            if tick % 3 == 2:
-                final, told = progress(settings.database_url)
-                if final >= args.fans and told >= args.fans:
-                    break
-            if time.monotonic() - t0 > args.timeout:
-                raise SystemExit(f"timed out: {final} saved/final, {told} told")
-            time.sleep(2.0)
+        db = settings.database_url
+        watched = until_done(workers, lambda: min(progress(db)), args.fans, args.timeout)
         after = requests.get(f"{base}/_sandbox/stats", timeout=10).json()
         last_save, last_sent = last_times(settings.database_url)
         # Live work horses are not yet in their worker's children's time: count them apart.
-        worker_cpu = sum(cpu_seconds(p) for w in workers for p in {w.pid} | descendants(w.pid))
+        worker_cpu = sum(cpu_seconds(p) for p in tree(workers))
         sandbox_cpu = cpu_seconds(sandbox.pid)
     finally:
         stop_all([*workers, sandbox])
@@ -143,7 +121,7 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         "fans": args.fans, "last_save_s": save_s, "last_notification_s": told_s,
         "api_requests": api, "token_requests": token, "api_rps": api / save_s,
         "cap": args.cap, "ratio": api / save_s / args.cap, "api_429": api_429,
-        "rate_429": api_429 / api if api else 0.0, "peak_rss_mb": max(peak.values() or [0.0]),
+        "rate_429": api_429 / api if api else 0.0, "peak_rss_mb": watched.peak,
         "sms": after["twilio"]["requests"] - before["twilio"]["requests"],
         "worker_cpu_s": worker_cpu, "sandbox_cpu_s": sandbox_cpu,
         "sms_429": after["twilio"]["status_429"] - before["twilio"]["status_429"],

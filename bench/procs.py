@@ -48,15 +48,30 @@ def descendants(root: int) -> set[int]:
     return found
 
 
-def peak_rss_mb(pid: int) -> float | None:
-    """The process's peak resident memory (VmHWM) in MB, or None when gone."""
+def tree(procs: list[subprocess.Popen[bytes]]) -> set[int]:
+    """The processes and every live one below them (RQ's work horses, say)."""
+    return {pid for proc in procs for pid in {proc.pid} | descendants(proc.pid)}
+
+
+def _status_mb(pid: int, field: str) -> float | None:
+    """A memory field of /proc/PID/status in MB, or None when gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         return None
     return None
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """The process's peak resident memory (VmHWM) in MB, or None when gone."""
+    return _status_mb(pid, "VmHWM")
+
+
+def rss_mb(pid: int) -> float:
+    """The process's resident memory now (VmRSS) in MB, 0.0 when gone."""
+    return _status_mb(pid, "VmRSS") or 0.0
 
 
 def cpu_seconds(pid: int) -> float:

@@ -86,6 +86,22 @@ def _bulk(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(table), rows[start : start + BATCH])
 
 
+def _opt_in(
+    session: Session, campaign_id: int, fan_ids: list[int], channel: str, sender: str, now: datetime
+) -> None:
+    """Each fan's consent on `channel` and personal link, as an opt-in from there leaves them."""
+    _bulk(session, Consent.__table__, [
+        {"fan_id": f, "campaign_id": campaign_id, "channel": channel, "sender": sender,
+         "status": "opted_in", "source": channel, "at": now}
+        for f in fan_ids
+    ])  # fmt: skip
+    _bulk(session, FanLink.__table__, [
+        {"code": secrets.token_urlsafe(16), "fan_id": f, "campaign_id": campaign_id,
+         "source": channel, "created_at": now}
+        for f in fan_ids
+    ])  # fmt: skip
+
+
 def _campaign(session: Session, keyword: str, now: datetime, hours: int = 1) -> int:
     """The drop's campaign, releasing in `hours`."""
     campaign = create_campaign(
@@ -135,19 +151,10 @@ def seed(
             }
             for n, (f, g) in enumerate(zip(fan_ids, grants, strict=True))
         ])  # fmt: skip
-        _bulk(session, Consent.__table__, [
-            {"fan_id": f, "campaign_id": campaign_id, "channel": "sms", "sender": SENDER,
-             "status": "opted_in", "source": "sms", "at": now}
-            for f in fan_ids
-        ])  # fmt: skip
+        _opt_in(session, campaign_id, fan_ids, "sms", SENDER, now)
         _bulk(session, PreSave.__table__, [
             {"campaign_id": campaign_id, "fan_id": f, "status": "pending", "attempts": 0,
              "created_at": now, "updated_at": now}
-            for f in fan_ids
-        ])  # fmt: skip
-        _bulk(session, FanLink.__table__, [
-            {"code": secrets.token_urlsafe(16), "fan_id": f, "campaign_id": campaign_id,
-             "source": "sms", "created_at": now}
             for f in fan_ids
         ])  # fmt: skip
     return SeededDrop(campaign_id, phones, [g["user_id"] for g in grants])
@@ -207,16 +214,7 @@ def seed_discord(
         rows = session.execute(select(Fan.discord_user_id, Fan.id).where(Fan.id > last))
         ids = {str(user): int(fan) for user, fan in rows}
         fan_ids = [ids[u] for u in users]
-        _bulk(session, Consent.__table__, [
-            {"fan_id": f, "campaign_id": campaign_id, "channel": "discord", "sender": "discord",
-             "status": "opted_in", "source": "discord", "at": now}
-            for f in fan_ids
-        ])  # fmt: skip
-        _bulk(session, FanLink.__table__, [
-            {"code": secrets.token_urlsafe(16), "fan_id": f, "campaign_id": campaign_id,
-             "source": "discord", "created_at": now}
-            for f in fan_ids
-        ])  # fmt: skip
+        _opt_in(session, campaign_id, fan_ids, "discord", "discord", now)
     return SeededDiscord(campaign_id, users)
 
 
@@ -233,14 +231,5 @@ def seed_sms(settings: Settings, count: int, *, keyword: str = "COUNT") -> Seede
             {"phone_e164": p, "timezone": zone, "country": "US", "created_at": now} for p in phones
         ])  # fmt: skip
         fan_ids = list(session.scalars(select(Fan.id).where(Fan.id > first).order_by(Fan.id)))
-        _bulk(session, Consent.__table__, [
-            {"fan_id": f, "campaign_id": campaign_id, "channel": "sms", "sender": SENDER,
-             "status": "opted_in", "source": "sms", "at": now}
-            for f in fan_ids
-        ])  # fmt: skip
-        _bulk(session, FanLink.__table__, [
-            {"code": secrets.token_urlsafe(16), "fan_id": f, "campaign_id": campaign_id,
-             "source": "sms", "created_at": now}
-            for f in fan_ids
-        ])  # fmt: skip
+        _opt_in(session, campaign_id, fan_ids, "sms", SENDER, now)
     return SeededDrop(campaign_id, phones, [])
