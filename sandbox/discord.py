@@ -9,7 +9,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from sandbox.discord_objects import Channel, Guild, Message, is_snowflake
+from sandbox.discord_objects import Channel, Guild, Member, Message, is_snowflake
 from sandbox.discord_perms import (
     READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
@@ -237,15 +237,21 @@ class DiscordApi:
         guild = self._guild(guild_id)
         return guild if isinstance(guild, Response) else json_response(guild.roles_json())
 
-    def _member_get(self, request: Request, guild_id: str, user_id: str) -> Response:
+    def _member(self, guild_id: str, user_id: str) -> tuple[Guild, Member] | Response:
+        """(guild, member), or the error Discord gives for a server or member it can't find."""
         guild = self._guild(guild_id)
         if isinstance(guild, Response):
             return guild
         if not is_snowflake(user_id):
             return unknown("user")
         member = guild.members.get(user_id)
-        if member is None:
-            return unknown("member")
+        return unknown("member") if member is None else (guild, member)
+
+    def _member_get(self, request: Request, guild_id: str, user_id: str) -> Response:
+        found = self._member(guild_id, user_id)
+        if isinstance(found, Response):
+            return found
+        member = found[1]
         bot = user_id == self.state.config.discord_bot_user_id
         user = self._bot() if bot else self.state.discord.user_json(user_id)
         body = {"user": user, "roles": sorted(member.roles), "joined_at": member.joined_at}
@@ -254,14 +260,10 @@ class DiscordApi:
     def _member_role_put(
         self, request: Request, guild_id: str, user_id: str, role_id: str
     ) -> Response:
-        guild = self._guild(guild_id)
-        if isinstance(guild, Response):
-            return guild
-        if not is_snowflake(user_id):
-            return unknown("user")
-        member = guild.members.get(user_id)
-        if member is None:
-            return unknown("member")
+        found = self._member(guild_id, user_id)
+        if isinstance(found, Response):
+            return found
+        guild, member = found
         role = guild.roles.get(role_id)
         if role is None:
             return unknown("role")
