@@ -90,3 +90,26 @@ def test_template_names_lists_txt_files_only() -> None:
     assert "example_countdown" in names
     assert names == sorted(names)
     assert all(not name.endswith((".txt", ".md")) for name in names)
+
+
+def test_render_string_compiles_a_source_once() -> None:
+    """A broadcast renders one source per fan: it is compiled on the first fan only."""
+    from messages.render import _compiled
+
+    source = "Hi {{ n }}, compiled once?"
+    before = _compiled.cache_info()
+    assert [render_string(source, n=n) for n in ("a", "b", "c")] == [
+        "Hi a, compiled once?",
+        "Hi b, compiled once?",
+        "Hi c, compiled once?",
+    ]
+    after = _compiled.cache_info()
+    assert after.misses - before.misses == 1
+    assert after.hits - before.hits == 2
+
+
+def test_a_source_that_fails_to_compile_fails_every_time() -> None:
+    """A syntax error is not cached as a success: the second try raises too."""
+    for _ in range(2):
+        with pytest.raises(MessageTemplateError):
+            render_string("Hi {{ name ")
