@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from bench.procs import descendants
 from core import migrate
 from core.db import dispose_all, transaction
-from core.models import Delivery, DeliveryStatus, PreSave, PreSaveStatus
+from core.models import Delivery, DeliveryStatus, Fan, PreSave, PreSaveStatus
 from core.settings import Settings, load_settings
 from sandbox import serve
 from sandbox.config import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, SANDBOX_DISCORD_BOT_TOKEN
@@ -100,6 +100,15 @@ class DropWorld:
         with transaction(self.settings.database_url) as session:
             rows = session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
             return {str(status): int(n) for status, n in rows}
+
+    def sent_count(self) -> int:
+        return self.delivery_counts().get(DeliveryStatus.SENT, 0)
+
+    def delivery_status(self, *where: Any) -> str | None:
+        """The status of the one delivery to the fan matching `where` (Fan columns)."""
+        with transaction(self.settings.database_url) as session:
+            query = select(Delivery.status).join(Fan, Fan.id == Delivery.fan_id).where(*where)
+            return session.scalar(query)
 
     def messages_by_number(self) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -92,13 +92,15 @@ def test_quiet_hours_hold_florida_but_not_california(settings: Settings, db: Ses
     late = EVENING + timedelta(hours=4)  # 21:30 in Los Angeles
     again = claimed(db, message(db, c, late), los_angeles)
     assert prepare(db, settings, [again], late) == []
-    assert state(db, again)[0] == DeliveryStatus.HELD
+    assert state(db, again)[:2] == (DeliveryStatus.HELD, datetime(2026, 12, 10, 16, 0, tzinfo=UTC))
 
 
 def test_discord_dms_know_no_quiet_hours(settings: Settings, db: Session) -> None:
     c = campaign(db)
     member = fan(db, c, "555555555555555555", "", channel="discord")
-    night = EVENING + timedelta(hours=8)  # 04:30 in New York, the campaign's zone
+    member.timezone = "America/New_York"  # known (from an earlier SMS opt-in, say)
+    db.commit()
+    night = EVENING + timedelta(hours=8)  # 04:30 in New York, the fan's and campaign's zone
     ready = prepare(db, settings, [claimed(db, message(db, c, night), member, "discord")], night)
     assert len(ready) == 1 and "(Fri Dec 18, 12:00 AM EST)" in ready[0].body
     assert ready[0].body.endswith("(`/stopalerts` stops these messages.)")
@@ -153,5 +155,6 @@ def test_a_countdown_after_the_release_is_skipped_not_sent_late(
     early = claimed(db, message(db, c, RELEASE - timedelta(hours=2)), f)
     noon = datetime(2026, 12, 17, 20, 0, tzinfo=UTC)
     assert prepare(db, settings, [early], noon) == []
-    assert state(db, early)[0] == DeliveryStatus.SKIPPED
+    status, _, error = state(db, early)
+    assert status == DeliveryStatus.SKIPPED and "release is out" in (error or "")
     assert db.scalar(select(Delivery.id).where(Delivery.status == DeliveryStatus.SENDING)) is None

@@ -57,16 +57,12 @@ def posts(world: DropWorld) -> list[dict[str, object]]:
     return found
 
 
-def sent_count(world: DropWorld) -> int:
-    return world.delivery_counts().get(DeliveryStatus.SENT, 0)
-
-
 def test_every_fan_gets_one_dm_and_the_server_one_post(drop_world: DropWorld) -> None:
     world = drop_world
     seeded = discord_drop(world, 20)
     start_drop(world.redis, seeded.campaign_id)
     world.start_worker()
-    world.wait_until(lambda: sent_count(world) == 20 and len(posts(world)) == 1, what="DMs")
+    world.wait_until(lambda: world.sent_count() == 20 and len(posts(world)) == 1, what="DMs")
     got = dms(world, seeded.user_ids)
     assert all(len(texts) == 1 for texts in got.values()), got
     assert "Night Bloom** is out now! https://open.spotify.com/album/" in got[seeded.user_ids[0]][0]
@@ -94,7 +90,7 @@ def test_closed_dms_are_undeliverable_and_not_tried_again(drop_world: DropWorld)
     world.wait_until(
         lambda: (
             world.delivery_counts().get(DeliveryStatus.UNDELIVERABLE, 0) == 2
-            and sent_count(world) == 4
+            and world.sent_count() == 4
         ),
         what="4 DMs sent, 2 refused",
     )
@@ -144,7 +140,7 @@ def test_a_429_is_retried_after_retry_after_and_a_global_one_pauses_every_worker
     assert len(held) == 1 and held[0] is not None
     assert held[0] - began >= timedelta(seconds=2.9), "not before Discord's retry_after"
     world.start_worker()
-    world.wait_until(lambda: sent_count(world) == 4, timeout=30, what="the retried DM")
+    world.wait_until(lambda: world.sent_count() == 4, timeout=30, what="the retried DM")
     assert all(len(t) == 1 for t in dms(world, seeded.user_ids).values())
     # A global 429 pauses every worker's Discord requests, through the shared limiter.
     world.sandbox("POST", "config", json={"discord_global_rps": 1})
@@ -170,13 +166,13 @@ def test_a_worker_killed_mid_fan_out_leaves_no_fan_twice_or_never_told(
     seeded = discord_drop(world, 40, discord_latency_ms=400, discord_nonce_window_s=0)
     start_drop(world.redis, seeded.campaign_id)
     victim = world.start_worker()
-    world.wait_until(lambda: sent_count(world) >= 3, what="first DMs")
+    world.wait_until(lambda: world.sent_count() >= 3, what="first DMs")
     world.kill(victim)
-    assert sent_count(world) < 40, "killed too late to prove anything"
+    assert world.sent_count() < 40, "killed too late to prove anything"
     world.start_worker()
     reconcile_until(
         world,
-        lambda: sent_count(world) == 40 and no_sending(world),
+        lambda: world.sent_count() == 40 and no_sending(world),
         timeout=120,
         what="every Discord fan told after the kill",
     )
@@ -190,24 +186,18 @@ def test_stopalerts_mid_fan_out_stops_that_fans_dm(drop_world: DropWorld) -> Non
     seeded = discord_drop(world, 12)
     start_drop(world.redis, seeded.campaign_id)
     world.start_worker()
-    world.wait_until(lambda: sent_count(world) >= 1, what="the first DM")
+    world.wait_until(lambda: world.sent_count() >= 1, what="the first DM")
     stopper = seeded.user_ids[-1]
     with transaction(world.settings.database_url) as session:
         discord_fans.stop_alerts(session, stopper)
     reconcile_until(
         world,
-        lambda: sent_count(world) == 11 and no_sending(world),
+        lambda: world.sent_count() == 11 and no_sending(world),
         timeout=90,
         what="everyone else told",
     )
     assert dms(world, [stopper]) == {stopper: []}
-    with transaction(world.settings.database_url) as session:
-        status = session.scalar(
-            select(Delivery.status)
-            .join(Fan, Fan.id == Delivery.fan_id)
-            .where(Fan.discord_user_id == stopper)
-        )
-    assert status == DeliveryStatus.CANCELLED
+    assert world.delivery_status(Fan.discord_user_id == stopper) == DeliveryStatus.CANCELLED
 
 
 def test_roles_are_given_and_a_refused_role_waits_for_setup(drop_world: DropWorld) -> None:

@@ -105,12 +105,7 @@ def test_stop_mid_fan_out_means_no_message_after_it(drop_world: DropWorld) -> No
         what="everyone else told",
     )
     assert stopper not in world.messages_by_number()
-    with transaction(world.settings.database_url) as session:
-        status = session.scalar(
-            select(Delivery.status)
-            .join(Fan, Fan.id == Delivery.fan_id)
-            .where(Fan.phone_e164 == stopper)
-        )
+    status = world.delivery_status(Fan.phone_e164 == stopper)
     assert status in (DeliveryStatus.CANCELLED, DeliveryStatus.FAILED)
 
 

@@ -355,7 +355,7 @@ def test_a_slot_woken_too_late_is_let_go_and_another_taken(
     def late_sleep(seconds: float) -> None:
         real_sleep(seconds + (oversleeps.pop() if oversleeps else 0.0))
 
-    monkeypatch.setattr(time, "sleep", late_sleep)  # the limiter's own waits, in this thread
+    monkeypatch.setattr(time, "sleep", late_sleep)  # every thread's sleeps, the limiter's too
     began = time.monotonic()
     assert limiter.acquire(timeout=5)
     assert limiter.missed == 1
@@ -363,5 +363,15 @@ def test_a_slot_woken_too_late_is_let_go_and_another_taken(
     punctual = SharedRateLimiter(redis_conn, unique("on-time"), 20.0, max_late=0.02)
     assert punctual.acquire(timeout=5) and punctual.missed == 0
     lax = SharedRateLimiter(redis_conn, unique("lax"), 20.0)  # no max_late: a late slot counts
+    slots: list[float | None] = []
+    real_slot = lax._slot
+
+    def counted_slot(timeout: float) -> float | None:
+        slots.append(real_slot(timeout))
+        return slots[-1]
+
+    monkeypatch.setattr(lax, "_slot", counted_slot)
     oversleeps.append(0.08)
     assert lax.acquire(timeout=5) and lax.missed == 0
+    assert oversleeps == []  # it did wake up late, and kept its slot: one slot taken
+    assert len(slots) == 1 and slots[0] is not None

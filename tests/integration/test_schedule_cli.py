@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from core.models import Consent, Delivery, Fan, FanLink, MessageStatus, ScheduledMessage
 from core.settings import Settings
 from core.timeutil import utcnow
+from messages import catalog
 from tests.factories import make_campaign
 from tests.integration.test_cli_campaigns import env, run
 
@@ -123,9 +124,12 @@ def test_drop_live_sets_the_drop_alerts_text(
     assert code == 0, err
     drop = db.scalar(select(ScheduledMessage).where(ScheduledMessage.kind == "drop"))
     assert drop is not None and (drop.body, drop.channels) == (text, "discord")
-    run(capsys, "schedule", "add", campaign.slug, "--template", "drop-live")  # again: replaced
+    code, _, err = run(capsys, "schedule", "add", campaign.slug, "--template", "drop-live")
+    assert code == 0, err  # again: replaced, with the built-in words and channels
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(ScheduledMessage)) == 1
+    builtin = catalog.builtins()["drop-live"]
+    assert (drop.body, drop.channels) == (builtin.body, ",".join(builtin.channels))
 
 
 def test_preview_shows_real_fans_their_own_links(
