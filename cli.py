@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 from core import migrate, runtime
 from core.db import transaction
@@ -18,11 +18,6 @@ from core.redis_conn import RedisStartError
 from core.services import campaigns
 from core.settings import Settings, SettingsError, load_settings
 from core.validation import ValidationError
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from core.models import Campaign
 
 EXIT_USAGE = 2
 
@@ -152,18 +147,10 @@ def cmd_campaign_list(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_campaign_show(settings: Settings, args: argparse.Namespace) -> int:
     """presave campaign show SLUG."""
     with transaction(settings.database_url) as session:
-        campaign = _campaign(session, args.slug)
+        campaign = campaigns.named(session, args.slug)
         data = campaigns.campaign_json(session, campaign, settings.public_url)
     _print_json(data) if args.json else _print_campaign(data)
     return 0
-
-
-def _campaign(session: Session, slug: str) -> Campaign:
-    """The campaign named by a SLUG argument, or the error that says there is none."""
-    campaign = campaigns.get_by_slug(session, slug)
-    if campaign is None:
-        raise ValidationError("slug", f"no campaign {slug!r}; see presave campaign list")
-    return campaign
 
 
 def _start_drops(settings: Settings, campaign_id: int, markets: Sequence[str]) -> list[str]:
@@ -207,7 +194,7 @@ def cmd_release_check(settings: Settings, args: argparse.Namespace) -> int:
 
     market = market_code(args.market) if args.market is not None else None
     with transaction(settings.database_url) as session:
-        campaign = _campaign(session, args.slug)
+        campaign = campaigns.named(session, args.slug)
         target = release_watch.target_of(campaign)
         if target is None:
             raise ValidationError(
@@ -223,7 +210,7 @@ def cmd_release_check(settings: Settings, args: argparse.Namespace) -> int:
         print(f"error: spotify: {exc.detail or exc}", file=sys.stderr)
         return 1
     with transaction(settings.database_url) as session:
-        campaign = _campaign(session, args.slug)
+        campaign = campaigns.named(session, args.slug)
         outcome = release_watch.apply(session, campaign, lookups, utcnow())
         drop = campaigns.campaign_drop(session, campaign)
     started = _start_drops(settings, target.campaign_id, outcome.new_markets)
@@ -247,7 +234,7 @@ def cmd_release_mark_live(settings: Settings, args: argparse.Namespace) -> int:
     album_id = spotify_id("album-id", args.album_id) if args.album_id is not None else None
     market = market_code(args.market) if args.market is not None else None
     with transaction(settings.database_url) as session:
-        campaign = _campaign(session, args.slug)
+        campaign = campaigns.named(session, args.slug)
         album = album_id or campaign.release_album_id or campaign.spotify_album_id
         if album is None:
             raise ValidationError("album-id", "required: the campaign has no Spotify album id yet")
@@ -353,7 +340,7 @@ def cmd_schedule_list(settings: Settings, args: argparse.Namespace) -> int:
     from core.services import broadcast
 
     with transaction(settings.database_url) as session:
-        campaign = _campaign(session, args.slug)
+        campaign = campaigns.named(session, args.slug)
         rows = broadcast.listing(session, campaign.id)
     if args.json:
         _print_json(rows)

@@ -27,7 +27,7 @@ from core.timeutil import utcnow
 
 PLAN_CHUNK = 5000
 COUNTDOWN = "countdown"
-OPEN = (DeliveryStatus.QUEUED, DeliveryStatus.HELD, DeliveryStatus.SENDING)
+OPEN = (*notify.PENDING, DeliveryStatus.SENDING)
 
 
 def due(session: Session, now: datetime) -> list[int]:

@@ -133,6 +133,14 @@ def get_by_slug(session: Session, slug: str) -> Campaign | None:
     return session.scalar(select(Campaign).where(Campaign.slug == slug))
 
 
+def named(session: Session, slug: str) -> Campaign:
+    """The campaign a SLUG argument names, or the error that says there is none."""
+    campaign = get_by_slug(session, slug)
+    if campaign is None:
+        raise validation.ValidationError("slug", f"no campaign {slug!r}; see presave campaign list")
+    return campaign
+
+
 def list_campaigns(session: Session) -> list[Campaign]:
     """Every campaign, soonest release first."""
     return list(session.scalars(select(Campaign).order_by(Campaign.release_at, Campaign.id)))

@@ -31,7 +31,9 @@ from core.models import (
 )
 from core.quiet_hours import hold_until, number_zone
 from core.services import notify
-from core.services.links import link_url
+from core.services.campaigns import campaign_public_link
+from core.services.drop import DROP_KIND
+from core.services.links import album_link, link_url
 from core.services.notify import Outgoing
 from messages import catalog, render, render_string
 
@@ -80,11 +82,9 @@ def _rows(session: Session, ids: Sequence[int]) -> list[_Row]:
     return [_Row(*row) for row in rows]
 
 
-def _recent(
-    session: Session, rows: list[_Row], now: datetime
-) -> dict[tuple[int, int, str], list[datetime]]:
+def _recent(session: Session, rows: list[_Row], now: datetime) -> Recent:
     """Send times in the last 24 hours per (fan, campaign, channel), for the countdowns here."""
-    keys = {(r.fan.id, r.campaign.id) for r in rows if r.message.kind != "drop"}
+    keys = {(r.fan.id, r.campaign.id) for r in rows if r.message.kind != DROP_KIND}
     if not keys:
         return {}
     when = func.coalesce(Delivery.sent_at, Delivery.updated_at)
@@ -99,7 +99,7 @@ def _recent(
             when > now - CAP_WINDOW,
         )
     )
-    recent: dict[tuple[int, int, str], list[datetime]] = {}
+    recent: Recent = {}
     for fan, campaign, channel, at in found:
         recent.setdefault((fan, campaign, channel), []).append(at)
     return recent
@@ -114,26 +114,50 @@ def _cap_hold(row: _Row, sent: list[datetime], now: datetime) -> datetime | None
     return sorted(sent)[over - 1] + CAP_WINDOW
 
 
-def _zone(row: _Row) -> str:
-    return row.fan.timezone or number_zone(row.fan.phone_e164) or row.campaign.timezone
+def fan_link(public_url: str, campaign: Campaign, code: str | None) -> str:
+    """The fan's own link, or the campaign's page for a fan who has none."""
+    return link_url(public_url, code) if code else campaign_public_link(public_url, campaign)
+
+
+def fan_zone(fan: Fan) -> str | None:
+    """The fan's time zone: the one kept for them, else their number's (None: unknown)."""
+    return fan.timezone or number_zone(fan.phone_e164)
+
+
+@dataclass(frozen=True)
+class Words:
+    """What a scheduled text is filled with for one fan on one channel."""
+
+    campaign: Campaign
+    artist: str
+    channel: str
+    link: str  # the fan's own link, or the release for drop-live
+    zone: str | None
+    saved: bool
+
+
+def scheduled_text(words: Words, program: str, body: str, now: datetime) -> str:
+    """A scheduled message's text for one fan at `now`, as it goes out on its channel."""
+    filled = values(words.campaign, words.artist, words.link, words.zone, now, words.saved)
+    return for_channel(words.channel, program, render_string(body, **filled))
 
 
 def _text(row: _Row, public_url: str, program: str, now: datetime) -> str:
     """The delivery's words for this fan."""
     campaign, message, channel = row.campaign, row.message, row.delivery.channel
-    release = f"https://open.spotify.com/album/{campaign.release_album_id}"
-    if message.kind == "drop" and message.body is None:
-        reconnect = row.presave == PreSaveStatus.NEEDS_RECONNECT and row.code is not None
+    release = album_link(campaign.release_album_id or "")
+    saved = row.presave == PreSaveStatus.SAVED
+    if message.kind == DROP_KIND and message.body is None:
+        reconnect = row.code if row.presave == PreSaveStatus.NEEDS_RECONNECT else None
         return render(
             "drop_alert_discord" if channel == "discord" else "drop_alert",
             program=program, artist=row.artist, title=campaign.title, release_link=release,
-            saved=row.presave == PreSaveStatus.SAVED,
-            reconnect_link=link_url(public_url, row.code) if reconnect and row.code else None,
+            saved=saved, reconnect_link=link_url(public_url, reconnect) if reconnect else None,
         )  # fmt: skip
-    fan_link = link_url(public_url, row.code) if row.code else f"{public_url}/c/{campaign.slug}"
-    link = release if message.kind == "drop" else fan_link
-    filled = values(campaign, row.artist, link, _zone(row), now, row.presave == PreSaveStatus.SAVED)
-    return for_channel(channel, program, render_string(message.body or "", **filled))
+    link = release if message.kind == DROP_KIND else fan_link(public_url, campaign, row.code)
+    zone = fan_zone(row.fan) or campaign.timezone
+    words = Words(campaign, row.artist, channel, link, zone, saved)
+    return scheduled_text(words, program, message.body or "", now)
 
 
 def values(
@@ -157,7 +181,7 @@ def _hold(row: _Row, recent: Recent, now: datetime) -> tuple[datetime | None, st
         held = hold_until(now, fan.phone_e164, fan.timezone, fan.region, fan.country)
         if held is not None:
             return held, "quiet hours in the fan's time zone"
-    if row.message.kind == "drop":
+    if row.message.kind == DROP_KIND:
         return None, ""
     sent = recent.get((fan.id, row.campaign.id, channel), [])
     return _cap_hold(row, sent, now), f"at most {CAP} messages a day per campaign"
@@ -170,7 +194,7 @@ def _set_aside(session: Session, row: _Row, recent: Recent, now: datetime) -> bo
         error = "Discord refuses DMs to this fan (50007); tried again once they run a command"
         notify.set_status(session, delivery.id, DeliveryStatus.UNDELIVERABLE, error=error)
         return True
-    expires = message.expires_at if message.kind != "drop" else None
+    expires = message.expires_at  # None for the drop alert
     if expires is not None and (now >= expires or row.campaign.detected_at is not None):
         why = "the release is out: this message is no longer true"
         notify.set_status(session, delivery.id, DeliveryStatus.SKIPPED, error=why)

@@ -18,6 +18,7 @@ from core.models import (
     DiscordBinding,
     ScheduledMessage,
 )
+from core.services.links import album_link
 from core.timeutil import utcnow
 from core.upsert import insert_ignore_many
 from messages import render
@@ -93,7 +94,7 @@ def claim(session: Session, ids: Sequence[int], release_link: str | None = None)
             role=f"<@&{role_id}>",
             artist=artist,
             title=title,
-            release_link=release_link or f"https://open.spotify.com/album/{album_id}",
+            release_link=release_link or album_link(album_id or ""),
         )
         posts.append(Post(ann_id, channel_id, role_id, body))
     return posts

@@ -31,6 +31,11 @@ def link_url(public_url: str, code: str) -> str:
     return f"{public_url}/p/{code}"
 
 
+def album_link(album_id: str) -> str:
+    """The release on Spotify, as drop alerts and posts link it."""
+    return f"https://open.spotify.com/album/{album_id}"
+
+
 def issue_code(session: Db, fan_id: int, campaign_id: int, source: str) -> tuple[str, bool]:
     """The fan's code for the campaign, created on first ask; (code, created)."""
     code = insert_ignore(

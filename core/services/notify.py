@@ -127,7 +127,7 @@ def claim(session: Session, delivery_ids: Sequence[int]) -> list[int]:
         update(Delivery)
         .where(
             Delivery.id.in_(delivery_ids),
-            Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.HELD)),
+            Delivery.status.in_(PENDING),
             Delivery.channel.in_(SENDABLE),
             or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
         )
@@ -255,7 +255,7 @@ def due(session: Session, channels: Sequence[str] = SENDABLE, limit: int = 10_00
     """Queued or held deliveries on `channels` whose time has come (for reconcile)."""
     now = utcnow()
     query = select(Delivery.id, Delivery.channel).where(
-        Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.HELD)),
+        Delivery.status.in_(PENDING),
         Delivery.channel.in_(channels),
         or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
     )

@@ -9,12 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import Consent, ConsentStatus, Fan, FanLink
-from core.quiet_hours import number_zone
 from core.services import compose, schedule
 from core.services.fans import mask_phone
-from core.services.links import link_url
+from core.services.links import album_link
 from core.validation import ValidationError
-from messages import catalog, count_segments, render_string
+from messages import catalog, count_segments
 from messages.catalog import TemplateProblem
 from messages.segments import SegmentInfo
 
@@ -63,14 +62,15 @@ def preview(
         .limit(FANS_SHOWN)
     ).all()
     shown = []
+    # drop-live links the release: the album found live, else the one planned (an id's
+    # length before either is known, so the segments count right)
     album = campaign.release_album_id or campaign.spotify_album_id or "x" * 22
-    release = f"https://open.spotify.com/album/{album}"  # drop-live's link
+    drop = template.name == catalog.DROP
     for fan, channel, code in rows:
-        link = link_url(public_url, code) if code else f"{public_url}/c/{campaign.slug}"
-        link = release if template.name == catalog.DROP else link
-        zone = fan.timezone or number_zone(fan.phone_e164)
-        filled = compose.values(campaign, campaign.artist.name, link, zone, moment, True)
-        words = compose.for_channel(channel, program, render_string(body, **filled))
+        link = album_link(album) if drop else compose.fan_link(public_url, campaign, code)
+        zone = compose.fan_zone(fan)
+        fill = compose.Words(campaign, campaign.artist.name, channel, link, zone, True)
+        words = compose.scheduled_text(fill, program, body, moment)
         segments = count_segments(words) if channel == "sms" else None
         shown.append(Shown(_masked(fan, channel), channel, words, segments))
     if not shown:

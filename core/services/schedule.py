@@ -21,6 +21,8 @@ from core.models import (
 )
 from core.services import broadcast, campaigns, compose
 from core.services.compose import CAP, CAP_WINDOW, sms_text
+from core.services.drop import DROP_KIND
+from core.services.links import link_url
 from core.timeutil import as_utc
 from core.validation import ValidationError
 from messages import catalog, count_segments, render_string
@@ -55,9 +57,7 @@ class Scheduled:
 
 def open_campaign(session: Session, slug: str) -> Campaign:
     """The campaign `slug`, which must still accept messages."""
-    campaign = campaigns.get_by_slug(session, slug)
-    if campaign is None:
-        raise ValidationError("slug", f"no campaign {slug!r}; see presave campaign list")
+    campaign = campaigns.named(session, slug)
     if campaign.status != CampaignStatus.OPEN:
         raise ValidationError("slug", f"campaign {slug!r} is closed")
     return campaign
@@ -74,7 +74,7 @@ def template_named(name: str) -> MessageTemplate:
 
 def sample(campaign: Campaign, public_url: str, body: str, send_at: datetime) -> str:
     """The text as a fan would get it at `send_at` (a link of the real length)."""
-    link = f"{public_url}/p/{SAMPLE_CODE}"
+    link = link_url(public_url, SAMPLE_CODE)
     filled = compose.values(campaign, campaign.artist.name, link, None, send_at, True)
     return render_string(body, **filled)
 
@@ -197,14 +197,14 @@ def _drop_text(
     """The campaign's drop alert, with the artist's text, before it goes out."""
     message = session.scalar(
         select(ScheduledMessage).where(
-            ScheduledMessage.campaign_id == campaign.id, ScheduledMessage.kind == "drop"
+            ScheduledMessage.campaign_id == campaign.id, ScheduledMessage.kind == DROP_KIND
         )
     )
     if message is not None and message.status != MessageStatus.SCHEDULED:
         raise ValidationError("template", "the release was found live: its drop alert went out")
     if message is None:
         message = ScheduledMessage(
-            campaign_id=campaign.id, kind="drop", status=MessageStatus.SCHEDULED
+            campaign_id=campaign.id, kind=DROP_KIND, status=MessageStatus.SCHEDULED
         )
         session.add(message)
     message.template, message.body, message.channels = catalog.DROP, body, ",".join(channels)
