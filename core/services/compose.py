@@ -187,28 +187,23 @@ def _hold(row: _Row, recent: Recent, now: datetime) -> tuple[datetime | None, st
     return _cap_hold(row, sent, now), f"at most {CAP} messages a day per campaign"
 
 
-def _set_aside(session: Session, row: _Row, recent: Recent, now: datetime) -> bool:
-    """Hold, skip or give up on a delivery that may not go now; False when it may."""
+def _set_aside(row: _Row, recent: Recent, now: datetime) -> notify.SetAside | None:
+    """Why a delivery may not go now (held, skipped or undeliverable); None when it may."""
     delivery, message = row.delivery, row.message
     if delivery.channel == "discord" and not notify.dm_open(row.fan, now):
         error = "Discord refuses DMs to this fan (50007); tried again once they run a command"
-        notify.set_status(session, delivery.id, DeliveryStatus.UNDELIVERABLE, error=error)
-        return True
+        return notify.SetAside(delivery.id, DeliveryStatus.UNDELIVERABLE, error=error)
     expires = message.expires_at  # None for the drop alert
     if expires is not None and (now >= expires or row.campaign.detected_at is not None):
         why = "the release is out: this message is no longer true"
-        notify.set_status(session, delivery.id, DeliveryStatus.SKIPPED, error=why)
-        return True
+        return notify.SetAside(delivery.id, DeliveryStatus.SKIPPED, error=why)
     held, why = _hold(row, recent, now)
     if held is None:
-        return False
+        return None
     if expires is not None and held >= expires:
-        notify.set_status(
-            session, delivery.id, DeliveryStatus.SKIPPED, error=f"{why} until the release"
-        )
-    else:
-        notify.set_status(session, delivery.id, DeliveryStatus.HELD, not_before=held)
-    return True
+        why = f"{why} until the release"
+        return notify.SetAside(delivery.id, DeliveryStatus.SKIPPED, error=why)
+    return notify.SetAside(delivery.id, DeliveryStatus.HELD, not_before=held)
 
 
 def prepare(
@@ -217,9 +212,11 @@ def prepare(
     """The claimed deliveries that may go out now, worded; the others held or set aside."""
     rows = _rows(session, delivery_ids)
     recent = _recent(session, rows, now)
-    ready = []
+    ready, aside = [], []
     for row in rows:
-        if _set_aside(session, row, recent, now):
+        decision = _set_aside(row, recent, now)
+        if decision is not None:
+            aside.append(decision)
             continue
         fan, channel = row.fan, row.delivery.channel
         to = (fan.discord_user_id if channel == "discord" else fan.phone_e164) or ""
@@ -228,4 +225,5 @@ def prepare(
         ready.append(
             Outgoing(row.delivery.id, fan.id, row.campaign.id, channel, to, body, dm_channel)
         )
+    notify.set_aside(session, aside)
     return ready

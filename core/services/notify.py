@@ -159,11 +159,37 @@ def _set(session: Session, delivery_id: int, **values: object) -> None:
     )
 
 
-def set_status(
-    session: Session, delivery_id: int, status: DeliveryStatus, **values: object
-) -> None:
-    """Move one delivery to `status` (with the columns given)."""
-    _set(session, delivery_id, status=status, **values)
+@dataclass(frozen=True)
+class SetAside:
+    """A claimed delivery that does not go now: held until `not_before`, or given up."""
+
+    delivery_id: int
+    status: DeliveryStatus
+    not_before: datetime | None = None
+    error: str | None = None
+
+
+_SET_ASIDE = (
+    update(Delivery.__table__)  # type: ignore[arg-type]
+    .where(Delivery.__table__.c.id == bindparam("delivery_id"))
+    .values(
+        status=bindparam("status"),
+        not_before=bindparam("not_before"),
+        error=bindparam("error"),
+        updated_at=bindparam("at"),
+    )
+)
+
+
+def set_aside(session: Session, decisions: Sequence[SetAside]) -> None:
+    """Record a batch's held and given-up deliveries in one statement."""
+    if decisions:
+        at = utcnow()
+        session.execute(_SET_ASIDE, [
+            {"delivery_id": d.delivery_id, "status": d.status, "not_before": d.not_before,
+             "error": d.error, "at": at}
+            for d in decisions
+        ])  # fmt: skip
 
 
 def dm_open(fan: Fan, now: datetime) -> bool:
