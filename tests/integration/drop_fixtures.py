@@ -129,6 +129,19 @@ class DropWorld:
             f"deliveries {self.delivery_counts()}\n{self.tail()}"
         )
 
+    def reconcile_until(self, done: Callable[[], bool], timeout: float, what: str) -> None:
+        """Run the reconcile tick every 2 s (as the clock would) until `done()`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if done():
+                return
+            self.run_job("workers.reconcile.reconcile")
+            time.sleep(2)
+        self.wait_until(done, timeout=1, what=what)
+
+    def no_sending(self) -> bool:
+        return self.delivery_counts().get(DeliveryStatus.SENDING, 0) == 0
+
     def tail(self) -> str:
         return "\n".join(f"--- {p}\n{p.read_text()[-3000:]}" for p in self.logs if p.exists())
 

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-import cli
 from core.db import transaction
 from core.models import Artist, Campaign
 from core.settings import Settings
+from tests.integration.cli_helpers import env, run
+
+__all__ = ["env"]  # a fixture: imported for pytest to find
 
 GOOD = [
     "--artist", "Mira Vale",
@@ -23,23 +25,6 @@ GOOD = [
     "--release-at", "2026-12-04T00:00:00-05:00",
     "--timezone", "America/New_York",
 ]  # fmt: skip
-
-
-@pytest.fixture
-def env(settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
-    """Point the CLI at the test settings through the environment, as a shell would."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PRESAVE_ENV", "test")
-    monkeypatch.setenv("INSTANCE_PATH", str(settings.instance_path))
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("PUBLIC_URL", settings.public_url)
-    return settings
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def counts(settings: Settings) -> tuple[int, int]:

@@ -9,11 +9,10 @@ from sqlalchemy import select
 from bench.seed import daytime_zone, sandbox_users, seed
 from core.db import transaction
 from core.models import DeliveryStatus, Fan, MessageStatus, ScheduledMessage
-from core.services import schedule
+from core.services import broadcast, schedule
 from core.timeutil import utcnow
 from tests.integration.drop_fixtures import DropWorld
 from tests.integration.sms_helpers import inbound, post_signed
-from tests.integration.test_drop_resilience import no_sending, reconcile_until
 from web import create_app
 
 TICK = "workers.schedule_jobs.due_tick"
@@ -55,6 +54,8 @@ def test_the_clock_sends_a_due_countdown_once_to_every_fan(drop_world: DropWorld
     world.wait_until(lambda: world.sent_count() == 30, what="the countdown to every fan")
     world.run_job(TICK)  # again: nothing new is planned; the message is done
     world.wait_until(lambda: message_status(world, message_id) == MessageStatus.DONE, what="done")
+    with transaction(world.settings.database_url) as session:
+        assert broadcast.due(session, utcnow()) == []  # and no later tick plans it again
     assert world.messages_by_number() == {p: 1 for p in seeded.phones}
     body = world.sandbox("GET", "messages")["messages"][0]["body"]
     assert body.startswith("Presave alerts: ") and ' to go: Mira Vale\'s "Night Bloom"' in body
@@ -77,8 +78,8 @@ def test_stop_between_queueing_and_sending(drop_world: DropWorld) -> None:
         token=world.env["TWILIO_AUTH_TOKEN"],
     )  # fmt: skip
     assert reply.status_code == 200
-    reconcile_until(
-        world, lambda: world.sent_count() == 11 and no_sending(world), timeout=90, what="the others"
+    world.reconcile_until(
+        lambda: world.sent_count() == 11 and world.no_sending(), timeout=90, what="the others"
     )
     assert stopper not in world.messages_by_number()
     assert world.messages_by_number() == {p: 1 for p in seeded.phones[:-1]}  # the others once
@@ -101,8 +102,7 @@ def test_a_worker_killed_mid_broadcast_texts_nobody_twice(drop_world: DropWorld)
     assert sum(world.messages_by_number().values()) < fans, "killed too late to prove anything"
     world.start_worker()
     world.run_job(TICK)
-    reconcile_until(
-        world, lambda: world.sent_count() == fans and no_sending(world), timeout=120,
+    world.reconcile_until(lambda: world.sent_count() == fans and world.no_sending(), timeout=120,
         what="every fan texted once after the kill",
     )  # fmt: skip
     assert world.messages_by_number() == {p: 1 for p in seeded.phones}

@@ -53,6 +53,16 @@ def message(db: Session, c: Campaign, send_at: datetime, body: str = BODY) -> Sc
     return row
 
 
+def already_sent(db: Session, c: Campaign, f: Fan, now: datetime, *hours_ago: int) -> None:
+    """Texts the fan got from this campaign that many hours before `now`."""
+    for hours in hours_ago:
+        at = now - timedelta(hours=hours)
+        sent = message(db, c, at)
+        db.add(Delivery(message_id=sent.id, fan_id=f.id, channel="sms",
+                        status=DeliveryStatus.SENT, sent_at=at))  # fmt: skip
+    db.commit()
+
+
 def claimed(db: Session, m: ScheduledMessage, f: Fan, channel: str = "sms") -> int:
     row = Delivery(message_id=m.id, fan_id=f.id, channel=channel, status=DeliveryStatus.SENDING)
     db.add(row)
@@ -110,23 +120,15 @@ def test_at_most_three_a_day_then_held_or_skipped(settings: Settings, db: Sessio
     c = campaign(db)
     f = fan(db, c, "+14155550103", "CA")
     now = datetime(2026, 12, 16, 20, 0, tzinfo=UTC)  # noon in California, 33 h before release
-    for hours_ago in (20, 10, 2):
-        sent = message(db, c, now - timedelta(hours=hours_ago))
-        db.add(Delivery(message_id=sent.id, fan_id=f.id, channel="sms", status="sent",
-                        sent_at=now - timedelta(hours=hours_ago)))  # fmt: skip
-    db.commit()
+    already_sent(db, c, f, now, 20, 10, 2)
     fourth = claimed(db, message(db, c, now), f)
     assert prepare(db, settings, [fourth], now) == []
-    status, not_before, error = state(db, fourth)
+    status, not_before, _ = state(db, fourth)
     assert status == DeliveryStatus.HELD and not_before == now + timedelta(hours=4)
     # Within a day of the release, one is kept for the drop alert: skipped, its day is full
     # until after the release.
     later = RELEASE - timedelta(hours=6)
-    for hours_ago in (5, 3):
-        sent = message(db, c, later - timedelta(hours=hours_ago))
-        db.add(Delivery(message_id=sent.id, fan_id=f.id, channel="sms", status="sent",
-                        sent_at=later - timedelta(hours=hours_ago)))  # fmt: skip
-    db.commit()
+    already_sent(db, c, f, later, 5, 3)
     last = claimed(db, message(db, c, later), f)
     assert prepare(db, settings, [last], later) == []
     status, _, error = state(db, last)

@@ -27,7 +27,6 @@ from core.services import discord_fans, notify
 from core.timeutil import utcnow
 from tests.integration.discord_helpers import CHANNEL, GUILD, ROLE, seed_guild
 from tests.integration.drop_fixtures import DropWorld
-from tests.integration.test_drop_resilience import no_sending, reconcile_until
 from workers.discord_transport import discord_limiter
 from workers.enqueue import enqueue_grants
 from workers.fanout import start_drop
@@ -170,9 +169,8 @@ def test_a_worker_killed_mid_fan_out_leaves_no_fan_twice_or_never_told(
     world.kill(victim)
     assert world.sent_count() < 40, "killed too late to prove anything"
     world.start_worker()
-    reconcile_until(
-        world,
-        lambda: world.sent_count() == 40 and no_sending(world),
+    world.reconcile_until(
+        lambda: world.sent_count() == 40 and world.no_sending(),
         timeout=120,
         what="every Discord fan told after the kill",
     )
@@ -190,9 +188,8 @@ def test_stopalerts_mid_fan_out_stops_that_fans_dm(drop_world: DropWorld) -> Non
     stopper = seeded.user_ids[-1]
     with transaction(world.settings.database_url) as session:
         discord_fans.stop_alerts(session, stopper)
-    reconcile_until(
-        world,
-        lambda: world.sent_count() == 11 and no_sending(world),
+    world.reconcile_until(
+        lambda: world.sent_count() == 11 and world.no_sending(),
         timeout=90,
         what="everyone else told",
     )

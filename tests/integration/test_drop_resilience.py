@@ -23,21 +23,6 @@ from workers.ratelimit import TWILIO_HEADROOM, provider_limiter
 from workers.send_jobs import send_deliveries
 
 
-def reconcile_until(world: DropWorld, done: object, timeout: float, what: str) -> None:
-    """Run the reconcile tick every 2 s (as the clock would) until `done()`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if done():  # type: ignore[operator]
-            return
-        world.run_job("workers.reconcile.reconcile")
-        time.sleep(2)
-    world.wait_until(done, timeout=1, what=what)  # type: ignore[arg-type]
-
-
-def no_sending(world: DropWorld) -> bool:
-    return world.delivery_counts().get(DeliveryStatus.SENDING, 0) == 0
-
-
 def test_worker_killed_mid_chunk_then_restarted(drop_world: DropWorld) -> None:
     world = drop_world
     fans = 100
@@ -51,9 +36,8 @@ def test_worker_killed_mid_chunk_then_restarted(drop_world: DropWorld) -> None:
     world.kill(victim)
     assert world.presave_counts().get("saved", 0) < fans, "killed too late to prove anything"
     world.start_worker()
-    reconcile_until(
-        world,
-        lambda: world.all_saved_and_sent(fans) and no_sending(world),
+    world.reconcile_until(
+        lambda: world.all_saved_and_sent(fans) and world.no_sending(),
         timeout=120,
         what="every fan saved and told after the kill",
     )
@@ -71,9 +55,8 @@ def test_flushed_redis_mid_run_loses_nothing(drop_world: DropWorld) -> None:
     world.start_worker()
     world.wait_until(lambda: world.presave_counts().get("saved", 0) >= 3, what="first saves")
     world.redis.flushall()
-    reconcile_until(
-        world,
-        lambda: world.all_saved_and_sent(fans) and no_sending(world),
+    world.reconcile_until(
+        lambda: world.all_saved_and_sent(fans) and world.no_sending(),
         timeout=120,
         what="every fan saved and told after FLUSHALL",
     )
@@ -98,9 +81,8 @@ def test_stop_mid_fan_out_means_no_message_after_it(drop_world: DropWorld) -> No
         inbound("STOP", from_number=stopper), token=world.env["TWILIO_AUTH_TOKEN"],
     )  # fmt: skip
     assert reply.status_code == 200
-    reconcile_until(
-        world,
-        lambda: sum(world.messages_by_number().values()) == fans - 1 and no_sending(world),
+    world.reconcile_until(
+        lambda: sum(world.messages_by_number().values()) == fans - 1 and world.no_sending(),
         timeout=90,
         what="everyone else told",
     )
