@@ -223,6 +223,8 @@ def test_permissions_follow_discords_order(discord: Discord) -> None:
     assert discord.send(CHANNEL, "admin").status_code == 200
     discord.seed(everyone=0, bot=0, owner_id=BOT, channel={"permission_overwrites": [hidden]})
     assert discord.send(CHANNEL, "owner").status_code == 200
+    listed = discord.api("GET", f"/channels/{CHANNEL}/messages").json()
+    assert "owner" in [m["content"] for m in listed]  # the owner reads the channel's history
     discord.seed(everyone=VIEW | SEND)  # no Read Message History: documented as no messages
     assert discord.api("GET", f"/channels/{CHANNEL}/messages").json() == []
     discord.seed(bot_member=False)
