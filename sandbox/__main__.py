@@ -9,6 +9,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from sandbox.config import SANDBOX_TWILIO_NUMBER
 from sandbox.server import serve
 
 FULL_COLLECTION_EVERY = 1000  # young collections per full one (Python's default: 10)
@@ -26,6 +27,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--spotify-rps", type=float, help="Web API requests/s before 429s")
     parser.add_argument("--twilio-mps", type=float, help="messages/s per sender before 20429")
     parser.add_argument("--dev-mode", action="store_true", help="Spotify development mode")
+    parser.add_argument("--sms-url", help="our SMS webhook: where fans' texts are delivered")
     parser.add_argument("--no-callbacks", action="store_true", help="never post status callbacks")
     parser.add_argument(
         "--discord-rps", type=float, default=50.0, help="Discord requests/s before global 429s"
@@ -35,7 +37,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def knobs_from(args: argparse.Namespace) -> dict[str, Any]:
     """SandboxConfig knobs from parsed arguments."""
-    return {
+    knobs: dict[str, Any] = {"twilio_sms_url": args.sms_url} if args.sms_url else {}
+    return knobs | {
         "spotify_latency_ms": args.latency_ms,
         "accounts_latency_ms": args.latency_ms,
         "twilio_latency_ms": args.latency_ms,
@@ -64,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  SPOTIFY_API_BASE={base}/v1", flush=True)
     print(f"  TWILIO_API_BASE={base}/twilio", flush=True)
     print(f"  DISCORD_API_BASE={base}/discord/api/v10", flush=True)
+    if args.sms_url:
+        print(f"  texts to {SANDBOX_TWILIO_NUMBER} go to {args.sms_url}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

@@ -16,11 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from sandbox.config import SANDBOX_TWILIO_NUMBER
 from sandbox.state import SandboxState
 from sandbox.twilio_store import Message
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
-SERVICE_SENDER = "+15005550006"
+SERVICE_SENDER = SANDBOX_TWILIO_NUMBER
 UNDELIVERED = (30003, "Unreachable destination handset")
 
 

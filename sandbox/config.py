@@ -9,6 +9,7 @@ SANDBOX_CLIENT_ID = "sandbox-client-id"
 SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - a public, fake credential
 SANDBOX_ACCOUNT_SID = "AC" + "5a" * 16
 SANDBOX_AUTH_TOKEN = "5a" * 16
+SANDBOX_TWILIO_NUMBER = "+15005550006"  # Twilio's own test sender number
 SIX_MONTHS_S = 183 * 24 * 3600
 # The Discord stand-in's one bot (public, fake values).
 SANDBOX_DISCORD_BOT_TOKEN = "sandbox-discord-bot-token"  # noqa: S105 - a public, fake credential
@@ -45,6 +46,8 @@ class SandboxConfig:
     twilio_opted_out: tuple[str, ...] = ()
     twilio_undeliverable: tuple[str, ...] = ()
     status_callbacks: bool = True
+    twilio_number: str = SANDBOX_TWILIO_NUMBER
+    twilio_sms_url: str = ""
     callback_delay_ms: float = 50.0
     timeout_s: float = 30.0
     discord_latency_ms: float = 0.0

@@ -31,6 +31,7 @@ from sandbox.httpd import LeanServer
 from sandbox.spotify import WebApi
 from sandbox.state import ARRIVED, SandboxState
 from sandbox.twilio import TwilioApi
+from sandbox.twilio_inbound import TwilioInbound
 
 log = logging.getLogger("sandbox")
 
@@ -45,7 +46,9 @@ MOUNTS = (
     ("", "discord"),
     ("", "admin"),
     ("", "discord_admin"),
+    ("", "twilio_admin"),
 )
+ADMIN_SERVICES = frozenset({"admin", "discord_admin", "twilio_admin"})
 ROUTE_CACHE = 4096
 LATENCY_KNOB = {
     "spotify": "spotify_latency_ms",
@@ -69,6 +72,7 @@ class Sandbox:
             "discord": DiscordApi(self.state),
             "admin": self.admin,
             "discord_admin": DiscordAdmin(self.state),
+            "twilio_admin": TwilioInbound(self.state, self.dispatcher),
         }
         rules = [
             Rule(prefix + path, endpoint=f"{name}.{endpoint}", methods=list(methods))
@@ -98,7 +102,7 @@ class Sandbox:
             self._routes[route] = matched
         endpoint, args = matched
         service, name = str(endpoint).split(".")
-        if service in ("admin", "discord_admin"):
+        if service in ADMIN_SERVICES:
             admin: Admin = self.services[service]
             return admin.dispatch(name, request, args)
         # Rate caps count a request when it arrived, not after the added latency: that

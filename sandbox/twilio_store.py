@@ -58,6 +58,7 @@ class Message:
     sent: datetime | None = None
     error_code: int | None = None
     error_message: str | None = None
+    direction: str = "outbound-api"
 
     def as_json(self) -> dict[str, Any]:
         """The resource as Twilio's REST API renders it."""
@@ -69,7 +70,7 @@ class Message:
             "date_created": rfc2822(self.created),
             "date_sent": rfc2822(self.sent),
             "date_updated": rfc2822(self.updated),
-            "direction": "outbound-api",
+            "direction": self.direction,
             "error_code": self.error_code,
             "error_message": self.error_message,
             "from": self.from_,
@@ -141,6 +142,11 @@ class TwilioStore:
             ]
         found.reverse()
         return found
+
+    def conversation(self, phone: str) -> list[Message]:
+        """Every message to or from `phone`, oldest first."""
+        with self._lock:
+            return [m for m in self._messages.values() if phone in (m.to, m.from_)]
 
     def __len__(self) -> int:
         return len(self._messages)
