@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -455,11 +456,100 @@ def cmd_discord_register(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
-    """presave up."""
+    """presave up: every role, and the sandbox for providers without real credentials."""
     _long_running()
     from core.supervisor import run_all
+    from sandbox.wiring import provider_env
 
-    return run_all(settings, port=args.port)
+    return run_all(settings, port=args.port, sandbox=provider_env)
+
+
+E164_PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
+MAX_SMS_BODY = 1600
+
+
+def _sandbox_base(settings: Settings) -> str:
+    """The running sandbox: PRESAVE_SANDBOX_URL, or the one `presave up` started."""
+    from core.supervisor import sandbox_file
+
+    if settings.sandbox_url:
+        return settings.sandbox_url
+    try:
+        found = json.loads(sandbox_file(settings).read_text())
+    except (OSError, ValueError):
+        found = None
+    url = found.get("url") if isinstance(found, dict) else None
+    if not isinstance(url, str):
+        raise SandboxNotRunning("not running: start it with `presave up` (or `make run`)")
+    return url
+
+
+class SandboxNotRunning(Exception):
+    """No sandbox to talk to."""
+
+
+def _phone(value: str) -> str:
+    phone = value.strip()
+    if not E164_PHONE.match(phone):
+        raise ValidationError("phone", "a number in E.164 form, e.g. +14155550101")
+    return phone
+
+
+def _sandbox_answer(ask: Callable[[], tuple[int, Any]]) -> Any:
+    """The sandbox's JSON answer; its 400 is a usage error, anything else not 200 a failure."""
+    from sandbox.client import SandboxUnreachable
+
+    try:
+        status, data = ask()
+    except SandboxUnreachable as exc:
+        raise SandboxNotRunning(str(exc)) from None
+    if status == 400:
+        raise ValidationError("sandbox", str(data.get("error") if isinstance(data, dict) else data))
+    if status != 200:
+        problem = data.get("error") if isinstance(data, dict) else data
+        raise SandboxNotRunning(f"answered {status}: {problem}")
+    return data
+
+
+def _conversation_line(message: dict[str, Any]) -> str:
+    inbound = message.get("direction") == "inbound"
+    who = f"{message['from']} ->" if inbound else f"   -> {message['to']}"
+    return f"{message['date_created']}  {who}  [{message['status']}]  {message['body']}"
+
+
+def cmd_sandbox_text(settings: Settings, args: argparse.Namespace) -> int:
+    """presave sandbox text PHONE BODY: a fan texts our number (delivered to our webhook)."""
+    from sandbox import client
+
+    phone = _phone(args.phone)
+    body = args.body.strip()
+    if not body or len(body) > MAX_SMS_BODY:
+        raise ValidationError("text", f"1 to {MAX_SMS_BODY} characters")
+    data = _sandbox_answer(lambda: client.text_us(_sandbox_base(settings), phone, body))
+    if args.json:
+        _print_json(data)
+        return 0
+    print(f"{phone} -> {body}")
+    for reply in data["replies"]:
+        print(f"   <- {reply['body']}")
+    if not data["replies"]:
+        print("   (no reply)")
+    return 0
+
+
+def cmd_sandbox_messages(settings: Settings, args: argparse.Namespace) -> int:
+    """presave sandbox messages PHONE: the conversation with that phone, oldest first."""
+    from sandbox import client
+
+    phone = _phone(args.phone)
+    data = _sandbox_answer(lambda: client.conversation(_sandbox_base(settings), phone))
+    if args.json:
+        _print_json(data["messages"])
+    elif not data["messages"]:
+        print(f"no messages to or from {phone} yet")
+    else:
+        print("\n".join(_conversation_line(m) for m in data["messages"]))
+    return 0
 
 
 def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
@@ -474,7 +564,9 @@ def build_parser() -> Parser:
     parser = Parser(prog="presave", description="Drop-day fan messaging.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    up = sub.add_parser("up", help="run web, worker, clock (and bot) in the foreground")
+    up = sub.add_parser(
+        "up", help="run web, worker, clock (and bot, or the sandbox) in the foreground"
+    )
     up.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
     up.set_defaults(func=cmd_up)
 
@@ -494,6 +586,19 @@ def build_parser() -> Parser:
     discord.add_parser(
         "register", help="register the slash commands (for HTTP interactions without the bot)"
     ).set_defaults(func=cmd_discord_register)
+
+    sandbox = sub.add_parser(
+        "sandbox", help="the local stand-ins `presave up` runs without credentials"
+    ).add_subparsers(dest="subcommand", required=True, parser_class=Parser)
+    stext = sandbox.add_parser("text", help="a fan texts our number (delivered to our webhook)")
+    stext.add_argument("phone", help="the fan's number, e.g. +14155550101")
+    stext.add_argument("body", help="what they text, e.g. the campaign keyword")
+    stext.add_argument("--json", action="store_true")
+    stext.set_defaults(func=cmd_sandbox_text)
+    smessages = sandbox.add_parser("messages", help="the texts to and from one phone")
+    smessages.add_argument("phone")
+    smessages.add_argument("--json", action="store_true")
+    smessages.set_defaults(func=cmd_sandbox_messages)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(
         dest="subcommand", required=True, parser_class=Parser
@@ -604,6 +709,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     except SettingsError as exc:
         return _fail(str(exc))
+    except SandboxNotRunning as exc:
+        print(f"error: sandbox: {exc}", file=sys.stderr)
+        return 1
     except RedisStartError as exc:
         print(f"error: redis: {exc}", file=sys.stderr)
         return 1

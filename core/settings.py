@@ -16,6 +16,10 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 SECRET_FILES = {"SECRET_KEY": "secret_key", "TOKEN_ENCRYPTION_KEY": "token_encryption_key"}
+PROVIDERS = ("spotify", "twilio", "discord")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# What a sandboxed provider does not do, for the notice on every fan page.
+NOT_REAL = {"twilio": "texts", "discord": "Discord messages", "spotify": "Spotify saves"}
 
 
 class SettingsError(Exception):
@@ -60,15 +64,71 @@ class Settings:
     # Reverse proxies in front of the web app that append X-Forwarded-For (Heroku's router:
     # 1). 0 trusts no such header: the peer address is the client's.
     trusted_proxies: int = 0
+    # Providers `presave up` pointed at its local stand-ins (PRESAVE_SANDBOX), and where.
+    sandboxed: tuple[str, ...] = ()
+    sandbox_url: str | None = None
 
     @property
     def is_production(self) -> bool:
         """True when running with PRESAVE_ENV=production."""
         return self.env == "production"
 
+    def needs_sandbox(self) -> tuple[str, ...]:
+        """Providers without real credentials: unset, or pointed at a loopback address."""
+        real = {
+            "spotify": bool(self.spotify_client_id)
+            and not is_loopback_url(self.spotify_accounts_base)
+            and not is_loopback_url(self.spotify_api_base),
+            "twilio": bool(self.twilio_account_sid and self.twilio_auth_token)
+            and not is_loopback_url(self.twilio_api_base),
+            "discord": bool(self.discord_bot_token) and not is_loopback_url(self.discord_api_base),
+        }
+        return tuple(name for name in PROVIDERS if not real[name])
+
+    @property
+    def gateway_bot(self) -> bool:
+        """True when the Discord gateway bot can run: a token for the real Discord (no
+        stand-in emulates the gateway)."""
+        return bool(self.discord_bot_token) and not is_loopback_url(self.discord_api_base)
+
+    @property
+    def sandbox_notice(self) -> str | None:
+        """The notice every fan page shows in sandbox mode, naming what is not real."""
+        if not self.sandboxed:
+            return None
+        words = [
+            NOT_REAL[name] for name in ("twilio", "discord", "spotify") if name in self.sandboxed
+        ]
+        shown = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+        return f"Sandbox mode: no real {shown}"
+
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (tests, CLI flags)."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def is_loopback_url(url: str) -> bool:
+    """True for an http(s) URL on 127.0.0.1, localhost or ::1."""
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and parts.hostname in LOOPBACK_HOSTS
+
+
+def _providers(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = _text(env, name) or ""
+    names = tuple(dict.fromkeys(n.strip().lower() for n in raw.split(",") if n.strip()))
+    wrong = [n for n in names if n not in PROVIDERS]
+    if wrong:
+        raise SettingsError(f"{name}: expected some of {', '.join(PROVIDERS)}, got {wrong[0]!r}")
+    return names
+
+
+def _sandbox_url(env: Mapping[str, str]) -> str | None:
+    if _text(env, "PRESAVE_SANDBOX_URL") is None:
+        return None
+    url = _url(env, "PRESAVE_SANDBOX_URL", "")
+    if not is_loopback_url(url):
+        raise SettingsError(f"PRESAVE_SANDBOX_URL: expected a loopback URL, got {url!r}")
+    return url
 
 
 def _text(env: Mapping[str, str], name: str) -> str | None:
@@ -248,4 +308,6 @@ def load_settings(
         sending_lease_seconds=_positive(env, "PRESAVE_SENDING_LEASE_SECONDS", 300.0),
         retry_backoff_seconds=_positive(env, "PRESAVE_RETRY_BACKOFF_SECONDS", 15.0),
         trusted_proxies=_count(env, "TRUSTED_PROXIES", 0, 5),
+        sandboxed=_providers(env, "PRESAVE_SANDBOX"),
+        sandbox_url=_sandbox_url(env),
     )

@@ -29,6 +29,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     if settings.trusted_proxies:  # the client's address from X-Forwarded-For, that many hops
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    notice = settings.sandbox_notice
+
+    @app.context_processor
+    def sandbox_marker() -> dict[str, str | None]:
+        """Every page says when providers are the local stand-ins (sandbox mode)."""
+        return {"sandbox_notice": notice}
+
     app.register_blueprint(health_bp)
     app.register_blueprint(twilio_bp)
     app.register_blueprint(discord_bp)
