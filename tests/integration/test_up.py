@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.procs import alive, descendants, free_port
+from tests.integration.up_helpers import Up, presave_up
 
 
 def test_up_serves_healthz_and_ctrl_c_stops_every_process(tmp_path: Path) -> None:
@@ -85,3 +86,49 @@ def test_up_stops_everything_on_sigterm(tmp_path: Path) -> None:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def _role_pids(up: Up, role: str) -> set[int]:
+    """The pids of `presave ROLE` processes under this `presave up`."""
+    found = set()
+    for pid in descendants(up.proc.pid):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv[1:4] == [b"-m", b"cli", role.encode()]:
+            found.add(pid)
+    return found
+
+
+def test_a_role_that_dies_is_started_again_while_web_keeps_answering(
+    tmp_path: Path, redis_url: str
+) -> None:
+    with presave_up(tmp_path, REDIS_URL=redis_url) as up:
+        up.wait_for("presave is up")
+        [clock] = _role_pids(up, "clock")
+        os.kill(clock, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while not (_role_pids(up, "clock") - {clock}) or "starting clock again" not in up.log():
+            assert up.healthz() == 200, up.log()[-3000:]  # web stays up meanwhile
+            assert up.proc.poll() is None, up.log()[-3000:]
+            assert time.monotonic() < deadline, up.log()[-3000:]
+            time.sleep(0.1)
+        assert "presave up: clock exited with code -9 at " in up.log()
+        assert "starting it again in 1s" in up.log()
+        assert up.healthz() == 200
+
+
+def test_a_discord_token_in_sandbox_mode_starts_no_gateway_bot_and_all_stays_up(
+    tmp_path: Path, redis_url: str
+) -> None:
+    sandbox_base = f"http://127.0.0.1:{free_port()}/discord/api/v10"
+    token = {"DISCORD_BOT_TOKEN": "sandbox-discord-bot-token", "DISCORD_API_BASE": sandbox_base}
+    with presave_up(tmp_path, REDIS_URL=redis_url, **token) as up:
+        up.wait_for("presave is up")
+        up.wait_for("clock started")
+        up.wait_for("Listening on")
+        assert _role_pids(up, "bot") == set()
+        assert "Discord: no gateway bot" in up.log()
+        assert "exited with code" not in up.log()
+        assert up.healthz() == 200 and up.proc.poll() is None
