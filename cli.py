@@ -425,6 +425,10 @@ def cmd_bot(settings: Settings, _args: argparse.Namespace) -> int:
     _long_running()
     if not settings.discord_bot_token:
         raise ValidationError("DISCORD_BOT_TOKEN", "set it to run the Discord bot")
+    if not settings.gateway_bot:
+        raise ValidationError(
+            "DISCORD_API_BASE", "the real Discord's (a stand-in has no gateway for the bot)"
+        )
     from bot.discord_bot import run_bot
 
     run_bot(settings)

@@ -153,4 +153,9 @@ def run_bot(settings: Settings) -> None:
     token = settings.discord_bot_token
     if not token:
         raise RuntimeError("DISCORD_BOT_TOKEN is not set")
+    if not settings.gateway_bot:
+        raise RuntimeError(
+            f"DISCORD_API_BASE is {settings.discord_api_base}: a stand-in has no gateway, "
+            "so the bot cannot connect; use HTTP interactions (presave discord register)"
+        )
     PresaveBot(settings).run(token, log_handler=None)
