@@ -15,6 +15,13 @@ from core.settings import Settings
 
 bp = Blueprint("twilio", __name__)
 MAX_REQUEST_BYTES = 64 * 1024
+# The fields we keep, with the most characters we accept; Twilio's are far shorter.
+FIELD_LIMITS = {
+    "MessageSid": 64, "SmsSid": 64, "SmsMessageSid": 64, "AccountSid": 64,
+    "MessagingServiceSid": 64, "MessageStatus": 32, "SmsStatus": 32, "ErrorCode": 16,
+    "From": 64, "To": 64, "Body": 1600,
+}  # fmt: skip
+SID_FIELDS = ("MessageSid", "SmsSid", "SmsMessageSid", "AccountSid", "MessagingServiceSid")
 SANDBOX_AUTH_TOKEN = "sandbox"  # noqa: S105 - signs the local stand-in's requests only
 
 
@@ -51,9 +58,25 @@ def _posted_fields() -> dict[str, str]:
     return fields
 
 
+def field_problem(form: dict[str, str]) -> str | None:
+    """Why Twilio cannot have posted these fields (a NUL, too long, a Sid that is not
+    letters and digits), or None. Checked here so every database answers the same 400."""
+    for name, value in form.items():
+        if "\x00" in name or "\x00" in value:
+            return f"{name[:32].replace(chr(0), '?')} contains a NUL character"
+        limit = FIELD_LIMITS.get(name)
+        if limit is not None and len(value) > limit:
+            return f"{name} longer than {limit} characters"
+    for name in SID_FIELDS:
+        sid = form.get(name, "").strip()
+        if sid and not (sid.isascii() and sid.isalnum()):
+            return f"{name} must be letters and digits"
+    return None
+
+
 def checked_form() -> dict[str, str]:
-    """The posted form, after the size limit and the signature check (of this request's
-    URL, rebuilt from PUBLIC_URL); aborts with 413 or 403."""
+    """The posted form, after the size limit, the signature check (of this request's URL,
+    rebuilt from PUBLIC_URL) and the field check; aborts with 413, 403 or 400."""
     if (request.content_length or 0) > MAX_REQUEST_BYTES:
         abort(413)
     request.max_content_length = MAX_REQUEST_BYTES
@@ -68,6 +91,9 @@ def checked_form() -> dict[str, str]:
     exact = str(validator.compute_signature(url, form))
     if not compare_digest(exact, signature) and not validator.validate(url, form, signature):
         abort(403)
+    problem = field_problem(form)
+    if problem is not None:
+        abort(_text(problem, 400))
     return form
 
 
