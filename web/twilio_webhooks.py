@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from hmac import compare_digest
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
 
-from bot.sms import BadInbound, handle_inbound, parse_inbound
-from core.db import connection_transaction, transaction
+from bot.sms import BadInbound, InboundSms, handle_inbound, kept_fields, parse_inbound, twiml
+from core import runtime
+from core.db import DatabaseUnavailable, connection_transaction_within, transaction
+from core.redis_conn import RedisStartError, connect
+from core.services import inbound_backlog
 from core.services.deliveries import UnknownStatus, apply_twilio_status
 from core.settings import Settings
 
+log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__)
 MAX_REQUEST_BYTES = 64 * 1024
 # The fields we keep, with the most characters we accept; Twilio's are far shorter.
@@ -109,9 +114,34 @@ def inbound_sms() -> Response:
         sms = parse_inbound(form)
     except BadInbound as exc:
         return _text(str(exc), 400)
-    with connection_transaction(_settings().database_url) as connection:
-        document = handle_inbound(connection, _settings(), sms)
+    wait = inbound_backlog.DB_WAIT_SECONDS
+    try:
+        with connection_transaction_within(_settings().database_url, wait) as connection:
+            document = handle_inbound(connection, _settings(), sms)
+    except DatabaseUnavailable as exc:
+        return _keep_for_later(sms, str(exc))
     return Response(document, mimetype="text/xml")
+
+
+def _keep_for_later(sms: InboundSms, why: str) -> Response:
+    """The database cannot take the text now: keep it in Redis and answer with silence (the
+    reply follows as a text once the database is back); 503 at once when Redis is down too,
+    for Twilio's fallback URL to take."""
+    try:
+        connection = connect(
+            runtime.redis_url(_settings()), timeout=inbound_backlog.REDIS_WAIT_SECONDS
+        )
+        inbound_backlog.keep(connection, sms.message_sid, kept_fields(sms))
+    except (inbound_backlog.NotKept, RedisStartError) as exc:
+        log.error(
+            "inbound %s refused: database (%s) and Redis (%s) unavailable",
+            sms.message_sid,
+            why,
+            exc,
+        )
+        return _text("temporarily unavailable", 503)
+    log.warning("inbound %s kept until the database is back (%s)", sms.message_sid, why)
+    return Response(twiml(None), mimetype="text/xml")
 
 
 @bp.post("/webhooks/twilio/status")
