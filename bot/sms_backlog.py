@@ -36,8 +36,14 @@ def answer_kept(session: Session, settings: Settings, fields: dict[str, str]) ->
     answered = answer_inbound(session, settings, sms)
     if not answered.fresh or not answered.reply or answered.fan_id is None:
         return None
-    reply_to = sms.from_number
-    return outbox.queue(session, answered.fan_id, answered.campaign_id, reply_to, answered.reply)
+    return outbox.queue(
+        session,
+        answered.fan_id,
+        answered.campaign_id,
+        sms.from_number,
+        answered.reply,
+        answers_sid=sms.message_sid,
+    )
 
 
 def replay(connection: redis.Redis, settings: Settings) -> Replayed:

@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 from bot.sms_backlog import replay
 from core import migrate, queues
 from core.db import sqlite_file, transaction
-from core.models import Consent, InboundMessage, OutboundText
+from core.models import Consent, DeliveryStatus, InboundMessage, OutboundText
 from core.services import inbound_backlog
 from core.settings import Settings
+from messages import render
 from sandbox.config import SANDBOX_AUTH_TOKEN
 from tests.factories import make_campaign
 from tests.integration.drop_fixtures import DropWorld
@@ -132,3 +133,24 @@ def test_postgres_down_the_text_is_kept_and_answered_once_when_it_is_back(
     inbound_backlog.keep(redis_conn, "SM" + "9" * 32, inbound("DROP", PHONE, sid="SM" + "9" * 32))
     assert replay(redis_conn, back).text_ids == []  # answered already: no second reply
     assert rows(pg_url, OutboundText) == 1
+
+
+def test_kept_texts_are_answered_in_order_and_a_stop_is_confirmed(
+    world: DropWorld, locked: sqlite3.Connection
+) -> None:
+    """DROP then STOP while the database is locked: the STOP cancels the link text queued
+    for the DROP, and its own confirmation goes out (to a number now opted out), once."""
+    client = create_app(world.settings).test_client()
+    for body, sid in (("DROP", "SM" + "a1" * 16), ("STOP", "SM" + "b2" * 16)):
+        assert post_text(client, world.settings, body, sid)[:2] == (200, EMPTY_TWIML)
+    locked.execute("ROLLBACK")
+    run_replay(world)
+    assert sent_to_fan(world) == [render("sms_stop", program=world.settings.program_name)]
+    with transaction(world.settings.database_url) as session:
+        statuses = session.execute(
+            select(OutboundText.answers_sid, OutboundText.status).order_by(OutboundText.id)
+        ).all()
+    assert [tuple(row) for row in statuses] == [
+        ("SM" + "a1" * 16, DeliveryStatus.CANCELLED),
+        ("SM" + "b2" * 16, DeliveryStatus.SENT),
+    ]
