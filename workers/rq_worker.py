@@ -81,7 +81,7 @@ class PresaveWorker(Worker):
         try:
             super().heartbeat(timeout)
         except REDIS_DOWN as exc:
-            log.warning("worker %s: heartbeat skipped, Redis unreachable (%s)", self.name, exc)
+            log.debug("worker %s: heartbeat skipped, Redis unreachable (%s)", self.name, exc)
 
     def maintain_heartbeats(self, job: Any) -> None:
         """The busy worker's heartbeats; while Redis is away the horse keeps working."""
