@@ -98,8 +98,36 @@ def _replied_unknown_recently(session: Db, from_number: str) -> bool:
     return session.scalar(query.limit(1)) is not None
 
 
+def kept_fields(sms: InboundSms) -> dict[str, str]:
+    """The checked message as form fields `parse_inbound` reads back (to keep it for later)."""
+    return {
+        "MessageSid": sms.message_sid,
+        "From": sms.from_number,
+        "To": sms.to_number,
+        "Body": sms.body,
+        "FromCountry": sms.place.country or "",
+        "FromState": sms.place.region or "",
+        "FromCity": sms.place.city or "",
+    }
+
+
+@dataclass(frozen=True)
+class Answered:
+    """What we answered: the reply, and whether this MessageSid was new (not a retry)."""
+
+    reply: str | None
+    fresh: bool
+    fan_id: int | None = None
+    campaign_id: int | None = None
+
+
 def handle_inbound(session: Db, settings: Settings, sms: InboundSms) -> str:
     """Answer the message once per MessageSid; a retry gets the stored reply, changing nothing."""
+    return twiml(answer_inbound(session, settings, sms).reply)
+
+
+def answer_inbound(session: Db, settings: Settings, sms: InboundSms) -> Answered:
+    """`handle_inbound`'s decision, before it is written as TwiML."""
     record_id = insert_ignore(
         session,
         InboundMessage.__table__,  # type: ignore[arg-type]
@@ -113,8 +141,7 @@ def handle_inbound(session: Db, settings: Settings, sms: InboundSms) -> str:
         InboundMessage.id,
     )
     if record_id is None:  # a retry: answered (or being answered, and waited for) already
-        stored = _STORED_REPLY.scalar(session, {"sid": sms.message_sid})
-        return twiml(stored)
+        return Answered(_STORED_REPLY.scalar(session, {"sid": sms.message_sid}), fresh=False)
     answer = handle_text(
         session,
         settings,
@@ -131,4 +158,4 @@ def handle_inbound(session: Db, settings: Settings, sms: InboundSms) -> str:
         session,
         {"record_id": record_id, "intent": answer.intent.value, "reply": answer.reply or ""},
     )
-    return twiml(answer.reply)
+    return Answered(answer.reply, True, answer.fan_id, answer.campaign_id)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import fcntl
 import functools
 import os
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeAlias
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import sqlite_checkpoint
@@ -19,6 +22,20 @@ _engines: dict[tuple[int, str], Engine] = {}
 # What services that run only Core statements accept: an ORM session or a bare connection.
 Db: TypeAlias = Session | Connection
 READ_ONLY = "presave_read_only"
+# Execution option: wait at most this many milliseconds for SQLite's write lock.
+BUSY_MS = "presave_busy_ms"
+SQLITE_BUSY_MS = 10_000
+# PostgreSQL: give up connecting after this many seconds (libpq waits for ever by default).
+PG_CONNECT_TIMEOUT = 5
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database could not be written in time: locked, down, or unreachable."""
+
+
+# What a write to a locked, stopped or unreachable database raises (SQLite's BEGIN runs in
+# an event listener, so its error arrives as the driver's, not wrapped by SQLAlchemy).
+UNAVAILABLE_ERRORS = (OperationalError, sqlite3.OperationalError)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -28,7 +45,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     # Checkpoints run in a thread of their own (core/sqlite_checkpoint.py), not in a commit.
     cursor.execute(f"PRAGMA wal_autocheckpoint={sqlite_checkpoint.AUTOCHECKPOINT_PAGES}")
     cursor.close()
@@ -43,10 +60,20 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     """
     # Straight on the driver: through exec_driver_sql this cost about 45 µs more.
     driver = connection.connection.driver_connection
-    if connection.get_execution_options().get(READ_ONLY):
+    options = connection.get_execution_options()
+    if options.get(READ_ONLY):
         driver.execute("BEGIN")
-    else:
-        driver.execute("BEGIN IMMEDIATE")
+        return
+    # A bounded wait (the inbound webhook's) is set for this transaction and undone at the
+    # next ordinary one on the same pooled connection.
+    busy_ms, info = options.get(BUSY_MS), connection.connection.info
+    if busy_ms is not None:
+        if info.get(BUSY_MS) != busy_ms:
+            driver.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+            info[BUSY_MS] = busy_ms
+    elif info.pop(BUSY_MS, None) is not None:
+        driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    driver.execute("BEGIN IMMEDIATE")
 
 
 def get_engine(url: str) -> Engine:
@@ -62,7 +89,12 @@ def get_engine(url: str) -> Engine:
             if database:
                 sqlite_checkpoint.watch(os.path.abspath(database))
         else:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+            connect_args = (
+                {} if "connect_timeout" in url else {"connect_timeout": PG_CONNECT_TIMEOUT}
+            )
+            engine = create_engine(
+                url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=connect_args
+            )
         _engines[key] = engine
     return engine
 
@@ -119,6 +151,37 @@ def _sqlite_turn(url: str) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
+@contextmanager
+def _sqlite_turn_within(url: str, wait: float) -> Iterator[None]:
+    """`_sqlite_turn` giving up after `wait` seconds (raises DatabaseUnavailable).
+
+    No kernel wait with a time limit exists for flock: a non-blocking try, then retries
+    every few milliseconds. Used only where an answer is due in time (the SMS webhook).
+    """
+    database = sqlite_file(url)
+    if not database or getattr(_held, "depth", 0) > 0:
+        with _sqlite_turn(url):
+            yield
+        return
+    fd = os.open(f"{database}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline, pause = time.monotonic() + wait, 0.001
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise DatabaseUnavailable(f"no write turn within {wait:g}s") from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.02)
+        _held.depth = 1
+        yield
+    finally:
+        _held.depth = 0
+        os.close(fd)
+
+
 def write_turn(url: str) -> AbstractContextManager[None]:
     """SQLite's writer slot for a transaction on `url`; nothing to wait for elsewhere."""
     return _sqlite_turn(url) if url.startswith("sqlite") else nullcontext()
@@ -147,12 +210,41 @@ def connection_transaction(url: str) -> Iterator[Connection]:
         yield connection
 
 
+_bounded: dict[tuple[int, str, int], Engine] = {}
+
+
+def _bounded_engine(url: str, busy_ms: int) -> Engine:
+    """The process engine for `url`, its SQLite busy wait set to `busy_ms` (built once)."""
+    if not url.startswith("sqlite"):
+        return get_engine(url)
+    key = (os.getpid(), url, busy_ms)
+    engine = _bounded.get(key)
+    if engine is None:
+        engine = _bounded[key] = get_engine(url).execution_options(**{BUSY_MS: busy_ms})
+    return engine
+
+
+@contextmanager
+def connection_transaction_within(url: str, wait: float) -> Iterator[Connection]:
+    """`connection_transaction` that gives up when the database cannot be written: SQLite's
+    writer slot and its lock are each waited for at most `wait` seconds, PostgreSQL's
+    connection is refused or times out. Raises DatabaseUnavailable; nothing is written."""
+    turn = _sqlite_turn_within(url, wait) if url.startswith("sqlite") else nullcontext()
+    try:
+        with turn, _bounded_engine(url, int(wait * 1000)).begin() as connection:
+            yield connection
+    except UNAVAILABLE_ERRORS as exc:
+        raise DatabaseUnavailable(type(getattr(exc, "orig", None) or exc).__name__) from exc
+
+
 def dispose_all() -> None:
     """Close every engine of this process (tests, shutdown)."""
     for key in [k for k in _factories if k[0] == os.getpid()]:
         _factories.pop(key)
     for key in [k for k in _readers if k[0] == os.getpid()]:
         _readers.pop(key)
+    for bounded in [k for k in _bounded if k[0] == os.getpid()]:
+        _bounded.pop(bounded)
     for key in [k for k in _engines if k[0] == os.getpid()]:
         _engines.pop(key).dispose()
 

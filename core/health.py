@@ -8,7 +8,7 @@ import redis
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.db import get_engine
+from core.db import read_connection
 from core.redis_conn import connect
 
 
@@ -34,14 +34,14 @@ class Health:
 
 
 def _reason(exc: BaseException) -> str:
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"down: {type(exc).__name__}{': ' + first[:200] if first else ''}"
+    """The kind of failure only: an exception's text can name hosts, ports and DSNs."""
+    return f"down: {type(exc).__name__}"
 
 
 def check(database_url: str, redis_url: str | None) -> Health:
-    """Ping the database and Redis with short timeouts."""
+    """Ping the database (a read: never SQLite's write lock) and Redis, with short timeouts."""
     try:
-        with get_engine(database_url).connect() as connection:
+        with read_connection(database_url) as connection:
             connection.execute(text("SELECT 1"))
         database = "ok"
     except SQLAlchemyError as exc:

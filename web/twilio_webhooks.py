@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 from hmac import compare_digest
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
 
-from bot.sms import BadInbound, handle_inbound, parse_inbound
-from core.db import connection_transaction, transaction
+from bot.sms import BadInbound, InboundSms, handle_inbound, kept_fields, parse_inbound, twiml
+from core import runtime
+from core.db import DatabaseUnavailable, connection_transaction_within, transaction
+from core.redis_conn import RedisStartError, connect
+from core.services import inbound_backlog
 from core.services.deliveries import UnknownStatus, apply_twilio_status
 from core.settings import Settings
 
+log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__)
 MAX_REQUEST_BYTES = 64 * 1024
+# The fields we keep, with the most characters we accept; Twilio's are far shorter.
+FIELD_LIMITS = {
+    "MessageSid": 64, "SmsSid": 64, "SmsMessageSid": 64, "AccountSid": 64,
+    "MessagingServiceSid": 64, "MessageStatus": 32, "SmsStatus": 32, "ErrorCode": 16,
+    "From": 64, "To": 64, "Body": 1600,
+}  # fmt: skip
+SID_FIELDS = ("MessageSid", "SmsSid", "SmsMessageSid", "AccountSid", "MessagingServiceSid")
 SANDBOX_AUTH_TOKEN = "sandbox"  # noqa: S105 - signs the local stand-in's requests only
 
 
@@ -51,9 +63,25 @@ def _posted_fields() -> dict[str, str]:
     return fields
 
 
+def field_problem(form: dict[str, str]) -> str | None:
+    """Why Twilio cannot have posted these fields (a NUL, too long, a Sid that is not
+    letters and digits), or None. Checked here so every database answers the same 400."""
+    for name, value in form.items():
+        if "\x00" in name or "\x00" in value:
+            return f"{name[:32].replace(chr(0), '?')} contains a NUL character"
+        limit = FIELD_LIMITS.get(name)
+        if limit is not None and len(value) > limit:
+            return f"{name} longer than {limit} characters"
+    for name in SID_FIELDS:
+        sid = form.get(name, "").strip()
+        if sid and not (sid.isascii() and sid.isalnum()):
+            return f"{name} must be letters and digits"
+    return None
+
+
 def checked_form() -> dict[str, str]:
-    """The posted form, after the size limit and the signature check (of this request's
-    URL, rebuilt from PUBLIC_URL); aborts with 413 or 403."""
+    """The posted form, after the size limit, the signature check (of this request's URL,
+    rebuilt from PUBLIC_URL) and the field check; aborts with 413, 403 or 400."""
     if (request.content_length or 0) > MAX_REQUEST_BYTES:
         abort(413)
     request.max_content_length = MAX_REQUEST_BYTES
@@ -68,6 +96,9 @@ def checked_form() -> dict[str, str]:
     exact = str(validator.compute_signature(url, form))
     if not compare_digest(exact, signature) and not validator.validate(url, form, signature):
         abort(403)
+    problem = field_problem(form)
+    if problem is not None:
+        abort(_text(problem, 400))
     return form
 
 
@@ -83,9 +114,34 @@ def inbound_sms() -> Response:
         sms = parse_inbound(form)
     except BadInbound as exc:
         return _text(str(exc), 400)
-    with connection_transaction(_settings().database_url) as connection:
-        document = handle_inbound(connection, _settings(), sms)
+    wait = inbound_backlog.DB_WAIT_SECONDS
+    try:
+        with connection_transaction_within(_settings().database_url, wait) as connection:
+            document = handle_inbound(connection, _settings(), sms)
+    except DatabaseUnavailable as exc:
+        return _keep_for_later(sms, str(exc))
     return Response(document, mimetype="text/xml")
+
+
+def _keep_for_later(sms: InboundSms, why: str) -> Response:
+    """The database cannot take the text now: keep it in Redis and answer with silence (the
+    reply follows as a text once the database is back); 503 at once when Redis is down too,
+    for Twilio's fallback URL to take."""
+    try:
+        connection = connect(
+            runtime.redis_url(_settings()), timeout=inbound_backlog.REDIS_WAIT_SECONDS
+        )
+        inbound_backlog.keep(connection, sms.message_sid, kept_fields(sms))
+    except (inbound_backlog.NotKept, RedisStartError) as exc:
+        log.error(
+            "inbound %s refused: database (%s) and Redis (%s) unavailable",
+            sms.message_sid,
+            why,
+            exc,
+        )
+        return _text("temporarily unavailable", 503)
+    log.warning("inbound %s kept until the database is back (%s)", sms.message_sid, why)
+    return Response(twiml(None), mimetype="text/xml")
 
 
 @bp.post("/webhooks/twilio/status")

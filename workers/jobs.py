@@ -40,3 +40,16 @@ def grant_health() -> dict[str, int]:
             totals["expired"] += marked.expired
             totals["asked"] += marked.asked
     return totals
+
+
+def replay_inbound() -> dict[str, int]:
+    """Answer the inbound texts kept while the database was down; queue their replies."""
+    from bot.sms_backlog import replay
+    from core.settings import load_settings
+    from workers.enqueue import enqueue_outbound
+
+    job = get_current_job()
+    assert job is not None, "replay_inbound runs inside an RQ job"
+    done = replay(job.connection, load_settings())
+    enqueue_outbound(job.connection, done.text_ids)
+    return {"answered": done.answered, "replies": len(done.text_ids), "left": done.left}

@@ -23,4 +23,6 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("grant-health", "workers.jobs.grant_health", every=3600),
     Periodic("release-watch", "workers.release_jobs.watch_tick", every=20),
     Periodic("countdown", "workers.schedule_jobs.due_tick", every=15),
+    # Inbound texts kept in Redis while the database could not be written.
+    Periodic("inbound-kept", "workers.jobs.replay_inbound", every=10),
 )

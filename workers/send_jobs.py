@@ -186,6 +186,7 @@ def send_outbound(text_id: int) -> str:
         return "not_due"
     with read_only(settings.database_url) as session:
         allowed = web_optin.may_text(session, settings, text.to)
+        allowed = allowed or outbox.confirms_stop(session, text_id)
     if not allowed:
         log.info("outbox text %d: %s opted out since it was queued", text_id, mask_phone(text.to))
         return _settle(settings, job.connection, text_id, "cancelled", "recipient opted out")

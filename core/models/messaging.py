@@ -99,3 +99,6 @@ class OutboundText(SendState, Base):
     to_number: Mapped[str] = mapped_column(String(16))
     body: Mapped[str] = mapped_column(Text)
     provider_id: Mapped[str | None] = mapped_column(String(64))
+    # The inbound MessageSid this text answers: a reply given later, the database having
+    # been down when the text came in. Unique: one reply per inbound text.
+    answers_sid: Mapped[str | None] = mapped_column(String(64), unique=True)

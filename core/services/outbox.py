@@ -13,10 +13,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
-from core.models import DeliveryStatus, OutboundText
+from core.models import DeliveryStatus, InboundMessage, OutboundText
 from core.timeutil import utcnow
 
 MAX_ATTEMPTS = 8
+# The intent recorded for an inbound STOP (bot.intents.IntentKind.STOP).
+STOP_INTENT = "stop"
 
 
 @dataclass(frozen=True)
@@ -29,12 +31,33 @@ class Claimed:
     body: str
 
 
-def queue(session: Session, fan_id: int, campaign_id: int | None, to: str, body: str) -> int:
-    """Keep a text to send as soon as a worker can; its id."""
-    text = OutboundText(fan_id=fan_id, campaign_id=campaign_id, to_number=to, body=body)
+def queue(
+    session: Session,
+    fan_id: int,
+    campaign_id: int | None,
+    to: str,
+    body: str,
+    answers_sid: str | None = None,
+) -> int:
+    """Keep a text to send as soon as a worker can; its id. `answers_sid`: the inbound
+    text this one answers (a reply given later, the database having been down)."""
+    text = OutboundText(
+        fan_id=fan_id, campaign_id=campaign_id, to_number=to, body=body, answers_sid=answers_sid
+    )
     session.add(text)
     session.flush()
     return text.id
+
+
+def confirms_stop(session: Session, text_id: int) -> bool:
+    """Whether the text answers the fan's own STOP: its one confirmation, which goes to a
+    number that has just opted out."""
+    query = (
+        select(InboundMessage.intent)
+        .join(OutboundText, OutboundText.answers_sid == InboundMessage.message_sid)
+        .where(OutboundText.id == text_id)
+    )
+    return session.scalar(query) == STOP_INTENT
 
 
 def _is_due(now: datetime) -> ColumnElement[bool]:
