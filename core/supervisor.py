@@ -17,6 +17,8 @@ from core.settings import Settings
 
 STOP_GRACE_SECONDS = 10.0
 READY_TIMEOUT_SECONDS = 60.0
+# Access lines with personal link codes and OAuth code/state redacted (web/access_log.py).
+ACCESS_LOGGER = "web.access_log.RedactingLogger"
 
 
 def gunicorn_argv(port: int, workers: int = 2) -> list[str]:
@@ -35,6 +37,8 @@ def gunicorn_argv(port: int, workers: int = 2) -> list[str]:
         "5",
         "--access-logfile",
         "-",
+        "--logger-class",
+        ACCESS_LOGGER,
         "web:create_app()",
     ]
 
