@@ -29,4 +29,7 @@ def callback() -> ResponseReturnValue:
     if result.role_grants:  # left to reconcile when Redis is down: the database has them
         grants = list(result.role_grants)
         runtime.enqueue_quietly(settings(), queues.DISCORD, queues.GRANT_ROLES, grants)
+    if result.save_now and result.card:  # after the drop: saved now (a claim makes it once)
+        saves = list(result.save_now)
+        runtime.enqueue_quietly(settings(), queues.SAVES, queues.SAVE_CHUNK, result.card.id, saves)
     return respond(result)

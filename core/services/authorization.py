@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from core.crypto import TokenCipher
 from core.models import Campaign, Fan, FanLink
 from core.providers import ProviderError, QuotaRestricted, Revoked, spotify
-from core.services import campaigns, discord_roles, grants, links, oauth_state
+from core.services import campaigns, discord_roles, grants, late_save, links, oauth_state
 from core.services.grant_tokens import GrantTokenCache
 from core.services.link_pages import SLUG_RE, CampaignCard, LinkPage, campaign_card, link_page
 from core.services.oauth_state import AuthState, BadState
@@ -64,6 +64,7 @@ class Result:
     claim: Claim | None = None
     page: LinkPage | None = None  # CONNECTED: the fan's link page
     role_grants: tuple[int, ...] = ()  # CONNECTED: Discord roles now due (queue them)
+    save_now: tuple[int, ...] = ()  # CONNECTED after the drop: the pre-save to queue at once
 
 
 def _start(
@@ -188,9 +189,15 @@ def _exchange(
     with units() as session:
         done = grants.store_authorization(session, claimed.state, user, tokens)
         roles = discord_roles.after_authorization(session, claimed.state.campaign_id, done.fan_id)
+        due = late_save.due_after_connect(session, claimed.state.campaign_id, done.fan_id)
         link = links.find(session, done.link_code)
         assert link is not None
         page = link_page(session, link)
     return Result(
-        Outcome.CONNECTED, card=page.campaign, claim=claimed, page=page, role_grants=tuple(roles)
+        Outcome.CONNECTED,
+        card=page.campaign,
+        claim=claimed,
+        page=page,
+        role_grants=tuple(roles),
+        save_now=(due,) if due is not None else (),
     )
