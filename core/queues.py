@@ -24,6 +24,7 @@ SEND_QUEUES = {"sms": MESSAGES, "discord": DISCORD}
 # Jobs queued from outside workers/ (the web app, the bot), named once here.
 SEND_OUTBOUND = "workers.send_jobs.send_outbound"
 GRANT_ROLES = "workers.discord_jobs.grant_roles"
+SAVE_CHUNK = "workers.fanout.save_chunk"
 POST_ANNOUNCEMENTS = "workers.discord_jobs.post_announcements"
 
 

@@ -32,6 +32,8 @@ NAMES = {"spotify": "Spotify", "twilio": "Twilio", "discord": "Discord"}
 
 # (sandbox base URL, providers) -> the variables pointing those providers at it.
 SandboxEnv = Callable[[str, tuple[str, ...]], dict[str, str]]
+# Access lines with personal link codes and OAuth code/state redacted (web/access_log.py).
+ACCESS_LOGGER = "web.access_log.RedactingLogger"
 
 
 def gunicorn_argv(port: int, workers: int = 2) -> list[str]:
@@ -50,6 +52,8 @@ def gunicorn_argv(port: int, workers: int = 2) -> list[str]:
         "5",
         "--access-logfile",
         "-",
+        "--logger-class",
+        ACCESS_LOGGER,
         "web:create_app()",
     ]
 

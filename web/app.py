@@ -11,6 +11,7 @@ from web.fan_pages import bp as fan_pages_bp
 from web.health import bp as health_bp
 from web.oauth import bp as spotify_oauth_bp
 from web.phone_optin import bp as phone_optin_bp
+from web.program_pages import bp as program_pages_bp
 from web.twilio_webhooks import bp as twilio_bp
 
 
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(fan_pages_bp)
     app.register_blueprint(phone_optin_bp)
     app.register_blueprint(spotify_oauth_bp)
+    app.register_blueprint(program_pages_bp)
     return app
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, request, url_for
 from flask.typing import ResponseReturnValue
 
 from core.services import authorization, link_pages, traffic
-from web import csrf
+from web import csrf, oauth_cookie
 from web.outcomes import respond
 from web.page_support import (
     error_page,
@@ -54,11 +54,12 @@ def campaign_page(slug: str) -> ResponseReturnValue:
 def campaign_authorize(slug: str) -> ResponseReturnValue:
     """Send a web visitor to Spotify; the fan is created from their Spotify id afterwards."""
     source = traffic.clean_tag(request.args.get("src")) or traffic.DEFAULT_SOURCE
+    browser = oauth_cookie.for_start()
     with unit_of_work() as session:
         result = authorization.start_for_campaign(
-            session, spotify_app(), settings().secret_key, slug, source
+            session, spotify_app(), settings().secret_key, slug, source, browser=browser
         )
-    return respond(result)
+    return respond(result, browser)
 
 
 @bp.get("/p/<code>")
@@ -85,10 +86,13 @@ def fan_link(code: str) -> ResponseReturnValue:
 
 @bp.get("/p/<code>/authorize")
 def fan_authorize(code: str) -> ResponseReturnValue:
-    """Send the fan to Spotify with a fresh state bound to them, the campaign and source."""
+    """Send the fan to Spotify with a fresh state bound to them, campaign, source and browser."""
+    browser = oauth_cookie.for_start()
     with unit_of_work() as session:
-        result = authorization.start_for_link(session, spotify_app(), settings().secret_key, code)
-    return respond(result)
+        result = authorization.start_for_link(
+            session, spotify_app(), settings().secret_key, code, browser=browser
+        )
+    return respond(result, browser)
 
 
 @bp.post("/p/<code>/disconnect")

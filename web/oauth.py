@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from core import queues, runtime
 from core.services import authorization
+from web import oauth_cookie
 from web.outcomes import respond
 from web.page_support import cipher, install_filters, settings, spotify_app, unit_of_work
 
@@ -23,8 +24,12 @@ def callback() -> ResponseReturnValue:
         secret_key=settings().secret_key,
         cipher=cipher(),
         params=request.args,
+        browser=oauth_cookie.current(),
     )
     if result.role_grants:  # left to reconcile when Redis is down: the database has them
         grants = list(result.role_grants)
         runtime.enqueue_quietly(settings(), queues.DISCORD, queues.GRANT_ROLES, grants)
+    if result.save_now and result.card:  # after the drop: saved now (a claim makes it once)
+        saves = list(result.save_now)
+        runtime.enqueue_quietly(settings(), queues.SAVES, queues.SAVE_CHUNK, result.card.id, saves)
     return respond(result)

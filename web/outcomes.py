@@ -6,7 +6,7 @@ from flask import redirect, url_for
 from flask.typing import ResponseReturnValue
 
 from core.services.authorization import Claim, Outcome, Result
-from web import csrf
+from web import csrf, oauth_cookie
 from web.page_support import error_page, not_found, page
 
 STATE_PROBLEMS = {
@@ -14,6 +14,11 @@ STATE_PROBLEMS = {
     "expired": "This sign-in link expired (they last 15 minutes).",
     "replayed": "This sign-in link was already used.",
 }
+OTHER_BROWSER = (
+    "This link was opened in another browser than the one that started the sign-in, so "
+    "nothing was connected. Open your personal link again (from your message, or the "
+    "artist's page) in the browser you want to use, and press the button there."
+)
 AGAIN = "Let's try that again"
 
 
@@ -26,6 +31,8 @@ def retry_href(claim: Claim) -> str:
 
 def _failure(result: Result) -> ResponseReturnValue:
     retry = retry_href(result.claim) if result.claim else None
+    if result.outcome == Outcome.BAD_STATE and result.reason == "other_browser":
+        return error_page(400, "Open your link again", OTHER_BROWSER)
     if result.outcome == Outcome.BAD_STATE:
         return error_page(400, AGAIN, STATE_PROBLEMS.get(result.reason or "", "Nothing was saved."))
     if result.outcome == Outcome.GONE:
@@ -39,11 +46,12 @@ def _failure(result: Result) -> ResponseReturnValue:
     return error_page(400, "Spotify didn't finish", "Nothing was saved.", retry=retry)
 
 
-def respond(result: Result) -> ResponseReturnValue:
-    """Render `result` for the fan."""
+def respond(result: Result, browser: str | None = None) -> ResponseReturnValue:
+    """Render `result` for the fan; a redirect to Spotify keeps `browser` in its cookie."""
     card, outcome = result.card, result.outcome
     if outcome == Outcome.REDIRECT and result.url:
-        return redirect(result.url, 302)
+        response = redirect(result.url, 302)
+        return oauth_cookie.attach(response, browser) if browser else response
     if outcome == Outcome.NOT_FOUND:
         return not_found()
     if outcome == Outcome.NOT_CONFIGURED:

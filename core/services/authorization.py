@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from core.crypto import TokenCipher
 from core.models import Campaign, Fan, FanLink
 from core.providers import ProviderError, QuotaRestricted, Revoked, spotify
-from core.services import campaigns, discord_roles, grants, links, oauth_state
+from core.services import campaigns, discord_roles, grants, late_save, links, oauth_state
 from core.services.grant_tokens import GrantTokenCache
 from core.services.link_pages import SLUG_RE, CampaignCard, LinkPage, campaign_card, link_page
 from core.services.oauth_state import AuthState, BadState
@@ -64,6 +64,7 @@ class Result:
     claim: Claim | None = None
     page: LinkPage | None = None  # CONNECTED: the fan's link page
     role_grants: tuple[int, ...] = ()  # CONNECTED: Discord roles now due (queue them)
+    save_now: tuple[int, ...] = ()  # CONNECTED after the drop: the pre-save to queue at once
 
 
 def _start(
@@ -72,35 +73,48 @@ def _start(
     card: CampaignCard,
     fan_id: int | None,
     source: str,
+    browser: str,
 ) -> Result:
     if app is None:
         return Result(Outcome.NOT_CONFIGURED, card=card)
     if not card.is_open:
         return Result(Outcome.ENDED, card=card)
-    state = oauth_state.issue(secret_key, campaign_id=card.id, fan_id=fan_id, source=source)
+    state = oauth_state.issue(
+        secret_key, campaign_id=card.id, fan_id=fan_id, source=source, browser=browser
+    )
     return Result(Outcome.REDIRECT, url=spotify.authorize_url(app, card.scopes, state), card=card)
 
 
 def start_for_campaign(
-    session: Session, app: spotify.SpotifyApp | None, secret_key: str, slug: str, source: str
+    session: Session,
+    app: spotify.SpotifyApp | None,
+    secret_key: str,
+    slug: str,
+    source: str,
+    *,
+    browser: str,
 ) -> Result:
-    """A visitor of the public page: a state naming no fan (made from Spotify later)."""
+    """A visitor of the public page: a state naming no fan (made from Spotify later).
+
+    `browser` is the nonce the visitor's browser keeps in a cookie (oauth_state.browser_nonce).
+    """
     campaign = campaigns.get_by_slug(session, slug) if SLUG_RE.fullmatch(slug) else None
     if campaign is None:
         return Result(Outcome.NOT_FOUND)
-    return _start(app, secret_key, campaign_card(campaign), None, source)
+    return _start(app, secret_key, campaign_card(campaign), None, source, browser)
 
 
 def start_for_link(
-    session: Session, app: spotify.SpotifyApp | None, secret_key: str, code: str
+    session: Session, app: spotify.SpotifyApp | None, secret_key: str, code: str, *, browser: str
 ) -> Result:
-    """A fan with a personal link: a state bound to them, the campaign and the link's source."""
+    """A fan with a personal link: a state bound to them, the campaign, the link's source and
+    the fan's browser."""
     link = links.find(session, code)
     if link is None:
         return Result(Outcome.NOT_FOUND)
     campaign = session.get(Campaign, link.campaign_id)
     assert campaign is not None
-    return _start(app, secret_key, campaign_card(campaign), link.fan_id, link.source)
+    return _start(app, secret_key, campaign_card(campaign), link.fan_id, link.source, browser)
 
 
 def claim(session: Session, state: AuthState, *, now: datetime | None = None) -> Claim:
@@ -128,15 +142,17 @@ def complete(
     secret_key: str,
     cipher: TokenCipher,
     params: Mapping[str, str],
+    browser: str | None,
     now: datetime | None = None,
 ) -> Result:
     """The callback: check and spend the state, exchange the code, read /me, store.
 
     Each database step is its own unit of work, so no transaction stays open while
-    Spotify answers. A bad state stores nothing; a refused fan stores no token.
+    Spotify answers. A bad state (or one started in another browser: `browser` is the
+    cookie's nonce) stores nothing; a refused fan stores no token.
     """
     try:
-        state = oauth_state.read(secret_key, params.get("state"), now=now)
+        state = oauth_state.read(secret_key, params.get("state"), browser=browser, now=now)
         if app is None:
             return Result(Outcome.NOT_CONFIGURED)
         with units() as session:
@@ -173,9 +189,15 @@ def _exchange(
     with units() as session:
         done = grants.store_authorization(session, claimed.state, user, tokens)
         roles = discord_roles.after_authorization(session, claimed.state.campaign_id, done.fan_id)
+        due = late_save.due_after_connect(session, claimed.state.campaign_id, done.fan_id)
         link = links.find(session, done.link_code)
         assert link is not None
         page = link_page(session, link)
     return Result(
-        Outcome.CONNECTED, card=page.campaign, claim=claimed, page=page, role_grants=tuple(roles)
+        Outcome.CONNECTED,
+        card=page.campaign,
+        claim=claimed,
+        page=page,
+        role_grants=tuple(roles),
+        save_now=(due,) if due is not None else (),
     )

@@ -5,16 +5,41 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from core.models import Campaign, CampaignStatus, FanLink, PreSaveStatus
+from core.models import (
+    Campaign,
+    CampaignStatus,
+    FanLink,
+    GrantStatus,
+    PreSave,
+    PreSaveStatus,
+    SpotifyGrant,
+)
 from core.providers.spotify import scopes_for
 from core.services import campaigns, grants, links
 from core.services.traffic import Device, record_link_click, record_page_view
 from core.timeutil import utcnow
 
 SLUG_RE = re.compile(r"[a-z0-9-]{1,80}")
+# How the save job words a save that kept failing on Spotify's side (core.services.library).
+UNAVAILABLE_PREFIX = "Spotify unavailable"
+
+
+class FanState(StrEnum):
+    """Where a fan's pre-save stands, in the words of their personal page."""
+
+    NOT_CONNECTED = "not_connected"  # never connected, or disconnected
+    WAITING = "waiting"  # connected; the release is not out yet
+    SAVING = "saving"  # out, and the save is queued or running
+    SAVED = "saved"
+    OTHER_MARKET = "other_market"  # out, but not yet in the fan's country
+    RECONNECT = "reconnect"  # Spotify no longer accepts the fan's authorization
+    QUOTA = "quota"  # the artist's Spotify app is in development mode and full
+    REFUSED = "refused"  # Spotify refused the save
+    FAILED = "failed"  # Spotify kept failing; we stopped trying
 
 
 @dataclass(frozen=True)
@@ -29,6 +54,8 @@ class CampaignCard:
     release_at: datetime
     is_open: bool
     released: bool
+    live: bool  # found live on Spotify (the drop happened)
+    listen_url: str | None  # the release on Spotify, once live
     save: bool
     follow: bool
     scopes: tuple[str, ...]
@@ -44,11 +71,15 @@ class LinkPage:
     campaign: CampaignCard
     connected: bool
     presave_status: str | None
+    state: FanState
+    followed: bool  # we followed the artist for the fan
 
 
 def campaign_card(campaign: Campaign, *, now: datetime | None = None) -> CampaignCard:
     """The visitor's view of a campaign."""
     artwork = campaign.artwork_url
+    live = campaign.detected_at is not None
+    album = campaign.release_album_id or campaign.spotify_album_id
     return CampaignCard(
         id=campaign.id,
         slug=campaign.slug,
@@ -57,7 +88,9 @@ def campaign_card(campaign: Campaign, *, now: datetime | None = None) -> Campaig
         artwork_url=artwork if artwork and artwork.startswith("https://") else None,
         release_at=campaign.release_at,
         is_open=campaign.status == CampaignStatus.OPEN,
-        released=campaign.release_at <= (now or utcnow()),
+        released=live or campaign.release_at <= (now or utcnow()),
+        live=live,
+        listen_url=links.album_link(album) if live and album else None,
         save=campaign.action_save,
         follow=campaign.action_follow,
         scopes=scopes_for(save=campaign.action_save, follow=campaign.action_follow),
@@ -69,14 +102,41 @@ def link_page(session: Session, link: FanLink, *, now: datetime | None = None) -
     campaign = session.get(Campaign, link.campaign_id)
     assert campaign is not None
     presave = grants.presave_of(session, campaign.id, link.fan_id)
+    card = campaign_card(campaign, now=now)
     return LinkPage(
         code=link.code,
         fan_id=link.fan_id,
         source=link.source,
-        campaign=campaign_card(campaign, now=now),
+        campaign=card,
         connected=grants.is_connected(session, campaign, link.fan_id),
         presave_status=presave.status if presave is not None else None,
+        state=fan_state(card, presave, grants.grant_of(session, link.fan_id)),
+        followed=presave is not None and presave.followed_at is not None,
     )
+
+
+def fan_state(card: CampaignCard, presave: PreSave | None, grant: SpotifyGrant | None) -> FanState:
+    """The fan's state from their pre-save of the campaign and their Spotify grant."""
+    status = presave.status if presave is not None else None
+    if status == PreSaveStatus.SAVED:
+        return FanState.SAVED
+    if status == PreSaveStatus.QUOTA:
+        return FanState.QUOTA
+    if status == PreSaveStatus.NEEDS_RECONNECT or (
+        grant is not None and grant.status == GrantStatus.NEEDS_RECONNECT
+    ):
+        return FanState.RECONNECT
+    usable = grant is not None and grant.status == GrantStatus.ACTIVE and grant.refresh_token_enc
+    if presave is None or status == PreSaveStatus.CANCELLED or not usable:
+        return FanState.NOT_CONNECTED
+    if status == PreSaveStatus.FAILED:
+        kept_failing = (presave.last_error or "").startswith(UNAVAILABLE_PREFIX)
+        return FanState.FAILED if kept_failing else FanState.REFUSED
+    if not card.live:
+        return FanState.WAITING
+    if status in (PreSaveStatus.QUEUED_FOR_MARKET, PreSaveStatus.PENDING_SOURCE):
+        return FanState.OTHER_MARKET
+    return FanState.SAVING
 
 
 def open_link(

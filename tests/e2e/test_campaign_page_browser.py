@@ -12,6 +12,7 @@ from core.services import oauth_state
 from core.settings import Settings
 from tests.e2e.conftest import LiveServer
 from tests.factories import make_campaign
+from web.oauth_cookie import COOKIE
 
 pytestmark = pytest.mark.browser
 STUB_PAGE = "<!doctype html><title>Spotify stand-in</title><p>authorize stub</p>"
@@ -76,6 +77,8 @@ def test_countdown_ticks_and_the_button_goes_to_spotify_authorize(
         "user-follow-modify",
         "user-read-private",
     }
-    state = oauth_state.read(configured.secret_key, query["state"])
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    assert COOKIE in cookies  # the sign-in is bound to this browser
+    state = oauth_state.read(configured.secret_key, query["state"], browser=cookies[COOKIE])
     assert (state.campaign_id, state.fan_id, state.source) == (campaign.id, None, "browser_test")
     assert live_server.outside_requests == []

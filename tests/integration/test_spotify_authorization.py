@@ -8,12 +8,13 @@ from datetime import timedelta
 
 import pytest
 import responses
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
 from core.crypto import TokenCipher
-from core.models import Event, Fan, FanLink, GrantStatus, PreSave, SpotifyGrant
+from core.models import Event, Fan, FanLink, GrantStatus, OAuthNonce, PreSave, SpotifyGrant
 from core.settings import Settings
 from core.timeutil import utcnow
 from tests.factories import make_campaign
@@ -23,6 +24,7 @@ from tests.integration.spotify_stubs import (
     Tokens,
     authorize_redirect,
     callback,
+    count,
     fan_link,
     rsps,
     sp_app,
@@ -33,11 +35,19 @@ from tests.integration.spotify_stubs import (
     stub_token,
     token_request,
 )
+from web.oauth_cookie import COOKIE
 
 __all__ = ["rsps", "sp_app", "sp_client", "sp_settings"]  # fixtures used below
 
 FIRST = Tokens(access="AT-first-4f1c9a7e2b", refresh="RT-first-8d3e6b0a51")
 SECOND = Tokens(access="AT-second-77a0c2e9f4", refresh="RT-second-1b5d8c3a6e")
+
+
+def browser_of(client: FlaskClient) -> str:
+    """The nonce this browser keeps in its sign-in cookie."""
+    cookie = client.get_cookie(COOKIE)
+    assert cookie is not None, "no sign-in cookie was set"
+    return cookie.value
 
 
 def connect(
@@ -224,11 +234,13 @@ def test_an_expired_state_gets_400(
 
     campaign = make_campaign(db)
     link = fan_link(db, campaign)
+    authorize_redirect(sp_client, f"/p/{link.code}/authorize")  # this browser's cookie is set
     old = oauth_state.issue(
         sp_settings.secret_key,
         campaign_id=campaign.id,
         fan_id=link.fan_id,
         source="sms",
+        browser=browser_of(sp_client),
         now=utcnow() - timedelta(minutes=16),
     )
     before = stored_counts(db)
@@ -326,3 +338,57 @@ def test_the_flow_on_postgres(
         assert cipher.decrypt(grants[0].refresh_token_enc) == SECOND.refresh
     finally:
         session.close()
+
+
+def test_the_sign_in_cookie_is_set_when_the_flow_starts(
+    sp_client: FlaskClient, db: Session
+) -> None:
+    campaign = make_campaign(db)
+    link = fan_link(db, campaign)
+    response = sp_client.get(f"/p/{link.code}/authorize")
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith(f"{COOKIE}=")
+    for attribute in ("HttpOnly", "SameSite=Lax", "Secure", "Path=/", "Max-Age=960"):
+        assert attribute in cookie, cookie  # PUBLIC_URL is https here
+    nonce = browser_of(sp_client)
+    assert nonce not in response.headers["Location"]  # only its hash is in the state
+    sp_client.get(f"/c/{campaign.slug}/authorize")
+    assert browser_of(sp_client) == nonce  # one browser, one nonce: earlier tabs stay valid
+
+
+def test_no_secure_flag_when_served_on_http(sp_settings: Settings, db: Session) -> None:
+    from web import create_app
+
+    plain = create_app(sp_settings.with_overrides(public_url="http://127.0.0.1:5000"))
+    campaign = make_campaign(db)
+    response = plain.test_client().get(f"/c/{campaign.slug}/authorize")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+
+
+@pytest.mark.parametrize("cookie", [None, "wrong"], ids=["no-cookie", "another-browser-cookie"])
+def test_a_callback_in_another_browser_connects_nothing(
+    sp_app: Flask,
+    sp_client: FlaskClient,
+    db: Session,
+    rsps: responses.RequestsMock,
+    cookie: str | None,
+) -> None:
+    campaign = make_campaign(db)
+    link = fan_link(db, campaign)
+    query = authorize_redirect(sp_client, f"/p/{link.code}/authorize")
+    other = sp_app.test_client()  # e.g. a callback URL sent to the fan by someone else
+    if cookie is not None:
+        other.get(f"/c/{campaign.slug}/authorize")  # that browser started a flow of its own
+        assert browser_of(other) != browser_of(sp_client)
+    stub_token(rsps, FIRST)
+    stub_me(rsps, user_id="attacker-account")
+    before = stored_counts(db)
+    status, html = callback(other, code="attackers-code", state=query["state"])
+    assert status == 400
+    assert "opened in another browser" in html and "Open your personal link again" in html
+    assert stored_counts(db) == before and len(rsps.calls) == 0
+    assert count(db, OAuthNonce) == 0  # nothing spent: the fan's own sign-in still works
+    status, html = callback(sp_client, code="good-code-123", state=query["state"])
+    assert status == 200 and "You're set" in html

@@ -18,16 +18,23 @@ from tests.integration.spotify_stubs import ME_URL, count, rsps, spotify_setting
 __all__ = ["rsps"]  # fixture used below
 
 SECRET = "state-test-secret"
+BROWSER = oauth_state.browser_nonce(None)  # the nonce in the starting browser's cookie
 
 
 def test_state_round_trip_binds_fan_campaign_and_source() -> None:
     now = utcnow()
-    token = oauth_state.issue(SECRET, campaign_id=7, fan_id=42, source="sms", now=now)
-    state = oauth_state.read(SECRET, token, now=now + timedelta(minutes=14, seconds=59))
+    token = oauth_state.issue(
+        SECRET, campaign_id=7, fan_id=42, source="sms", browser=BROWSER, now=now
+    )
+    state = oauth_state.read(
+        SECRET, token, browser=BROWSER, now=now + timedelta(minutes=14, seconds=59)
+    )
     assert (state.campaign_id, state.fan_id, state.source) == (7, 42, "sms")
     assert len(state.nonce) == 22
     other = oauth_state.read(
-        SECRET, oauth_state.issue(SECRET, campaign_id=7, fan_id=None, source="web"), now=None
+        SECRET,
+        oauth_state.issue(SECRET, campaign_id=7, fan_id=None, source="web", browser=BROWSER),
+        browser=BROWSER,
     )
     assert other.fan_id is None and other.nonce != state.nonce
 
@@ -42,28 +49,32 @@ def test_state_round_trip_binds_fan_campaign_and_source() -> None:
 )
 def test_state_expires_after_15_minutes(offset: timedelta, reason: str) -> None:
     now = utcnow()
-    token = oauth_state.issue(SECRET, campaign_id=7, fan_id=42, source="sms", now=now)
+    token = oauth_state.issue(
+        SECRET, campaign_id=7, fan_id=42, source="sms", browser=BROWSER, now=now
+    )
     with pytest.raises(oauth_state.BadState) as caught:
-        oauth_state.read(SECRET, token, now=now + offset)
+        oauth_state.read(SECRET, token, browser=BROWSER, now=now + offset)
     assert caught.value.reason == reason
 
 
 def test_a_state_signed_with_another_key_or_edited_is_tampered() -> None:
-    token = oauth_state.issue(SECRET, campaign_id=7, fan_id=42, source="sms")
+    token = oauth_state.issue(SECRET, campaign_id=7, fan_id=42, source="sms", browser=BROWSER)
     for bad, secret in (
         (token, "another-secret"),
         (token[:-3] + "abc", SECRET),
         ("x" * 600, SECRET),
     ):
         with pytest.raises(oauth_state.BadState) as caught:
-            oauth_state.read(secret, bad)
+            oauth_state.read(secret, bad, browser=BROWSER)
         assert caught.value.reason == "tampered"
 
 
 def test_spending_a_nonce_twice_is_a_replay(settings: Settings, db: Session) -> None:
     now = utcnow()
-    token = oauth_state.issue(SECRET, campaign_id=7, fan_id=None, source="web", now=now)
-    state = oauth_state.read(SECRET, token, now=now)
+    token = oauth_state.issue(
+        SECRET, campaign_id=7, fan_id=None, source="web", browser=BROWSER, now=now
+    )
+    state = oauth_state.read(SECRET, token, browser=BROWSER, now=now)
     oauth_state.spend(db, state, now=now)
     db.commit()
     with pytest.raises(oauth_state.BadState) as caught:
@@ -72,16 +83,40 @@ def test_spending_a_nonce_twice_is_a_replay(settings: Settings, db: Session) -> 
     db.rollback()
     # Spent nonces are cleared once their state could no longer be read anyway.
     later = oauth_state.read(
-        SECRET, oauth_state.issue(SECRET, campaign_id=7, fan_id=None, source="web", now=now)
+        SECRET,
+        oauth_state.issue(
+            SECRET, campaign_id=7, fan_id=None, source="web", browser=BROWSER, now=now
+        ),
+        browser=BROWSER,
     )
     oauth_state.spend(db, later, now=now + timedelta(minutes=20))
     db.commit()
     assert count(db, OAuthNonce) == 1
 
 
+def test_a_state_read_back_without_its_browser_nonce_is_from_another_browser() -> None:
+    token = oauth_state.issue(SECRET, campaign_id=7, fan_id=42, source="sms", browser=BROWSER)
+    other = oauth_state.browser_nonce(None)
+    for browser in (None, "", other, BROWSER[:-1], BROWSER + "x"):
+        with pytest.raises(oauth_state.BadState) as caught:
+            oauth_state.read(SECRET, token, browser=browser)
+        assert caught.value.reason == "other_browser", browser
+    assert BROWSER not in token  # only its hash travels through Spotify and the address bar
+    assert oauth_state.read(SECRET, token, browser=BROWSER).fan_id == 42
+
+
+def test_a_browser_keeps_its_nonce_and_a_bad_one_is_replaced() -> None:
+    assert oauth_state.browser_nonce(BROWSER) == BROWSER
+    for bad in (None, "", "short", BROWSER[:-1] + "!", BROWSER + "A"):
+        fresh = oauth_state.browser_nonce(bad)
+        assert fresh != bad and oauth_state.BROWSER_RE.fullmatch(fresh)
+    with pytest.raises(ValueError):
+        oauth_state.issue(SECRET, campaign_id=1, fan_id=None, source="web", browser="x")
+
+
 def test_issue_refuses_a_source_outside_the_alphabet() -> None:
     with pytest.raises(ValueError):
-        oauth_state.issue(SECRET, campaign_id=1, fan_id=None, source="Not OK")
+        oauth_state.issue(SECRET, campaign_id=1, fan_id=None, source="Not OK", browser=BROWSER)
 
 
 @pytest.mark.parametrize(
