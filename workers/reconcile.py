@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import redis
 from rq import get_current_job
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -73,12 +74,12 @@ def _settle_stuck(settings: Settings) -> dict[str, int]:
     }
 
 
-def _settle_discord(settings: Settings) -> dict[str, int]:
+def _settle_discord(settings: Settings, connection: redis.Redis) -> dict[str, int]:
     """Discord DMs and posts left `sending` (nothing to do without a bot token)."""
     if not settings.discord_bot_token:
         return {}
     lease = timedelta(seconds=settings.sending_lease_seconds)
-    return discord_jobs.settle_stuck(settings, lease)
+    return discord_jobs.settle_stuck(settings, connection, lease)
 
 
 def reconcile() -> dict[str, int]:
@@ -102,7 +103,7 @@ def reconcile() -> dict[str, int]:
         counts.update(_settle_stuck(settings))
     except twilio_sms.SmsError as exc:
         log.warning("reconcile: cannot settle stuck deliveries: %s", exc)
-    counts.update(_settle_discord(settings))
+    counts.update(_settle_discord(settings, connection))
     if queues.queue(queues.MESSAGES, connection).count == 0:
         with transaction(settings.database_url) as session:
             due, texts_due = notify.due(session, ("sms",)), outbox.due(session)
