@@ -6,33 +6,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import select
 
-from bench.seed import sandbox_users, seed
-from core.db import transaction
-from core.models import Fan
-from core.services import drop, notify
-from core.settings import Settings, load_settings
 from tests.integration.drop_fixtures import DropWorld
+from tests.integration.send_helpers import drop_alerts, settings_at
 from workers.send_jobs import send_deliveries
 from workers.sms_transport import twilio_limiter
-
-
-def settings_at(world: DropWorld, mps: str | None) -> Settings:
-    """The world's settings with TWILIO_MPS as given (None: unset, the default)."""
-    env = {k: v for k, v in world.env.items() if k != "TWILIO_MPS"}
-    if mps is not None:
-        env["TWILIO_MPS"] = mps
-    return load_settings(env, dotenv_path=world.settings.instance_path / "no.env")
-
-
-def drop_alerts(settings: Settings, world: DropWorld, fans: int) -> list[int]:
-    """A drop alert delivery for each of `fans` new SMS fans (not sent yet)."""
-    seeded = seed(settings, sandbox_users(world.sandbox_url, fans), expired=False)
-    with transaction(settings.database_url) as session:
-        fan_ids = list(session.scalars(select(Fan.id).where(Fan.phone_e164.in_(seeded.phones))))
-        message_id = drop.drop_message_id(session, seeded.campaign_id)
-        return notify.create_deliveries(session, message_id, seeded.campaign_id, fan_ids)["sms"]
 
 
 @pytest.mark.parametrize(("mps", "fans"), [(None, 2), ("0.5", 2), ("0.1", 1)])
@@ -42,7 +20,7 @@ def test_texts_go_out_at_twilio_mps(drop_world: DropWorld, mps: str | None, fans
     rate = settings.twilio_mps
     assert rate == (1.0 if mps is None else float(mps)), "TWILIO_MPS unset means 1"
     world.sandbox("POST", "config", json={"twilio_mps": rate})  # 20429 above it
-    ids = drop_alerts(settings, world, fans)
+    _, ids = drop_alerts(settings, world, fans)
     began = time.monotonic()
     counts = send_deliveries(settings, world.redis, ids)
     took = time.monotonic() - began
