@@ -234,6 +234,7 @@ class SharedRateLimiter:
             raise ValueError(f"need 0 < min_rate <= max_rate, got {min_rate} and {max_rate}")
         if recover_seconds < 0 or penalty_window < 0:
             raise ValueError("need recover_seconds >= 0 and penalty_window >= 0")
+        self.given = connection  # kept: limiter_for caches by its id
         self.connection = _fail_fast(connection)
         self.name = name
         self.max_rate = float(max_rate)
@@ -459,7 +460,7 @@ def limiter_for(
     key = (id(connection), name)
     with _limiters_lock:
         found = _limiters.get(key)
-        if found is None:  # the cached limiter keeps `connection`, so its id stays unique
+        if found is None:  # the cached limiter keeps `connection` (`given`): its id stays unique
             found = SharedRateLimiter(connection, name, max_rate, **kw)
             _limiters[key] = found
         return found
