@@ -2,6 +2,8 @@
 
     .venv/bin/python -m bench.broadcast [--fans 100000] [--mps 100] [--latency-ms 100]
 
+`--mps` may be fractional (0.1 and up; 1 is a long code's rate, TWILIO_MPS's default).
+
 The stand-in (`sandbox/`) runs as its own process on loopback, answering 20429 above
 `--mps` messages per rolling second per sender (counted by arrival). The countdown is
 scheduled as an artist would (`countdown-1h`, now); the clock's tick is run once, and two
@@ -14,6 +16,7 @@ the target: memory must not grow with the number of fans).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import subprocess
 import sys
@@ -110,24 +113,26 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=7200.0)
     args = parser.parse_args()
-    if not 1 <= args.fans <= 500_000 or args.mps <= 0 or args.workers < 1:
-        parser.error("--fans must be 1..500000, --mps > 0, --workers >= 1")
+    if not 1 <= args.fans <= 500_000 or args.mps < 0.1 or args.workers < 1:
+        parser.error("--fans must be 1..500000, --mps >= 0.1, --workers >= 1")
     r = run(args)
-    over = max(0, r["max_1s"] - int(args.mps))
+    # At 2.5 MPS three messages may arrive within one second (0, 0.4, 0.8 s); under 1 MPS,
+    # one: the ratio (over the whole span) shows the pace then.
+    over = max(0, r["max_1s"] - math.ceil(args.mps))
     quarters = (
         [r["memory"][int(len(r["memory"]) * q)] for q in (0.1, 0.5, 0.9)] if r["memory"] else []
     )
     print(f"fans                         {r['fans']}  (fates: {r['fates']})")
     print(f"Twilio requests              {r['requests']} over {r['span_s']:.1f} s")
     times = r["ratio"] / RATIO_TARGET
-    print(f"messages/s achieved          {r['rate']:.2f}  MPS {r['mps']:.0f}  "
+    print(f"messages/s achieved          {r['rate']:.3f}  MPS {r['mps']:g}  "
           f"ratio {r['ratio']:.3f}  ({times:.2f}x the {RATIO_TARGET} target)")  # fmt: skip
     print(f"most in any 1-second window  {r['max_1s']}  ({over} over MPS; target 0)")
     print(f"429s                         {r['status_429']}")
     shown = ", ".join(f"{mb:.0f} MB at {n} fans" for n, mb in quarters)
     print(f"RSS of the largest worker    {shown}; peak {r['peak_mb']:.0f} MB")
     print(f"worker CPU per 1,000 fans    {r['worker_cpu_s'] / r['fans'] * 1000:.2f} s")
-    ok = r["ratio"] >= RATIO_TARGET and over == 0
+    ok = RATIO_TARGET <= r["ratio"] <= 1.0 and over == 0
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

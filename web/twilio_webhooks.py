@@ -144,6 +144,16 @@ def _keep_for_later(sms: InboundSms, why: str) -> Response:
     return Response(twiml(None), mimetype="text/xml")
 
 
+def _delivery_id() -> int | None:
+    """The delivery our StatusCallback URL names (`?d=<id>`, covered by the signature)."""
+    raw = request.args.get("d")
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        abort(_text("d: expected a delivery id (digits)", 400))
+    return int(raw)
+
+
 @bp.post("/webhooks/twilio/status")
 def message_status() -> Response:
     """Twilio reports what happened to a message we sent."""
@@ -151,11 +161,10 @@ def message_status() -> Response:
     sid, status = form.get("MessageSid", "").strip(), form.get("MessageStatus", "").strip()
     if not sid or not status:
         return _text("missing MessageSid or MessageStatus", 400)
+    error, sender, delivery_id = form.get("ErrorCode") or None, form.get("From", ""), _delivery_id()
     try:
         with transaction(_settings().database_url) as session:
-            apply_twilio_status(
-                session, sid[:64], status, form.get("ErrorCode") or None, form.get("From", "")
-            )
+            apply_twilio_status(session, sid[:64], status, error, sender, delivery_id)
     except UnknownStatus:
         return _text(f"unknown MessageStatus {status[:32]!r}", 400)
     return Response(status=204)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import redis
 from rq import get_current_job
@@ -186,42 +186,76 @@ def _post_failed(
     return wait
 
 
-def settle_stuck(settings: Settings, lease: timedelta) -> dict[str, int]:
+class _Asking:
+    """Reconcile's Discord lookups under the bot's shared budget: a slot for every request,
+    none while the invalid-request budget is spent or the token was refused."""
+
+    def __init__(self, settings: Settings, connection: redis.Redis) -> None:
+        self.guard = InvalidBudget(connection)
+        self.api = discord_rest.client(settings).with_invalid_hook(self.guard.record)
+        self.limiter = discord_limiter(settings, connection)
+        self.deadline = time.monotonic() + JOB_SECONDS
+
+    def may(self) -> bool:
+        """A slot for the next request, unless Discord must not be asked now."""
+        return self.guard.wait() <= 0 and take_slot(self.limiter, self.deadline)
+
+    def history(self, channel_id: str, since: datetime, containing: str = "") -> str | None:
+        """own_message_since, each of its requests under a slot (_NotNow: none now)."""
+        if not discord_rest.bot_user_id_known(self.api):
+            if not self.may():
+                raise _NotNow
+            discord_rest.bot_user_id(self.api)
+        if not self.may():
+            raise _NotNow
+        return discord_rest.own_message_since(self.api, channel_id, since, containing)
+
+
+class _NotNow(Exception):
+    """No slot for a lookup now: the rest waits for the next round."""
+
+
+def settle_stuck(settings: Settings, connection: redis.Redis, lease: timedelta) -> dict[str, int]:
     """DMs and posts left `sending` by a worker that died (or got no answer): sent if
     Discord has our message in that channel since the claim, else queued again. A row
-    Discord cannot be asked about now stays `sending` for the next round."""
+    Discord cannot be asked about now stays `sending` for the next round. Every request
+    takes a slot of the bot's shared budget, as the senders' do."""
     with transaction(settings.database_url) as session:
         dms = notify.stuck_sending(session, lease, channel="discord")
         posts = discord_announce.stuck_sending(session, lease)
     if not dms and not posts:
         return {}
-    api = discord_rest.client(settings)
+    asking = _Asking(settings, connection)
     counts = {"discord_settled_sent": 0, "discord_requeued": 0}
     lost = "worker lost before sending"
-    for delivery_id, user_id, claimed_at in dms:
-        try:
-            channel_id = discord_rest.open_dm(api, str(user_id))
-            found = discord_rest.own_message_since(api, channel_id, claimed_at - SKEW)
-        except ProviderError as exc:
-            log.warning("reconcile: cannot look up Discord DM %s now: %s", delivery_id, exc)
-            continue
-        with transaction(settings.database_url) as session:
-            if found:
-                notify.mark_sent(session, delivery_id, found)
-            else:
-                notify.retry_later(session, delivery_id, 0, lost)
-        counts["discord_settled_sent" if found else "discord_requeued"] += 1
-    for post_id, channel_id, role_id, claimed_at in posts:
-        try:
-            mention = f"<@&{role_id}>"
-            found = discord_rest.own_message_since(api, channel_id, claimed_at - SKEW, mention)
-        except ProviderError as exc:
-            log.warning("reconcile: cannot look up Discord post %s now: %s", post_id, exc)
-            continue
-        with transaction(settings.database_url) as session:
-            if found:
-                discord_announce.mark_sent(session, post_id, found)
-            else:
-                discord_announce.retry_later(session, post_id, 0, lost)
-        counts["discord_settled_sent" if found else "discord_requeued"] += 1
+    try:
+        for delivery_id, user_id, claimed_at in dms:
+            try:
+                if not asking.may():
+                    raise _NotNow
+                channel_id = discord_rest.open_dm(asking.api, str(user_id))
+                found = asking.history(channel_id, claimed_at - SKEW)
+            except ProviderError as exc:
+                log.warning("reconcile: cannot look up Discord DM %s now: %s", delivery_id, exc)
+                continue
+            with transaction(settings.database_url) as session:
+                if found:
+                    notify.mark_sent(session, delivery_id, found)
+                else:
+                    notify.retry_later(session, delivery_id, 0, lost)
+            counts["discord_settled_sent" if found else "discord_requeued"] += 1
+        for post_id, channel_id, role_id, claimed_at in posts:
+            try:
+                found = asking.history(channel_id, claimed_at - SKEW, f"<@&{role_id}>")
+            except ProviderError as exc:
+                log.warning("reconcile: cannot look up Discord post %s now: %s", post_id, exc)
+                continue
+            with transaction(settings.database_url) as session:
+                if found:
+                    discord_announce.mark_sent(session, post_id, found)
+                else:
+                    discord_announce.retry_later(session, post_id, 0, lost)
+            counts["discord_settled_sent" if found else "discord_requeued"] += 1
+    except _NotNow:
+        log.info("reconcile: Discord lookups paused; the rest waits for the next round")
     return counts

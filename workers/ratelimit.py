@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import redis
+from redis.backoff import NoBackoff
 from redis.commands.core import Script
+from redis.retry import Retry
 
 KEY_PREFIX = "presave:rl"
 SLOWDOWN = 0.8  # multiplicative decrease on a 429
@@ -29,6 +31,9 @@ GATHER = 0.005
 # A slot taken up to this late keeps the schedule, so waking up late costs no rate; in any
 # window of W seconds at most rate * (W + LATENESS_CREDIT) + 1 slots are granted.
 LATENESS_CREDIT = 0.010
+# A limiter call fails after this long without an answer, and is never retried: with Redis
+# gone or stalled, every sending thread learns it at once instead of waiting for minutes.
+REDIS_TIMEOUT = 1.0
 
 # The current rate: the last decrease (`floor`) climbs linearly back to max over `recover`,
 # starting when that decrease's pause ends (`since`). Times are microseconds of Redis TIME.
@@ -123,6 +128,23 @@ return {math.floor(rate * 1000), resume - now}
 _STATE = _PRELUDE + "return {math.floor(rate * 1000), math.max(0, pause - now)}\n"
 
 
+class LimiterUnavailable(redis.ConnectionError):
+    """The limiter's Redis failed or is gone: no slot was taken."""
+
+
+def _fail_fast(connection: redis.Redis) -> redis.Redis:
+    """A client for `connection`'s server whose calls fail within REDIS_TIMEOUT, unretried."""
+    pool = connection.connection_pool
+    kwargs = {
+        **pool.connection_kwargs,
+        "socket_timeout": REDIS_TIMEOUT,
+        "socket_connect_timeout": REDIS_TIMEOUT,
+        "retry": Retry(NoBackoff(), 0),
+    }
+    fast = redis.ConnectionPool(connection_class=pool.connection_class, **kwargs)
+    return redis.Redis(connection_pool=fast)
+
+
 class Reservation(NamedTuple):
     """What one reserve call said: `slots` slots from `first` every `interval` seconds (Redis
     time, which was `now` then), or none and `wait` seconds to come back after."""
@@ -175,12 +197,13 @@ def _scripts_for(connection: redis.Redis) -> _Scripts:
 class _Waiter:
     """One thread waiting in `acquire`: woken once, either with a slot or to lead."""
 
-    __slots__ = ("at", "deadline", "lead", "wake")
+    __slots__ = ("at", "deadline", "error", "lead", "wake")
 
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
         self.at: float | None = None  # the slot handed to it (local clock)
         self.lead = False  # asked to take over refilling
+        self.error: LimiterUnavailable | None = None  # the leader's call to Redis failed
         self.wake = threading.Lock()
         self.wake.acquire()
 
@@ -191,6 +214,7 @@ class SharedRateLimiter:
     Threads of one process wait in a FIFO queue. One of them at a time leads: it reserves a
     few slots from Redis for the whole queue and hands each waiter its slot, waking only
     that thread; the others sleep until woken (no polling, no herd on every refill).
+    When Redis fails, every thread waiting then gets LimiterUnavailable at once.
     """
 
     def __init__(
@@ -199,16 +223,19 @@ class SharedRateLimiter:
         name: str,
         max_rate: float,
         *,
-        min_rate: float = 1.0,
+        min_rate: float | None = None,
         recover_seconds: float = 10.0,
         penalty_window: float = PENALTY_WINDOW,
         max_late: float | None = None,
     ) -> None:
+        if min_rate is None:  # a tenth of the rate, at most 1/s (TWILIO_MPS may be 0.1)
+            min_rate = min(1.0, max_rate / 10)
         if not 0 < min_rate <= max_rate:
             raise ValueError(f"need 0 < min_rate <= max_rate, got {min_rate} and {max_rate}")
         if recover_seconds < 0 or penalty_window < 0:
             raise ValueError("need recover_seconds >= 0 and penalty_window >= 0")
-        self.connection = connection
+        self.given = connection  # kept: limiter_for caches by its id
+        self.connection = _fail_fast(connection)
         self.name = name
         self.max_rate = float(max_rate)
         self.min_rate = float(min_rate)
@@ -218,7 +245,7 @@ class SharedRateLimiter:
         self.missed = 0  # slots let go because their thread woke up too late for them
         prefix = f"{KEY_PREFIX}:{name}"
         self.keys = [f"{prefix}:tat", f"{prefix}:pause", f"{prefix}:rate"]
-        self._scripts = _scripts_for(connection)
+        self._scripts = _scripts_for(self.connection)
         self._mu = threading.Lock()
         self._slots: deque[float] = deque()  # reserved, not yet handed out (local clock)
         self._queue: deque[_Waiter] = deque()
@@ -292,6 +319,8 @@ class SharedRateLimiter:
             lead = waiter.lead
             if waiter.at is None and not lead and waiter in self._queue:
                 self._queue.remove(waiter)  # timed out in the queue
+        if waiter.error is not None:
+            raise waiter.error
         if waiter.at is not None:
             return _sleep_until(waiter.at)
         # Promoted to lead (even past its deadline: it must hand the lead on), or woken
@@ -322,7 +351,11 @@ class SharedRateLimiter:
                     time.sleep(min(gather, me.deadline - now))
                     continue
                 self._asked_at = time.monotonic()
-                reservation = self._reserve(want)
+                try:
+                    reservation = self._reserve(want)
+                except redis.RedisError as exc:
+                    self._fail_waiters(me, exc)
+                    raise LimiterUnavailable(f"rate limiter {self.name!r}: {exc}") from exc
                 received = time.monotonic()
                 with self._mu:
                     if reservation.slots:
@@ -343,6 +376,16 @@ class SharedRateLimiter:
                     self._queue.remove(me)
                 self._pass_lead()
         return _sleep_until(me.at) if me.at is not None else None
+
+    def _fail_waiters(self, me: _Waiter, exc: redis.RedisError) -> None:
+        """Wake every other waiter with the error (asking Redis again, one after the
+        other, would keep the last of them waiting for as many timeouts)."""
+        with self._mu:
+            for waiter in self._queue:
+                if waiter is not me:
+                    waiter.error = LimiterUnavailable(f"rate limiter {self.name!r}: {exc}")
+                    waiter.wake.release()
+            self._queue = deque(w for w in self._queue if w is me)
 
     def _hand_out(self, me: _Waiter) -> None:
         """With the lock held: give reserved slots to the queue in order, waking each waiter;
@@ -417,7 +460,7 @@ def limiter_for(
     key = (id(connection), name)
     with _limiters_lock:
         found = _limiters.get(key)
-        if found is None:  # the cached limiter keeps `connection`, so its id stays unique
+        if found is None:  # the cached limiter keeps `connection` (`given`): its id stays unique
             found = SharedRateLimiter(connection, name, max_rate, **kw)
             _limiters[key] = found
         return found

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import redis
 from rq import get_current_job
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +15,14 @@ from core import queues
 from core.db import transaction
 from core.models import Campaign, CampaignStatus
 from core.providers import twilio_sms
-from core.services import discord_announce, discord_interactions, discord_roles, notify, outbox
+from core.services import (
+    compose,
+    discord_announce,
+    discord_interactions,
+    discord_roles,
+    notify,
+    outbox,
+)
 from core.settings import Settings, load_settings
 from core.timeutil import utcnow
 from workers import discord_jobs
@@ -30,17 +38,23 @@ Row = tuple[int, str | None, datetime]  # id, the number it went to, when it was
 def _ask_twilio(
     settings: Settings,
     rows: list[Row],
+    body_of: Callable[[Session, int], str | None],
     mark_sent: Callable[[Session, int, str], None],
     requeue: Callable[[Session, int], object],
 ) -> tuple[int, int]:
-    """For each row left `sending`: sent if Twilio has the message, else queued again."""
+    """For each row left `sending`: sent if Twilio has this very message (our sender, its
+    words), else queued again."""
     if not rows:
         return 0, 0
     twilio = twilio_sms.sdk_client(settings)
     settled = requeued = 0
     for row_id, phone, claimed_at in rows:
         since = claimed_at - timedelta(seconds=5)
-        sid = twilio_sms.find_sent(twilio, phone, since) if phone else None
+        with transaction(settings.database_url) as session:
+            body = body_of(session, row_id)
+        sid = None
+        if phone and body is not None:
+            sid = twilio_sms.find_sent(twilio, settings, phone, since, body)
         with transaction(settings.database_url) as session:
             if sid is not None:
                 mark_sent(session, row_id, sid)
@@ -51,7 +65,7 @@ def _ask_twilio(
     return settled, requeued
 
 
-def _settle_stuck(settings: Settings) -> dict[str, int]:
+def settle_stuck(settings: Settings) -> dict[str, int]:
     """Deliveries and outbox texts left `sending`: ask Twilio whether they went out before
     sending again."""
     lease = timedelta(seconds=settings.sending_lease_seconds)
@@ -59,12 +73,15 @@ def _settle_stuck(settings: Settings) -> dict[str, int]:
         deliveries: list[Row] = notify.stuck_sending(session, lease)
         texts: list[Row] = list(outbox.stuck_sending(session, lease))
     lost = "worker lost before sending"
+    url, program = settings.public_url, settings.program_name
     sent, requeued = _ask_twilio(
-        settings, deliveries, notify.mark_sent, lambda s, i: notify.retry_later(s, i, 0, lost)
-    )
+        settings, deliveries, lambda s, i: compose.text_as_claimed(s, i, url, program),
+        notify.mark_sent, lambda s, i: notify.retry_later(s, i, 0, lost),
+    )  # fmt: skip
     texts_sent, texts_requeued = _ask_twilio(
-        settings, texts, outbox.mark_sent, lambda s, i: outbox.retry_later(s, i, 0, lost)
-    )
+        settings, texts, outbox.body_of,
+        outbox.mark_sent, lambda s, i: outbox.retry_later(s, i, 0, lost),
+    )  # fmt: skip
     return {
         "settled_sent": sent,
         "requeued": requeued,
@@ -73,12 +90,12 @@ def _settle_stuck(settings: Settings) -> dict[str, int]:
     }
 
 
-def _settle_discord(settings: Settings) -> dict[str, int]:
+def _settle_discord(settings: Settings, connection: redis.Redis) -> dict[str, int]:
     """Discord DMs and posts left `sending` (nothing to do without a bot token)."""
     if not settings.discord_bot_token:
         return {}
     lease = timedelta(seconds=settings.sending_lease_seconds)
-    return discord_jobs.settle_stuck(settings, lease)
+    return discord_jobs.settle_stuck(settings, connection, lease)
 
 
 def reconcile() -> dict[str, int]:
@@ -99,10 +116,10 @@ def reconcile() -> dict[str, int]:
     if queues.queue(queues.SAVES, connection).count == 0:
         counts["presaves_queued"] = sum(start_drop(connection, cid) for cid in campaign_ids)
     try:
-        counts.update(_settle_stuck(settings))
+        counts.update(settle_stuck(settings))
     except twilio_sms.SmsError as exc:
         log.warning("reconcile: cannot settle stuck deliveries: %s", exc)
-    counts.update(_settle_discord(settings))
+    counts.update(_settle_discord(settings, connection))
     if queues.queue(queues.MESSAGES, connection).count == 0:
         with transaction(settings.database_url) as session:
             due, texts_due = notify.due(session, ("sms",)), outbox.due(session)

@@ -37,6 +37,7 @@ from workers.sending import (
     Transport,
     send_one,
     sending_pool,
+    take_slot,
 )
 from workers.sms_transport import SmsTransport, twilio_limiter
 
@@ -191,8 +192,8 @@ def send_outbound(text_id: int) -> str:
         log.info("outbox text %d: %s opted out since it was queued", text_id, mask_phone(text.to))
         return _settle(settings, job.connection, text_id, "cancelled", "recipient opted out")
     limiter = twilio_limiter(settings, job.connection)
-    if not limiter.acquire(timeout=ACQUIRE_TIMEOUT):
-        error = "no sending slot in time"
+    if not take_slot(limiter, time.monotonic() + ACQUIRE_TIMEOUT):
+        error = "no sending slot in time (or the limiter's Redis failed)"
         return _settle(settings, job.connection, text_id, "retry", error, delay=5.0)
     try:
         sent = twilio_sms.send(twilio_sms.client(settings), settings, text.to, text.body)

@@ -3,6 +3,7 @@ reading of a batch, the process's sending threads, and the loop that sends one m
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import threading
@@ -11,12 +12,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
+import redis
+
 from core.db import read_connection
 from core.services import consent
 from core.services.notify import Outgoing
 from core.settings import Settings
 from workers.ratelimit import SharedRateLimiter
 
+log = logging.getLogger(__name__)
 SEND_THREADS = 64  # per process, shared by the batches it sends at once
 ACQUIRE_TIMEOUT = 300.0
 RECHECK_AFTER_WAIT = 0.5  # a consent reading older than this is not trusted to send
@@ -87,9 +91,15 @@ def sending_pool() -> ThreadPoolExecutor:
 
 
 def take_slot(limiter: SharedRateLimiter, deadline: float) -> bool:
-    """A slot of the channel's shared budget before `deadline` (a claim's end)."""
+    """A slot of the channel's shared budget before `deadline` (a claim's end); False also
+    when the limiter's Redis fails (the caller hands the message back instead of sending
+    it unpaced or holding its claim)."""
     wait = max(0.0, min(ACQUIRE_TIMEOUT, deadline - time.monotonic()))
-    return limiter.acquire(timeout=wait) and time.monotonic() < deadline
+    try:
+        return limiter.acquire(timeout=wait) and time.monotonic() < deadline
+    except redis.RedisError as exc:
+        log.warning("no sending slot: %s", exc)
+        return False
 
 
 def send_one(
@@ -105,7 +115,8 @@ def send_one(
     if not consents.allows(item, RECHECK_AFTER_WAIT / 2):
         return Sent(item, "no_consent", error="no consent at send time")
     if not take_slot(transport.limiter, deadline):
-        return Sent(item, "retry", error="no sending slot before the claim ran out", delay=1.0)
+        error = "no sending slot before the claim ran out (or the limiter's Redis failed)"
+        return Sent(item, "retry", error=error, delay=1.0)
     if not consents.allows(item, RECHECK_AFTER_WAIT):
         return Sent(item, "no_consent", error="no consent at send time")
     return transport.deliver(item, deadline)

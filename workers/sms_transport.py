@@ -33,9 +33,11 @@ class SmsTransport:
         self.callback = f"{settings.public_url}/webhooks/twilio/status"
 
     def deliver(self, item: Outgoing, deadline: float) -> Sent:
-        """Send one SMS (its slot taken)."""
+        """Send one SMS (its slot taken). The status callback URL names the delivery: Twilio's
+        callback may come before this batch has stored the MessageSid."""
+        callback = f"{self.callback}?d={item.delivery_id}"
         try:
-            sent = twilio_sms.send(self.twilio, self.settings, item.to, item.body, self.callback)
+            sent = twilio_sms.send(self.twilio, self.settings, item.to, item.body, callback)
         except twilio_sms.SmsRateLimited as exc:
             self.limiter.penalize(exc.retry_after)
             return Sent(item, "retry", error=str(exc), delay=exc.retry_after)

@@ -264,7 +264,8 @@ def own_message_since(
     api: DiscordApi, channel_id: str, since: datetime, containing: str = ""
 ) -> str | None:
     """The id of a message our bot posted in the channel since `since` (containing the
-    text given), if Discord has one: how a send that got no answer is settled."""
+    text given), if Discord has one: how a send that got no answer is settled. One request
+    once `bot_user_id_known`, else two."""
     params = {"after": snowflake_at(since), "limit": "100"}
     found = call(api, "GET", f"/channels/{channel_id}/messages", params=params)
     me = bot_user_id(api)
@@ -291,6 +292,11 @@ def bot_user_id(api: DiscordApi) -> str:
     if found is None:
         found = _bot_ids[key] = _id_of(call(api, "GET", "/users/@me"), "user")
     return found
+
+
+def bot_user_id_known(api: DiscordApi) -> bool:
+    """Whether `bot_user_id` answers without a request."""
+    return (api.base, api.token) in _bot_ids
 
 
 def get(api: DiscordApi, path: str) -> Any:

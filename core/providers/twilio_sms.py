@@ -6,6 +6,7 @@ import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
@@ -156,8 +157,18 @@ def send(
     return SentSms(sid=sid, status=str(data.get("status") or "queued"))
 
 
-def find_sent(twilio: Client, to: str, since: datetime) -> str | None:
-    """The sid of a message we sent to `to` at or after `since`, if Twilio has one.
+def _from_us(message: Any, settings: Settings) -> bool:
+    """Whether a listed message went out from our sender (number or messaging service)."""
+    if settings.twilio_messaging_service_sid:
+        return bool(message.messaging_service_sid == settings.twilio_messaging_service_sid)
+    return bool(message.from_ == settings.twilio_from_number)
+
+
+def find_sent(
+    twilio: Client, settings: Settings, to: str, since: datetime, body: str
+) -> str | None:
+    """The sid of this very message (our sender, this body) sent to `to` at or after `since`,
+    if Twilio has it. Another text to that number (another campaign's) is not it.
 
     Used before re-sending a message whose worker died after handing it to Twilio.
     """
@@ -169,6 +180,7 @@ def find_sent(twilio: Client, to: str, since: datetime) -> str | None:
         raise SmsUnavailable(str(exc)) from None
     for message in messages:
         created = message.date_created
-        if created is not None and created >= since:
+        fresh = created is not None and created >= since
+        if fresh and message.body == body and _from_us(message, settings):
             return str(message.sid)
     return None

@@ -206,6 +206,15 @@ def _set_aside(row: _Row, recent: Recent, now: datetime) -> notify.SetAside | No
     return notify.SetAside(delivery.id, DeliveryStatus.HELD, not_before=held)
 
 
+def text_as_claimed(
+    session: Session, delivery_id: int, public_url: str, program: str
+) -> str | None:
+    """The words a delivery still `sending` went out with: rendered as at its claim, as
+    `prepare` did then (reconcile looks for exactly them at the provider); None if gone."""
+    rows = _rows(session, [delivery_id])
+    return _text(rows[0], public_url, program, rows[0].delivery.updated_at) if rows else None
+
+
 def prepare(
     session: Session, delivery_ids: Sequence[int], public_url: str, program: str, now: datetime
 ) -> list[Outgoing]:

@@ -40,13 +40,33 @@ class UnknownStatus(ValueError):
     """Not one of Twilio's documented message statuses."""
 
 
+def _reported(session: Session, message_sid: str, delivery_id: int | None) -> Delivery | None:
+    """The delivery a callback is about: by its Sid, or by the id our StatusCallback URL
+    carries (the callback can come before the send batch has stored the Sid: it is stored
+    now, unless that delivery already went out as another message)."""
+    delivery = session.scalar(select(Delivery).where(Delivery.provider_id == message_sid))
+    if delivery is not None or delivery_id is None:
+        return delivery
+    delivery = session.get(Delivery, delivery_id, with_for_update=True)
+    if delivery is None or delivery.channel != "sms" or delivery.provider_id is not None:
+        return None
+    delivery.provider_id = message_sid
+    return delivery
+
+
 def apply_twilio_status(
-    session: Session, message_sid: str, status: str, error_code: str | None, sender: str
+    session: Session,
+    message_sid: str,
+    status: str,
+    error_code: str | None,
+    sender: str,
+    delivery_id: int | None = None,
 ) -> Delivery | None:
-    """Update the delivery Twilio reports on; None when we sent no such message."""
+    """Update the delivery Twilio reports on (`delivery_id`: ours, from the callback URL);
+    None when we sent no such message."""
     if status not in TWILIO_STATUSES:
         raise UnknownStatus(status)
-    delivery = session.scalar(select(Delivery).where(Delivery.provider_id == message_sid))
+    delivery = _reported(session, message_sid, delivery_id)
     if delivery is None:
         return None
     new = TWILIO_STATUSES[status]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, case, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.models import (
@@ -36,6 +36,7 @@ SENDABLE = ("sms", "discord")
 DMS_CLOSED_FOR = timedelta(days=7)
 ByChannel = dict[str, list[int]]  # delivery ids by channel
 PENDING = (DeliveryStatus.QUEUED, DeliveryStatus.HELD)
+_NOT_SENT_YET = (*PENDING, DeliveryStatus.SENDING)
 
 
 @dataclass(frozen=True)
@@ -203,11 +204,19 @@ def mark_sent(session: Session, delivery_id: int, provider_id: str) -> None:
     mark_sent_many(session, [(delivery_id, provider_id)])
 
 
+_STATUS = Delivery.__table__.c.status
 _MARK_SENT = (
     update(Delivery.__table__)  # type: ignore[arg-type]
     .where(Delivery.__table__.c.id == bindparam("delivery_id"))
     .values(
-        status=DeliveryStatus.SENT,
+        # A status callback may have come first (delivered, failed): it is not undone.
+        status=case(
+            (
+                Delivery.__table__.c.status.in_([literal(s) for s in _NOT_SENT_YET]),
+                DeliveryStatus.SENT,
+            ),
+            else_=Delivery.__table__.c.status,
+        ),
         provider_id=bindparam("provider_id"),
         sent_at=bindparam("at"),
         updated_at=bindparam("at"),

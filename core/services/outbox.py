@@ -109,6 +109,11 @@ def retry_later(session: Session, text_id: int, seconds: float, error: str) -> b
     return True
 
 
+def body_of(session: Session, text_id: int) -> str | None:
+    """The words of a text (reconcile looks for exactly them at Twilio)."""
+    return session.scalar(select(OutboundText.body).where(OutboundText.id == text_id))
+
+
 def due(session: Session, limit: int = 10_000) -> list[int]:
     """Queued texts whose time has come (for reconcile)."""
     query = select(OutboundText.id).where(_is_due(utcnow()))

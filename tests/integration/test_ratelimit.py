@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import bisect
+import contextlib
 import multiprocessing
+import os
+import signal
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from workers.ratelimit import GATHER, HORIZON, Reservation, SharedRateLimiter, limiter_for
+from core.redis_conn import EmbeddedRedis, connect
+from workers.ratelimit import (
+    GATHER,
+    HORIZON,
+    REDIS_TIMEOUT,
+    LimiterUnavailable,
+    Reservation,
+    SharedRateLimiter,
+    limiter_for,
+)
 
 
 def unique(prefix: str) -> str:
@@ -302,7 +316,7 @@ class FailingOnceLimiter(SharedRateLimiter):
         return super()._reserve(want)
 
 
-def test_a_redis_error_reaches_the_leader_and_the_next_waiter_leads(
+def test_a_redis_error_reaches_every_waiter_at_once_and_the_next_call_leads(
     redis_conn: redis.Redis,
 ) -> None:
     limiter = FailingOnceLimiter(redis_conn, unique("fail"), 100)
@@ -321,8 +335,97 @@ def test_a_redis_error_reaches_the_leader_and_the_next_waiter_leads(
     for thread in threads:
         thread.join(timeout=5)
     assert not any(thread.is_alive() for thread in threads), "a waiter was left asleep"
-    errors = [o for o in outcomes if isinstance(o, redis.ConnectionError)]
-    assert len(errors) == 1 and outcomes.count(True) == 4, outcomes
+    assert len(outcomes) == 5 and all(isinstance(o, LimiterUnavailable) for o in outcomes)
+    assert limiter.acquire(timeout=1.0), "the next call asks Redis again"
+
+
+def acquire_in_threads(limiter: SharedRateLimiter, count: int) -> list[Thread]:
+    """`count` threads, started, each acquiring once."""
+    threads = [Thread(limiter) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+class Thread(threading.Thread):
+    """One acquire: its outcome (True/False or the exception) and how long it took."""
+
+    def __init__(self, limiter: SharedRateLimiter) -> None:
+        super().__init__()
+        self.limiter = limiter
+        self.outcome: object = None
+        self.took = 0.0
+
+    def run(self) -> None:
+        began = time.monotonic()
+        try:
+            self.outcome = self.limiter.acquire(timeout=60)
+        except redis.RedisError as exc:
+            self.outcome = exc
+        self.took = time.monotonic() - began
+
+
+@pytest.fixture
+def throwaway_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
+    """A Redis server of this test's own, stopped (and resumed first, if paused) after it."""
+    server = EmbeddedRedis(tmp_path / "redis")
+    server.start()
+    try:
+        yield server
+    finally:
+        if server.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(server.pid, signal.SIGCONT)
+        server.stop()
+
+
+def test_a_stalled_redis_fails_every_waiter_within_a_second_or_two(
+    throwaway_redis: EmbeddedRedis,
+) -> None:
+    """Redis stops answering (paused, as in a failover or a long fork): acquire raises at
+    once for every thread, instead of each waiting out the client's timeouts and retries
+    in turn; once Redis answers again, slots are granted again."""
+    client = connect(throwaway_redis.url)  # as the workers connect: 5 s timeouts, retries
+    limiter = SharedRateLimiter(client, unique("stall"), 5)
+    assert limiter.acquire(timeout=1.0)
+    assert throwaway_redis.pid is not None
+    os.kill(throwaway_redis.pid, signal.SIGSTOP)
+    try:
+        threads = acquire_in_threads(limiter, 8)
+        for thread in threads:
+            thread.join(timeout=5.0)
+        stuck = sum(thread.is_alive() for thread in threads)
+    finally:
+        os.kill(throwaway_redis.pid, signal.SIGCONT)
+    for thread in threads:
+        thread.join(timeout=60)
+    assert stuck == 0, f"{stuck} of 8 threads still waiting after 5 s"
+    assert all(isinstance(t.outcome, LimiterUnavailable) for t in threads), threads
+    # A thread that came after the leader's failure leads once more: two timeouts at most.
+    assert max(t.took for t in threads) < 3 * REDIS_TIMEOUT + 0.5
+    assert limiter.acquire(timeout=2.0), "Redis is back: slots again"
+
+
+def test_a_redis_that_is_gone_fails_acquire_at_once(throwaway_redis: EmbeddedRedis) -> None:
+    client = connect(throwaway_redis.url)
+    limiter = SharedRateLimiter(client, unique("gone"), 5)
+    assert limiter.acquire(timeout=1.0)
+    throwaway_redis.stop()
+    began = time.monotonic()
+    with pytest.raises(LimiterUnavailable):
+        limiter.acquire(timeout=30)
+    assert time.monotonic() - began < 0.5
+
+
+def test_a_rate_under_one_per_second_is_accepted_and_kept(redis_conn: redis.Redis) -> None:
+    """TWILIO_MPS=1 paced under is 0.96/s; 0.1 is allowed too: a 429 may slow it further."""
+    for rate in (0.96, 0.5, 0.096):
+        limiter = SharedRateLimiter(redis_conn, unique("slow"), rate)
+        assert limiter.min_rate <= rate
+        assert limiter.acquire(timeout=0.1)
+        assert limiter.try_acquire() == pytest.approx(1 / rate, abs=0.05)
+        limiter.penalize(0)
+        assert limiter.current_rate() == pytest.approx(rate * 0.8, abs=0.001)
 
 
 def test_threads_arriving_one_by_one_share_round_trips(redis_conn: redis.Redis) -> None:
