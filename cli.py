@@ -192,7 +192,7 @@ def cmd_release_check(settings: Settings, args: argparse.Namespace) -> int:
     from core.services import release_watch
     from core.timeutil import utcnow
 
-    market = market_code(args.market) if args.market is not None else None
+    market = market_code(args.market, "--market") if args.market is not None else None
     with transaction(settings.database_url) as session:
         campaign = campaigns.named(session, args.slug)
         target = release_watch.target_of(campaign)
@@ -232,14 +232,20 @@ def cmd_release_mark_live(settings: Settings, args: argparse.Namespace) -> int:
     from core.validation import spotify_id
 
     album_id = spotify_id("album-id", args.album_id) if args.album_id is not None else None
-    market = market_code(args.market) if args.market is not None else None
+    market = market_code(args.market, "--market") if args.market is not None else None
     with transaction(settings.database_url) as session:
         campaign = campaigns.named(session, args.slug)
         album = album_id or campaign.release_album_id or campaign.spotify_album_id
         if album is None:
             raise ValidationError("album-id", "required: the campaign has no Spotify album id yet")
         new = release_watch.mark_live(
-            session, campaign, album, market, utcnow(), correct_album=album_id is not None
+            session,
+            campaign,
+            album,
+            market,
+            utcnow(),
+            correct_album=album_id is not None,
+            force=args.force,
         )
         campaign_id, drop = campaign.id, campaigns.campaign_drop(session, campaign)
     started = _start_drops(settings, campaign_id, new)
@@ -582,6 +588,9 @@ def build_parser() -> Parser:
     where = mark.add_mutually_exclusive_group()
     where.add_argument("--market", help="one market")
     where.add_argument("--all-markets", action="store_true", help="every fan market (default)")
+    mark.add_argument(
+        "--force", action="store_true", help="mark it live more than 26 hours before release"
+    )
     mark.add_argument("--json", action="store_true")
     mark.set_defaults(func=cmd_release_mark_live)
     return parser
