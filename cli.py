@@ -257,6 +257,56 @@ def cmd_release_mark_live(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_discord_allow(settings: Settings, args: argparse.Namespace) -> int:
+    """presave discord allow SLUG GUILD_ID: the artist lets that server bind the campaign."""
+    from core.services import discord_bindings
+
+    guild = discord_bindings.guild_snowflake(args.guild_id)
+    with transaction(settings.database_url) as session:
+        created = discord_bindings.allow(session, campaigns.named(session, args.slug), guild)
+    done = "allowed" if created else "already allowed"
+    print(f"{args.slug}: server {guild} {done}; its admins can now run /presave-setup there")
+    return 0
+
+
+def cmd_discord_disallow(settings: Settings, args: argparse.Namespace) -> int:
+    """presave discord disallow SLUG GUILD_ID: take the consent back."""
+    from core.services import discord_bindings
+
+    guild = discord_bindings.guild_snowflake(args.guild_id)
+    with transaction(settings.database_url) as session:
+        removed = discord_bindings.disallow(session, campaigns.named(session, args.slug), guild)
+    if removed:
+        print(f"{args.slug}: server {guild} disallowed; no new fans or drop post there")
+    else:
+        print(f"{args.slug}: server {guild} was not allowed; nothing changed")
+    return 0
+
+
+def cmd_discord_list(settings: Settings, args: argparse.Namespace) -> int:
+    """presave discord list [SLUG]: the servers each campaign allows, and which are bound."""
+    from core.services import discord_bindings
+
+    with transaction(settings.database_url) as session:
+        campaign_id = campaigns.named(session, args.slug).id if args.slug else None
+        rows = discord_bindings.allowances(session, campaign_id)
+    if args.json:
+        _print_json(
+            [
+                {"slug": r.slug, "guild_id": r.guild_id, "allowed_at": r.allowed_at.isoformat()}
+                | {"bound": r.bound}
+                for r in rows
+            ]
+        )
+        return 0
+    if not rows:
+        print("no server allowed yet: presave discord allow SLUG GUILD_ID")
+    for r in rows:
+        state = "bound" if r.bound else "not set up yet"
+        print(f"{r.slug:<40} {r.guild_id:<20} {r.allowed_at.isoformat()}  {state}")
+    return 0
+
+
 def _segments_line(info: Any) -> str:
     return f"{info.segments} SMS segment{'s' if info.segments != 1 else ''} ({info.encoding})"
 
@@ -500,6 +550,18 @@ def build_parser() -> Parser:
     discord.add_parser(
         "register", help="register the slash commands (for HTTP interactions without the bot)"
     ).set_defaults(func=cmd_discord_register)
+    for name, func, says in (
+        ("allow", cmd_discord_allow, "let a server bind a campaign (/presave-setup)"),
+        ("disallow", cmd_discord_disallow, "take that back"),
+    ):
+        consent = discord.add_parser(name, help=says)
+        consent.add_argument("slug")
+        consent.add_argument("guild_id", metavar="GUILD_ID", help="the server id (17-20 digits)")
+        consent.set_defaults(func=func)
+    dlist = discord.add_parser("list", help="the servers allowed to bind each campaign")
+    dlist.add_argument("slug", nargs="?")
+    dlist.add_argument("--json", action="store_true")
+    dlist.set_defaults(func=cmd_discord_list)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(
         dest="subcommand", required=True, parser_class=Parser

@@ -1,4 +1,4 @@
-"""phone confirmations and discord allowances
+"""phone confirmations (double opt-in) and discord allowances (the artist's consent)
 
 Revision ID: 0009
 Revises: 0007
@@ -44,6 +44,14 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_discord_allowances_guild_id"), ["guild_id"], unique=False
         )
+
+    # Servers bound before allowances existed keep working: their bindings count as allowed
+    # (`presave discord list` shows them; `presave discord disallow` takes one back).
+    op.execute(
+        "INSERT INTO discord_allowances (campaign_id, guild_id, created_at) "
+        "SELECT campaign_id, guild_id, MIN(created_at) FROM discord_bindings "
+        "GROUP BY campaign_id, guild_id"
+    )
 
     op.create_table(
         "phone_confirmations",
