@@ -193,7 +193,7 @@ def cmd_release_check(settings: Settings, args: argparse.Namespace) -> int:
     from core.services import release_watch
     from core.timeutil import utcnow
 
-    market = market_code(args.market) if args.market is not None else None
+    market = market_code(args.market, "--market") if args.market is not None else None
     with transaction(settings.database_url) as session:
         campaign = campaigns.named(session, args.slug)
         target = release_watch.target_of(campaign)
@@ -233,14 +233,20 @@ def cmd_release_mark_live(settings: Settings, args: argparse.Namespace) -> int:
     from core.validation import spotify_id
 
     album_id = spotify_id("album-id", args.album_id) if args.album_id is not None else None
-    market = market_code(args.market) if args.market is not None else None
+    market = market_code(args.market, "--market") if args.market is not None else None
     with transaction(settings.database_url) as session:
         campaign = campaigns.named(session, args.slug)
         album = album_id or campaign.release_album_id or campaign.spotify_album_id
         if album is None:
             raise ValidationError("album-id", "required: the campaign has no Spotify album id yet")
         new = release_watch.mark_live(
-            session, campaign, album, market, utcnow(), correct_album=album_id is not None
+            session,
+            campaign,
+            album,
+            market,
+            utcnow(),
+            correct_album=album_id is not None,
+            force=args.force,
         )
         campaign_id, drop = campaign.id, campaigns.campaign_drop(session, campaign)
     started = _start_drops(settings, campaign_id, new)
@@ -249,6 +255,56 @@ def cmd_release_mark_live(settings: Settings, args: argparse.Namespace) -> int:
     if not args.json and not new:
         print(f"{args.slug}: no new market recorded (already live there)")
     _print_release(data, args.json)
+    return 0
+
+
+def cmd_discord_allow(settings: Settings, args: argparse.Namespace) -> int:
+    """presave discord allow SLUG GUILD_ID: the artist lets that server bind the campaign."""
+    from core.services import discord_bindings
+
+    guild = discord_bindings.guild_snowflake(args.guild_id)
+    with transaction(settings.database_url) as session:
+        created = discord_bindings.allow(session, campaigns.named(session, args.slug), guild)
+    done = "allowed" if created else "already allowed"
+    print(f"{args.slug}: server {guild} {done}; its admins can now run /presave-setup there")
+    return 0
+
+
+def cmd_discord_disallow(settings: Settings, args: argparse.Namespace) -> int:
+    """presave discord disallow SLUG GUILD_ID: take the consent back."""
+    from core.services import discord_bindings
+
+    guild = discord_bindings.guild_snowflake(args.guild_id)
+    with transaction(settings.database_url) as session:
+        removed = discord_bindings.disallow(session, campaigns.named(session, args.slug), guild)
+    if removed:
+        print(f"{args.slug}: server {guild} disallowed; no new fans or drop post there")
+    else:
+        print(f"{args.slug}: server {guild} was not allowed; nothing changed")
+    return 0
+
+
+def cmd_discord_list(settings: Settings, args: argparse.Namespace) -> int:
+    """presave discord list [SLUG]: the servers each campaign allows, and which are bound."""
+    from core.services import discord_bindings
+
+    with transaction(settings.database_url) as session:
+        campaign_id = campaigns.named(session, args.slug).id if args.slug else None
+        rows = discord_bindings.allowances(session, campaign_id)
+    if args.json:
+        _print_json(
+            [
+                {"slug": r.slug, "guild_id": r.guild_id, "allowed_at": r.allowed_at.isoformat()}
+                | {"bound": r.bound}
+                for r in rows
+            ]
+        )
+        return 0
+    if not rows:
+        print("no server allowed yet: presave discord allow SLUG GUILD_ID")
+    for r in rows:
+        state = "bound" if r.bound else "not set up yet"
+        print(f"{r.slug:<40} {r.guild_id:<20} {r.allowed_at.isoformat()}  {state}")
     return 0
 
 
@@ -590,6 +646,18 @@ def build_parser() -> Parser:
     discord.add_parser(
         "register", help="register the slash commands (for HTTP interactions without the bot)"
     ).set_defaults(func=cmd_discord_register)
+    for name, func, says in (
+        ("allow", cmd_discord_allow, "let a server bind a campaign (/presave-setup)"),
+        ("disallow", cmd_discord_disallow, "take that back"),
+    ):
+        consent = discord.add_parser(name, help=says)
+        consent.add_argument("slug")
+        consent.add_argument("guild_id", metavar="GUILD_ID", help="the server id (17-20 digits)")
+        consent.set_defaults(func=func)
+    dlist = discord.add_parser("list", help="the servers allowed to bind each campaign")
+    dlist.add_argument("slug", nargs="?")
+    dlist.add_argument("--json", action="store_true")
+    dlist.set_defaults(func=cmd_discord_list)
 
     sandbox = sub.add_parser(
         "sandbox", help="the local stand-ins `presave up` runs without credentials"
@@ -691,6 +759,9 @@ def build_parser() -> Parser:
     where = mark.add_mutually_exclusive_group()
     where.add_argument("--market", help="one market")
     where.add_argument("--all-markets", action="store_true", help="every fan market (default)")
+    mark.add_argument(
+        "--force", action="store_true", help="mark it live more than 26 hours before release"
+    )
     mark.add_argument("--json", action="store_true")
     mark.set_defaults(func=cmd_release_mark_live)
     return parser

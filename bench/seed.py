@@ -21,6 +21,7 @@ from core.db import transaction
 from core.models import (
     Campaign,
     Consent,
+    DiscordAllowance,
     DiscordBinding,
     Fan,
     FanLink,
@@ -204,6 +205,7 @@ def seed_discord(
     now = utcnow()
     with transaction(settings.database_url) as session:
         campaign_id = _campaign(session, keyword, now)
+        session.add(DiscordAllowance(campaign_id=campaign_id, guild_id=guild))
         session.add(
             DiscordBinding(campaign_id=campaign_id, guild_id=guild, channel_id=channel,
                            role_id=role, bound_by=guild)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.intents import Intent, IntentKind, classify
 from core.db import Db
-from core.services import consent, events, fans, optin
+from core.services import consent, events, fans, optin, web_optin
 from core.services.consent import OptInResult
 from core.services.fans import Place
 from core.services.optin import OpenCampaign
@@ -50,7 +50,9 @@ def _opt_in(
     campaign: OpenCampaign,
     new_fan: bool,
 ) -> Answer:
-    source = intent.source or DEFAULT_SOURCE.get(inbound.channel, inbound.channel)
+    asked = None if new_fan else web_optin.pending(session, fan_id, campaign.id)
+    default = asked.source if asked and inbound.channel == "sms" else None
+    source = intent.source or default or DEFAULT_SOURCE.get(inbound.channel, inbound.channel)
     outcome = optin.opt_in(
         session,
         public_url=settings.public_url,
@@ -72,6 +74,8 @@ def _opt_in(
         )
         return Answer(IntentKind.OPTIN, reply, campaign.id, fan_id)
     assert outcome.link is not None
+    if asked is not None and inbound.channel == "sms":  # the keyword answers the web's ask
+        web_optin.confirmed(session, asked, fan_id, inbound.place)
     reply = confirmation_text(
         settings.program_name,
         campaign.artist,
@@ -101,6 +105,8 @@ def _record_per_campaign(
 def _stop(session: Db, settings: Settings, fan_id: int, inbound: Inbound) -> Answer:
     affected = optin.active_campaigns_of_sender(session, fan_id, inbound.channel, inbound.sender)
     consent.opt_out(session, fan_id, inbound.channel, inbound.sender, reason="stop")
+    if inbound.channel == "sms":
+        web_optin.forget_pending(session, fan_id)
     _record_per_campaign(session, "stop", fan_id, inbound, affected)
     handled = settings.twilio_opt_out_handled_by_twilio and inbound.channel == "sms"
     reply = None if handled else render("sms_stop", program=settings.program_name)
@@ -114,6 +120,26 @@ def _start(session: Db, settings: Settings, fan_id: int, inbound: Inbound) -> An
     handled = settings.twilio_opt_out_handled_by_twilio and inbound.channel == "sms"
     reply = None if handled else render("sms_start", program=settings.program_name)
     return Answer(IntentKind.START, reply, None, fan_id)
+
+
+def _confirm(
+    session: Db, settings: Settings, fan_id: int, inbound: Inbound, asked: web_optin.Pending
+) -> Answer:
+    """YES to the text the web form sent: it lifts a STOP as START does, then opts the
+    number in to the campaign it was asked about and sends its link."""
+    consent.opt_back_in(session, fan_id, inbound.channel, inbound.sender)
+    outcome = web_optin.confirm(
+        session, settings.public_url, asked, fan_id, inbound.sender, inbound.place
+    )
+    assert outcome.link is not None, "the STOP was lifted just above"
+    reply = confirmation_text(
+        settings.program_name,
+        asked.artist,
+        asked.title,
+        outcome.link,
+        duplicate=outcome.result is OptInResult.DUPLICATE,
+    )
+    return Answer(IntentKind.OPTIN, reply, asked.campaign_id, fan_id)
 
 
 def handle_text(session: Db, settings: Settings, inbound: Inbound) -> Answer:
@@ -138,6 +164,13 @@ def handle_text(session: Db, settings: Settings, inbound: Inbound) -> Answer:
     if intent.kind is IntentKind.STOP:
         return _stop(session, settings, fan_id, inbound)
     if intent.kind is IntentKind.START:
+        asked = (
+            web_optin.pending(session, fan_id)
+            if intent.confirms and inbound.channel == "sms" and not new_fan
+            else None
+        )
+        if asked is not None:
+            return _confirm(session, settings, fan_id, inbound, asked)
         return _start(session, settings, fan_id, inbound)
     if intent.kind is IntentKind.HELP:
         _record_per_campaign(session, "help", fan_id, inbound, [])

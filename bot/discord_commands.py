@@ -97,18 +97,26 @@ def setup(
         return Reply("You need the Manage Server permission to run `/presave-setup`.")
     with read_only(settings.database_url) as session:
         campaign = discord_bindings.open_campaign(session, slug.strip())
+        allowed = campaign is not None and discord_bindings.is_allowed(
+            session, campaign.campaign_id, caller.guild_id
+        )
     if campaign is None:
         return Reply(f"No open campaign `{slug[:80]}`: pick one from the list as you type.")
+    if not allowed:
+        return Reply(render("discord_setup_not_allowed", **_named(campaign, caller.guild_id)))
     learnt = facts()
     if isinstance(learnt, str):
         return Reply(render("discord_setup_refused", problems=[learnt]))
     checked = check_setup(learnt)
     if checked.problems:
         return Reply(render("discord_setup_refused", problems=list(checked.problems)))
-    with transaction(settings.database_url) as session:
-        _, created = discord_bindings.bind(
-            session, campaign.slug, caller.guild_id, channel_id, role_id, caller.user_id
-        )
+    try:
+        with transaction(settings.database_url) as session:
+            _, created = discord_bindings.bind(
+                session, campaign.slug, caller.guild_id, channel_id, role_id, caller.user_id
+            )
+    except discord_bindings.NotAllowed:  # disallowed while the server was being checked
+        return Reply(render("discord_setup_not_allowed", **_named(campaign, caller.guild_id)))
     text = render(
         "discord_setup_done",
         title=campaign.title,
@@ -121,16 +129,26 @@ def setup(
     return Reply(text)
 
 
+def _named(campaign: discord_bindings.Bound, guild_id: str) -> dict[str, str]:
+    """What the refusal names: the campaign, and the command the artist runs."""
+    return {
+        "title": campaign.title,
+        "artist": campaign.artist,
+        "slug": campaign.slug,
+        "guild_id": guild_id,
+    }
+
+
 def campaign_choices(
     settings: Settings, caller: Caller, command: str, typed: str
 ) -> list[tuple[str, str]]:
-    """Autocomplete for the campaign option: bound here for /presave, any open campaign
-    for /presave-setup."""
+    """Autocomplete for the campaign option: bound here for /presave, allowed here by the
+    artist for /presave-setup; never another server's campaigns."""
     if caller.guild_id is None:
         return []
     with read_only(settings.database_url) as session:
         if command == SETUP:
-            found = discord_bindings.all_open(session)
+            found = discord_bindings.allowed_in(session, caller.guild_id)
         else:
             found = discord_bindings.bound_in(session, caller.guild_id)
     return discord_bindings.choices(found, typed)

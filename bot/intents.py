@@ -24,11 +24,13 @@ class IntentKind(StrEnum):
 
 @dataclass(frozen=True)
 class Intent:
-    """A classified message; keyword and source are set only for opt-ins."""
+    """A classified message; keyword and source are set only for opt-ins. `confirms`: the
+    START is a bare YES, which also answers a pending web opt-in's "Reply YES"."""
 
     kind: IntentKind
     keyword: str | None = None
     source: str | None = None
+    confirms: bool = False
 
 
 # CTIA / Twilio default opt-out words, plus REVOKE and OPTOUT (FCC 2024 rule,
@@ -38,8 +40,9 @@ _STOP_WORDS = frozenset(
 )
 # Stop words that never appear in ordinary fan chatter, so they count anywhere.
 _UNAMBIGUOUS_STOP = frozenset({"STOPALL", "UNSUBSCRIBE", "UNSUB", "REVOKE", "OPTOUT"})
-# Twilio's default opt-back-in words.
-_START_WORDS = frozenset({"START", "UNSTOP", "YES"})
+# Twilio's default opt-back-in words; YES also confirms a web opt-in (double opt-in).
+_YES = "YES"
+_START_WORDS = frozenset({"START", "UNSTOP", _YES})
 # CTIA / Twilio default help words.
 _HELP_WORDS = frozenset({"HELP", "INFO"})
 
@@ -162,7 +165,7 @@ def classify(body: str, open_keywords: Collection[str]) -> Intent:
     ):
         return Intent(IntentKind.STOP)
     if len(compact) == 1 and compact[0] in _START_WORDS:
-        return Intent(IntentKind.START)
+        return Intent(IntentKind.START, confirms=compact[0] == _YES)
     core = [word for word in compact if word not in _POLITE and word != "ME"]
     if len(core) == 1 and core[0] in _HELP_WORDS:
         return Intent(IntentKind.HELP)

@@ -51,12 +51,52 @@ MARKET_TIMEZONES: dict[str, str] = {
 }  # fmt: skip
 
 
-def market_code(value: str | None) -> str:
-    """A two-letter market (ISO country) code, upper-cased."""
+# ISO 3166-1 alpha-2: every officially assigned country code (249).
+_ISO_CODES = """
+AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE
+BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD
+CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM
+DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF
+GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU
+ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN
+KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME
+MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA
+NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM
+PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI
+SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK
+TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI
+VN VU WF WS YE YT ZA ZM ZW
+"""
+# Where Spotify is available (its GET /v1/markets): ISO codes, plus XK (Kosovo) as Spotify
+# writes it. A release can only go live in one of these.
+_SPOTIFY_CODES = """
+AD AE AG AL AM AO AR AT AU AZ BA BB BD BE BF BG BH BI BJ BN
+BO BR BS BT BW BY BZ CA CD CG CH CI CL CM CO CR CV CW CY CZ
+DE DJ DK DM DO DZ EC EE EG ES ET FI FJ FM FR GA GB GD GE GH
+GM GN GQ GR GT GW GY HK HN HR HT HU ID IE IL IN IQ IS IT JM
+JO JP KE KG KH KI KM KN KR KW KZ LA LB LC LI LK LR LS LT LU
+LV LY MA MC MD ME MG MH MK ML MN MO MR MT MU MV MW MX MY MZ
+NA NE NG NI NL NO NP NR NZ OM PA PE PG PH PK PL PR PS PT PW
+PY QA RO RS RW SA SB SC SE SG SI SK SL SM SN SR ST SV SZ TD
+TG TH TJ TL TN TO TR TT TV TW TZ UA UG US UY UZ VC VE VN VU
+WS XK ZA ZM ZW
+"""
+ISO_COUNTRIES = frozenset(_ISO_CODES.split())
+SPOTIFY_MARKETS = frozenset(_SPOTIFY_CODES.split())
+MARKET_ACCEPTED = "a country code where Spotify is available (ISO 3166-1 alpha-2, e.g. US or NZ)"
+
+
+def market_code(value: str | None, field: str = "market") -> str:
+    """A Spotify market: an ISO 3166-1 alpha-2 country code Spotify sells in, upper-cased."""
     raw = (value or "").strip()
+    code = raw.upper()
     if not MARKET_RE.fullmatch(raw):
-        raise ValidationError("market", "a two-letter country code such as US or NZ")
-    return raw.upper()
+        raise ValidationError(field, MARKET_ACCEPTED)
+    if code not in SPOTIFY_MARKETS and code not in ISO_COUNTRIES:
+        raise ValidationError(field, f"{MARKET_ACCEPTED}; {code} is not a country code")
+    if code not in SPOTIFY_MARKETS:
+        raise ValidationError(field, f"{MARKET_ACCEPTED}; Spotify is not available in {code}")
+    return code
 
 
 def zone_of(market: str) -> ZoneInfo:

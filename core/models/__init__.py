@@ -1,10 +1,18 @@
 """All tables, one module per part of the domain."""
 
 from core.models.analytics import Event
-from core.models.audience import Channel, Consent, ConsentStatus, Fan, OptOut
+from core.models.audience import (
+    Channel,
+    Consent,
+    ConsentStatus,
+    Fan,
+    OptOut,
+    PhoneConfirmation,
+)
 from core.models.base import Base, UTCDateTime
 from core.models.catalog import Artist, Campaign, CampaignStatus
 from core.models.discord import (
+    DiscordAllowance,
     DiscordAnnouncement,
     DiscordBinding,
     DiscordInteraction,
@@ -33,6 +41,7 @@ __all__ = [
     "ConsentStatus",
     "Delivery",
     "DeliveryStatus",
+    "DiscordAllowance",
     "DiscordAnnouncement",
     "DiscordBinding",
     "DiscordInteraction",
@@ -47,6 +56,7 @@ __all__ = [
     "OptOut",
     "OutboundText",
     "PageVisit",
+    "PhoneConfirmation",
     "PreSave",
     "PreSaveStatus",
     "ReleaseMarket",

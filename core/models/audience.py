@@ -79,3 +79,21 @@ class OptOut(Base):
     sender: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PhoneConfirmation(Base):
+    """A number entered on a campaign page: texted once to ask for YES, opted in only when
+    its owner replies YES (or the keyword) from it (double opt-in)."""
+
+    __tablename__ = "phone_confirmations"
+    __table_args__ = (UniqueConstraint("fan_id", "campaign_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fan_id: Mapped[int] = mapped_column(ForeignKey("fans.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    sender: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(32))
+    country: Mapped[str | None] = mapped_column(String(2))
+    # When the request text was last queued; a new request before RESEND_AFTER texts nothing.
+    texted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -34,6 +34,19 @@ class DiscordBinding(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
+class DiscordAllowance(Base):
+    """The artist's consent that one Discord server may bind one campaign (`presave discord
+    allow`); /presave-setup refuses a server without it."""
+
+    __tablename__ = "discord_allowances"
+    __table_args__ = (UniqueConstraint("campaign_id", "guild_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    guild_id: Mapped[str] = mapped_column(String(SNOWFLAKE), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class RoleGrantStatus(StrEnum):
     """Where one fan's pre-saver role in one server is."""
 

@@ -45,6 +45,17 @@ def opted_out(session: Db, fan_id: int, channel: str, sender: str) -> bool:
     return _OPTED_OUT.scalar(session, params) is not None
 
 
+def is_opted_in(session: Db, fan_id: int, campaign_id: int, channel: str) -> bool:
+    """Whether the fan's consent to the campaign on `channel` stands (a STOP aside)."""
+    query = select(Consent.id).where(
+        Consent.fan_id == fan_id,
+        Consent.campaign_id == campaign_id,
+        Consent.channel == channel,
+        Consent.status == ConsentStatus.OPTED_IN,
+    )
+    return session.scalar(query) is not None
+
+
 def opt_in(
     session: Db,
     fan_id: int,

@@ -18,6 +18,7 @@ from core.models import (
     DiscordBinding,
     ScheduledMessage,
 )
+from core.services import discord_bindings
 from core.services.links import album_link
 from core.timeutil import utcnow
 from core.upsert import insert_ignore_many
@@ -37,11 +38,9 @@ class Post:
 
 
 def create(session: Session, message_id: int, campaign_id: int) -> list[int]:
-    """An announcement of the message in every server the campaign is bound to; the ids
-    created now (a second call creates none)."""
-    bindings = list(
-        session.scalars(select(DiscordBinding.id).where(DiscordBinding.campaign_id == campaign_id))
-    )
+    """An announcement of the message in every server the campaign is bound to (and still
+    allowed by the artist); the ids created now (a second call creates none)."""
+    bindings = discord_bindings.allowed_bindings(session, campaign_id)
     now = utcnow()
     rows = [
         {"message_id": message_id, "binding_id": b, "status": DeliveryStatus.QUEUED.value}

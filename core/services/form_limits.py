@@ -1,11 +1,12 @@
-"""How many phone numbers one network may ask us to text from the web form, per hour.
+"""How often the web form may ask us to text: per network and per number, each an hour.
 
 The form sends an SMS to whatever number is typed in, which makes it a tool for SMS
 pumping (texting premium numbers at the artist's cost) and for harassment. The per-number
-cap (web_optin) stops repeats to one number; this one stops one network from walking
-through many numbers. Counts live in Redis under a keyed hash of the address (no IP
-address is stored), one window an hour; IPv6 addresses count per /64, the block one home
-or one host gets. If Redis cannot be reached the form stays open, and the failure is logged.
+cap stops repeats to one number; the per-network cap stops one network from walking
+through many numbers. Counts live in Redis under keyed hashes of the address and the
+number (neither is stored), one window an hour; IPv6 addresses count per /64, the block
+one home or one host gets. If Redis cannot be reached the form refuses (fails closed):
+a limit that is not checked is no limit.
 """
 
 from __future__ import annotations
@@ -14,13 +15,24 @@ import hashlib
 import hmac
 import ipaddress
 import logging
+from enum import StrEnum
 
 import redis
 
 log = logging.getLogger(__name__)
 MAX_PER_NETWORK_PER_HOUR = 10
+MAX_PER_NUMBER_PER_HOUR = 3
 WINDOW_SECONDS = 3600
 IPV6_PREFIX = 64
+
+
+class Verdict(StrEnum):
+    """What the limits say of one request."""
+
+    ALLOWED = "allowed"
+    NETWORK = "network"  # this network asked for too many numbers lately
+    NUMBER = "number"  # this number was asked for too often lately
+    UNAVAILABLE = "unavailable"  # the counts could not be read: refused
 
 
 def network_of(address: str) -> str:
@@ -36,20 +48,27 @@ def network_of(address: str) -> str:
     return str(parsed)
 
 
-def _key(secret: str, network: str) -> str:
-    digest = hmac.new(secret.encode(), network.encode(), hashlib.sha256).hexdigest()[:32]
-    return f"presave:text-me:{digest}"
+def _key(secret: str, kind: str, value: str) -> str:
+    digest = hmac.new(secret.encode(), value.encode(), hashlib.sha256).hexdigest()[:32]
+    return f"presave:text-me:{kind}{digest}"
 
 
-def allow(connection: redis.Redis, secret: str, address: str) -> bool:
-    """Count one request from `address`; False once its network passed the hourly cap."""
-    key = _key(secret, network_of(address))
+def take(connection: redis.Redis, secret: str, address: str, phone: str | None) -> Verdict:
+    """Count one request from `address` (for `phone`, when it is a number we would text)."""
+    keys = [_key(secret, "", network_of(address))]
+    if phone is not None:
+        keys.append(_key(secret, "number:", phone))
     try:
         pipe = connection.pipeline()
-        pipe.set(key, 0, ex=WINDOW_SECONDS, nx=True)  # the window starts at the first request
-        pipe.incr(key)
-        _, count = pipe.execute()
+        for key in keys:
+            pipe.set(key, 0, ex=WINDOW_SECONDS, nx=True)  # the window starts at the first
+            pipe.incr(key)
+        counts = [int(count) for count in pipe.execute()[1::2]]
     except (redis.RedisError, OSError) as exc:
-        log.warning("text-me limit not checked (Redis unreachable): %s", exc)
-        return True
-    return int(count) <= MAX_PER_NETWORK_PER_HOUR
+        log.warning("text-me refused: its limits cannot be checked (Redis unreachable): %s", exc)
+        return Verdict.UNAVAILABLE
+    if counts[0] > MAX_PER_NETWORK_PER_HOUR:
+        return Verdict.NETWORK
+    if len(counts) > 1 and counts[1] > MAX_PER_NUMBER_PER_HOUR:
+        return Verdict.NUMBER
+    return Verdict.ALLOWED

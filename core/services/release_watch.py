@@ -38,12 +38,17 @@ from core.services.release_schedule import (
 )
 from core.timeutil import utcnow
 from core.upsert import insert_ignore
+from core.validation import ValidationError
 
 # A claimed campaign is not picked again for this long (a crashed tick lets it go).
 LEASE = timedelta(minutes=3)
 # A campaign with every fan market found is re-read this often, for fans in new markets.
 RECHECK = timedelta(minutes=10)
 METHODS = ("album_id", "upc", "isrc", "manual")
+# Marking a release live earlier than this before its release time needs `force`: the
+# release day starts at most 14 hours before UTC's (Kiribati), so a real early drop is
+# within about a day; earlier is almost surely a mistake, and a drop cannot be undone.
+EARLY_MARK = timedelta(hours=26)
 EVENT_KIND = "release_detected"
 RELEASE_MARKETS: Table = ReleaseMarket.__table__  # type: ignore[assignment]
 
@@ -257,12 +262,20 @@ def mark_live(
     now: datetime,
     *,
     correct_album: bool = False,
+    force: bool = False,
 ) -> list[str]:
     """The operator says it is live (method "manual") in `market`, or every missing fan market.
 
     With `correct_album` the album id replaces the campaign's, so the watch looks that album
-    up for the markets still missing. Returns the markets newly recorded.
+    up for the markets still missing. More than EARLY_MARK before the release time it is
+    refused unless `force`. Returns the markets newly recorded.
     """
+    if not force and now < campaign.release_at - EARLY_MARK:
+        when = campaign.release_at.strftime("%Y-%m-%d %H:%M UTC")
+        raise ValidationError(
+            "--force",
+            f"required to mark it live more than 26 hours before its release time ({when})",
+        )
     if correct_album:
         campaign.spotify_album_id = album_id
         campaign.release_album_id = album_id

@@ -83,3 +83,23 @@ def _word(
         if count_segments(text).segments <= MAX_CONFIRMATION_SEGMENTS:
             break
     return text
+
+
+def request_text(program: str, release_artist: str, release_title: str) -> str:
+    """The double opt-in's one text to a number typed on the page ("Reply YES to get alerts
+    for ..."), shortened (then folded to GSM-7, then minimal) to fit two segments."""
+    for artist, title in _name_variants(release_artist, release_title):
+        for limit in (200, 60, 40, 24, 12):
+            text = render(
+                "sms_optin_request",
+                program=_shorten(program, 40),
+                artist=_shorten(artist, limit),
+                title=_shorten(title, limit),
+            )
+            if count_segments(text).segments <= MAX_CONFIRMATION_SEGMENTS:
+                return text
+    for keep in (40, 20, 10):
+        text = render("sms_optin_request_minimal", program=_shorten(program, keep))
+        if count_segments(text).segments <= MAX_CONFIRMATION_SEGMENTS:
+            break
+    return text

@@ -26,9 +26,19 @@ FAN = "555555555555555555"
 
 
 def bound_campaign(db: Session, keyword: str = "DROP", guild: str = GUILD) -> Campaign:
-    """An open campaign bound to `guild` (announcements in CHANNEL, role ROLE)."""
+    """An open campaign the artist allowed `guild` to bind, bound there (announcements in
+    CHANNEL, role ROLE)."""
     campaign = make_campaign(db, keyword)
+    discord_bindings.allow(db, campaign, guild)
     discord_bindings.bind(db, campaign.slug, guild, CHANNEL, ROLE, MOD)
+    db.commit()
+    return campaign
+
+
+def allowed_campaign(db: Session, keyword: str = "DROP", guild: str = GUILD) -> Campaign:
+    """An open campaign the artist allowed `guild` to bind (`presave discord allow`)."""
+    campaign = make_campaign(db, keyword)
+    discord_bindings.allow(db, campaign, guild)
     db.commit()
     return campaign
 

@@ -30,6 +30,7 @@ from core.models import (
     RoleGrantStatus,
     ScheduledMessage,
 )
+from core.services import discord_bindings
 from core.settings import Settings
 from core.timeutil import utcnow
 from tests.factories import make_campaign
@@ -39,6 +40,7 @@ from tests.integration.discord_helpers import (
     GUILD,
     MOD,
     ROLE,
+    allowed_campaign,
     bound_campaign,
     fake_guild,
     fake_role,
@@ -176,7 +178,7 @@ def test_stopalerts_ends_consent_and_cancels_queued_dms(settings: Settings, db: 
 def test_setup_binds_when_the_bot_can_post_and_give_the_role(
     settings: Settings, db: Session
 ) -> None:
-    campaign = make_campaign(db)
+    campaign = allowed_campaign(db)
     guild, channel = fake_guild()
     mock = interaction(settings, user=MOD, manage=True, command="presave-setup", guild_object=guild)
     invoke(discord_bot.presave_setup, mock, campaign.slug, channel, fake_role())
@@ -207,7 +209,7 @@ def test_setup_says_exactly_what_is_missing(
 ) -> None:
     import discord
 
-    campaign = make_campaign(db)
+    campaign = allowed_campaign(db)
     if guild_kwargs.pop("view_only", False):
         guild_kwargs["channel_perms"] = discord.Permissions(view_channel=True)
     guild, channel = fake_guild(**guild_kwargs)  # type: ignore[arg-type]
@@ -216,6 +218,50 @@ def test_setup_says_exactly_what_is_missing(
     text = sent(mock)[0]
     assert "can't set that up" in text and words in text, text
     assert db.scalar(select(DiscordBinding.id)) is None, "nothing bound"
+
+
+def test_setup_of_a_campaign_the_artist_did_not_allow_binds_nothing(
+    settings: Settings, db: Session
+) -> None:
+    campaign = make_campaign(db)
+    allowed_elsewhere = allowed_campaign(db, "OTHER", guild="999999999999999999")
+    for slug in (campaign.slug, allowed_elsewhere.slug):
+        guild, channel = fake_guild()
+        mock = interaction(
+            settings, user=MOD, manage=True, command="presave-setup", guild_object=guild
+        )
+        invoke(discord_bot.presave_setup, mock, slug, channel, fake_role())
+        text, link, kwargs = sent(mock)
+        assert kwargs["ephemeral"] is True and link is None
+        assert "isn't allowed" in text and "nothing was set up" in text
+        assert f"`presave discord allow {slug} {GUILD}`" in text
+    assert db.scalar(select(DiscordBinding.id)) is None, "nothing bound"
+
+
+def test_setup_autocomplete_lists_only_campaigns_allowed_here(
+    settings: Settings, db: Session
+) -> None:
+    here = allowed_campaign(db, "HERE")
+    allowed_campaign(db, "THERE", guild="999999999999999999")
+    make_campaign(db, "NOWHERE")
+    setup = interaction(settings, user=MOD, manage=True, command="presave-setup")
+    assert [c.value for c in run(discord_bot.campaign_choices(setup, ""))] == [here.slug]
+    fan = interaction(settings)  # /presave: only what is bound here, and nothing is yet
+    assert run(discord_bot.campaign_choices(fan, "")) == []
+
+
+def test_a_disallowed_server_takes_no_new_fans_and_gets_no_drop_post(
+    settings: Settings, db: Session
+) -> None:
+    campaign = bound_campaign(db)
+    discord_bindings.disallow(db, campaign, GUILD)
+    db.commit()
+    mock = interaction(settings)
+    invoke(discord_bot.presave, mock, None)
+    assert "/presave-setup" in sent(mock)[0] and sent(mock)[1] is None
+    assert run(discord_bot.campaign_choices(interaction(settings), "")) == []
+    assert db.scalar(select(Fan.id)) is None, "nothing recorded"
+    assert discord_bindings.allowed_bindings(db, campaign.id) == []
 
 
 def test_setup_needs_manage_server(settings: Settings, db: Session) -> None:

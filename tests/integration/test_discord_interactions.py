@@ -21,7 +21,15 @@ from core.settings import Settings
 from sandbox import SANDBOX_DISCORD_APPLICATION_ID, SANDBOX_DISCORD_BOT_TOKEN
 from sandbox.server import serve
 from tests.factories import make_campaign
-from tests.integration.discord_helpers import CHANNEL, FAN, GUILD, ROLE, bound_campaign, seed_guild
+from tests.integration.discord_helpers import (
+    CHANNEL,
+    FAN,
+    GUILD,
+    ROLE,
+    allowed_campaign,
+    bound_campaign,
+    seed_guild,
+)
 from web import create_app
 
 URL = "/webhooks/discord/interactions"
@@ -143,6 +151,30 @@ def test_autocomplete_over_http_lists_the_campaigns_bound_here(
     assert [c["value"] for c in answer["data"]["choices"]] == [one.slug, two.slug]
 
 
+def test_setup_autocomplete_over_http_lists_only_campaigns_allowed_here(
+    signed_client: FlaskClient, db: Session
+) -> None:
+    here = allowed_campaign(db, "HERE")
+    bound_campaign(db, "THERE", guild="999999999999999999")
+    make_campaign(db, "NOWHERE")
+    typed = {"name": "campaign", "type": 3, "value": "", "focused": True}
+    body = payload(kind=4, data={"name": "presave-setup", "options": [typed]})
+    body["member"]["permissions"] = str(1 << 5)  # Manage Server
+    answer = post(signed_client, body).get_json()
+    assert answer["type"] == 8
+    assert [c["value"] for c in answer["data"]["choices"]] == [here.slug]
+
+
+def test_setup_over_http_of_a_campaign_not_allowed_here_binds_nothing(
+    signed_client: FlaskClient, db: Session
+) -> None:
+    campaign = make_campaign(db)
+    answer = post(signed_client, setup_payload(campaign.slug, "tok-refused")).get_json()
+    assert answer["type"] == 4 and answer["data"]["flags"] == 64
+    assert f"presave discord allow {campaign.slug} {GUILD}" in answer["data"]["content"]
+    assert db.scalar(select(DiscordBinding.id)) is None
+
+
 def test_stopalerts_over_http(signed_client: FlaskClient, db: Session) -> None:
     bound_campaign(db)
     post(signed_client, payload())
@@ -205,7 +237,7 @@ def test_setup_over_http_checks_the_server_through_discords_api(
         )
     )
     client = app.test_client()
-    campaign = make_campaign(db)
+    campaign = allowed_campaign(db)
     seed_guild(stand_in)
     quick = post(client, setup_payload(campaign.slug, "tok-quick")).get_json()
     assert quick["type"] == 4 and "now set up here" in quick["data"]["content"]

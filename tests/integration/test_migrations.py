@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from core import migrate
 from core.models import Base
@@ -42,6 +42,30 @@ def test_upgrade_is_idempotent(tmp_path: Path) -> None:
 def test_upgrade_empty_postgres_matches_models(pg_url: str) -> None:
     migrate.upgrade(pg_url)
     assert_matches_models(pg_url)
+
+
+def test_servers_bound_before_allowances_stay_allowed(tmp_path: Path) -> None:
+    """0009: a binding made before the artist's consent existed counts as allowed."""
+    url = f"sqlite:///{tmp_path / 'bound.db'}"
+    migrate.upgrade(url, "0007")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for statement in (
+            "INSERT INTO artists (id, name, created_at) VALUES (1, 'Mira Vale', '2026-12-01')",
+            "INSERT INTO campaigns (id, artist_id, slug, keyword, title, release_at, timezone,"
+            " status, action_save, action_follow, created_at) VALUES (1, 1, 'night-bloom', 'BLOOM',"
+            " 'Night Bloom', '2026-12-20', 'UTC', 'open', 1, 1, '2026-12-01')",
+            "INSERT INTO discord_bindings (campaign_id, guild_id, channel_id, role_id, bound_by,"
+            " created_at, updated_at) VALUES (1, '111111111111111111', '2', '3', '4',"
+            " '2026-12-02', '2026-12-02')",
+        ):
+            connection.execute(text(statement))
+    migrate.upgrade(url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT campaign_id, guild_id FROM discord_allowances"))
+        assert [tuple(r) for r in rows] == [(1, "111111111111111111")]
+    engine.dispose()
+    assert_matches_models(url)
 
 
 def test_a_model_change_without_migration_is_detected(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import types
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 import cli
 from core.models import Campaign, Event, ReleaseMarket
 from core.settings import Settings
+from core.timeutil import utcnow
 from tests.factories import make_campaign
 from tests.integration.spotify_stubs import ACCOUNTS, API, rsps
 from tests.integration.test_release_watch_support import (
@@ -75,12 +77,16 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def campaign(
-    db: Session, *countries: str | None, keyword: str = "BLOOM", **ids: object
+    db: Session,
+    *countries: str | None,
+    keyword: str = "BLOOM",
+    release_at: str = RELEASE_AT,
+    **ids: object,
 ) -> Campaign:
     made = make_campaign(
         db,
         keyword,
-        release_at=RELEASE_AT,
+        release_at=release_at,
         timezone="America/New_York",
         **{"spotify_album_id": None, **(ids or {"upc": UPC})},
     )
@@ -227,11 +233,57 @@ def test_mark_live_everywhere_the_fans_are(
     assert starts.campaigns == [made.id, made.id]
 
 
+def in_hours(hours: float) -> str:
+    """A release time this many hours from now, as an artist would type it."""
+    return (utcnow() + timedelta(hours=hours)).isoformat(timespec="seconds")
+
+
+def test_mark_live_long_before_the_release_needs_force(
+    env: Settings,
+    db: Session,
+    rsps: responses.RequestsMock,
+    starts: Starts,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    made = campaign(db, "NZ", "US", release_at=in_hours(16 * 24), spotify_album_id=ALBUM_ID)
+    before = snapshot(db, made.id)
+
+    code, out, err = run(capsys, "release", "mark-live", made.slug, "--market", "US")
+
+    assert (code, out) == (2, "")
+    assert err.startswith("error: --force: required to mark it live more than 26 hours before")
+    assert snapshot(db, made.id) == before and starts.campaigns == []
+
+    code, out, err = run(capsys, "release", "mark-live", made.slug, "--market", "US", "--force")
+
+    assert code == 0, err
+    assert "drop started for US" in out
+    assert live_markets(db, made.id) == {"US": (ALBUM_ID, "manual")}
+    assert starts.campaigns == [made.id]
+
+
+def test_mark_live_within_26_hours_of_the_release_needs_no_force(
+    env: Settings,
+    db: Session,
+    rsps: responses.RequestsMock,
+    starts: Starts,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    made = campaign(db, "NZ", release_at=in_hours(25), spotify_album_id=ALBUM_ID)
+
+    code, _, err = run(capsys, "release", "mark-live", made.slug, "--market", "nz")
+
+    assert code == 0, err
+    assert live_markets(db, made.id) == {"NZ": (ALBUM_ID, "manual")}
+    assert starts.campaigns == [made.id]
+
+
 BAD = [
     (["release", "check", "no-such-campaign"], "slug"),
-    (["release", "check", "{slug}", "--market", "USA"], "market"),
-    (["release", "check", "{slug}", "--market", "1X"], "market"),
-    (["release", "check", "{slug}", "--market", ""], "market"),
+    (["release", "check", "{slug}", "--market", "USA"], "--market"),
+    (["release", "check", "{slug}", "--market", "1X"], "--market"),
+    (["release", "check", "{slug}", "--market", ""], "--market"),
+    (["release", "check", "{slug}", "--market", "XX"], "--market"),
     (["release", "check", "{bare}"], "slug"),
     (["release", "check"], "slug"),
     (["release", "check", "{slug}", "--bogus"], "--bogus"),
@@ -239,7 +291,14 @@ BAD = [
     (["release", "mark-live", "no-such-campaign"], "slug"),
     (["release", "mark-live", "{slug}", "--album-id", "short"], "album-id"),
     (["release", "mark-live", "{slug}", "--album-id", "spotify:track:" + ALBUM_ID], "album-id"),
-    (["release", "mark-live", "{slug}", "--market", "NZL"], "market"),
+    (["release", "mark-live", "{slug}", "--market", "NZL"], "--market"),
+    (["release", "mark-live", "{slug}", "--market", "XX"], "--market"),
+    (["release", "mark-live", "{slug}", "--market", "zz"], "--market"),
+    (["release", "mark-live", "{slug}", "--market", "CN"], "--market"),
+    (["release", "mark-live", "{soon}", "--market", "QQ"], "--market"),
+    (["release", "mark-live", "{later}"], "--force"),
+    (["release", "mark-live", "{later}", "--market", "US"], "--force"),
+    (["release", "mark-live", "{later}", "--all-markets", "--json"], "--force"),
     (["release", "mark-live", "{slug}", "--market", "US", "--all-markets"], "--all-markets"),
     (["release", "mark-live", "{isrc}"], "album-id"),
 ]
@@ -259,15 +318,22 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(
     made = campaign(db, "NZ", "US")
     bare = campaign(db, "US", keyword="BARE", spotify_album_id=None, upc=None)
     by_isrc = campaign(db, "US", keyword="SINGLE", isrc=ISRC)
-    before = [snapshot(db, c.id) for c in (made, bare, by_isrc)]
+    soon = campaign(db, "US", keyword="SOON", release_at=in_hours(20))
+    later = campaign(
+        db, "NZ", "US", keyword="LATER", release_at=in_hours(16 * 24), spotify_album_id=ALBUM_ID
+    )
+    made_all = (made, bare, by_isrc, soon, later)
+    before = [snapshot(db, c.id) for c in made_all]
     names = {"slug": made.slug, "bare": bare.slug, "isrc": by_isrc.slug}
+    names.update(soon=soon.slug, later=later.slug)
 
     code, out, err = run(capsys, *[a.format(**names) for a in argv])
 
     assert code == 2
     assert out == ""
     assert err.startswith(f"error: {field}: ") and err.count("\n") == 1, err
-    assert [snapshot(db, c.id) for c in (made, bare, by_isrc)] == before
+    assert [snapshot(db, c.id) for c in made_all] == before
+    assert starts.campaigns == [], "no drop started"
     assert len(rsps.calls) == 0 and starts.campaigns == []
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from core.services.sms_text import confirmation_text
+from core.services.sms_text import confirmation_text, request_text
 from messages import count_segments
 from tests.factories import make_campaign
 
@@ -37,6 +37,29 @@ def test_confirmation_fits_two_segments(
     assert "STOP" in text
     if not duplicate:
         assert "Msg & data rates may apply" in text or "Msg&data rates may apply" in text
+
+
+@pytest.mark.parametrize(
+    ("artist", "title"),
+    [
+        ("Mira Vale", "Night Bloom"),
+        ("The Extremely Long Named Orchestra of Somewhere", "A" * 200),
+        ("宇多田ヒカル", "BADモード"),
+        ("Sigur Rós", "Ágætis byrjun " * 10),
+        ("🔥 Fire Band 🔥", "Ignite " * 25),
+    ],
+)
+@pytest.mark.parametrize("program", ["Mira Vale Alerts", "P" * 120])
+def test_the_web_optin_request_fits_two_segments(program: str, artist: str, title: str) -> None:
+    text = request_text(program, artist, title[:200])
+    info = count_segments(text)
+    assert info.encoding == "GSM-7" and info.segments <= 2, (info, text)
+    assert "YES" in text and "STOP" in text and "HELP" in text
+    assert "Msg & data rates may apply" in text or "Msg&data rates may apply" in text
+    if artist == "Mira Vale" and program == "Mira Vale Alerts":
+        assert text.startswith(
+            'Reply YES to get alerts for "Night Bloom" by Mira Vale from Mira Vale Alerts'
+        )
 
 
 def test_short_names_are_not_shortened(db: Session) -> None:

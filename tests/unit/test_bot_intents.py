@@ -160,8 +160,10 @@ def test_keyword_prose_with_negated_stop_word_stays_optin(body: str, source: str
     "body", ["START", "start", "Start!", "START.", " unstop ", "UNSTOP", "yes", "YES 🎉", "Yes!!"]
 )
 def test_start_words_alone_are_start(body: str) -> None:
-    """START, UNSTOP and YES alone, with punctuation or emoji, are START."""
-    assert classify(body, OPEN) == Intent(IntentKind.START)
+    """START, UNSTOP and YES alone, with punctuation or emoji, are START; only YES also
+    confirms a pending web opt-in."""
+    confirms = "YES" in body.upper()
+    assert classify(body, OPEN) == Intent(IntentKind.START, confirms=confirms)
 
 
 @pytest.mark.parametrize("body", ["yes please", "start drop", "yes I love it", "start now"])

@@ -7,7 +7,14 @@ from itertools import pairwise
 
 import pytest
 
-from core.markets import ANY, local_midnight, market_code
+from core.markets import (
+    ANY,
+    ISO_COUNTRIES,
+    MARKET_TIMEZONES,
+    SPOTIFY_MARKETS,
+    local_midnight,
+    market_code,
+)
 from core.models import Campaign
 from core.services.release_schedule import markets_due, next_check_at
 from core.validation import ValidationError
@@ -39,8 +46,8 @@ def test_market_midnights_follow_each_market_and_default_to_utc() -> None:
     assert local_midnight("ZZ", day) == datetime(2026, 12, 4, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("raw", ["", "U", "USA", "1X", "U S", "ü1"])
-def test_market_codes_are_two_letters(raw: str) -> None:
+@pytest.mark.parametrize("raw", ["", "U", "USA", "1X", "U S", "ü1", "XX", "ZZ", "qq", "EU"])
+def test_market_codes_are_iso_countries(raw: str) -> None:
     with pytest.raises(ValidationError) as info:
         market_code(raw)
     assert info.value.field == "market"
@@ -48,6 +55,20 @@ def test_market_codes_are_two_letters(raw: str) -> None:
 
 def test_market_code_is_upper_cased() -> None:
     assert market_code(" nz ") == "NZ"
+
+
+@pytest.mark.parametrize("raw", ["CN", "RU", "KP", "AQ"])
+def test_a_country_without_spotify_is_no_market(raw: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        market_code(raw, "--market")
+    assert str(info.value).endswith(f"Spotify is not available in {raw}")
+    assert info.value.field == "--market"
+
+
+def test_every_spotify_market_is_a_country_code_and_kosovo() -> None:
+    assert {"XK"} == SPOTIFY_MARKETS - ISO_COUNTRIES, "Kosovo: Spotify's own code"
+    assert len(ISO_COUNTRIES) == 249
+    assert all(market_code(m) == m for m in MARKET_TIMEZONES)
 
 
 def test_nothing_before_26_hours_ahead() -> None:
