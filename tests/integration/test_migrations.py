@@ -45,7 +45,7 @@ def test_upgrade_empty_postgres_matches_models(pg_url: str) -> None:
 
 
 def test_servers_bound_before_allowances_stay_allowed(tmp_path: Path) -> None:
-    """0009: a binding made before the artist's consent existed counts as allowed."""
+    """0008: a binding made before the artist's consent existed counts as allowed."""
     url = f"sqlite:///{tmp_path / 'bound.db'}"
     migrate.upgrade(url, "0007")
     engine = create_engine(url)

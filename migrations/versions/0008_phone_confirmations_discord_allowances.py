@@ -1,6 +1,6 @@
 """phone confirmations (double opt-in) and discord allowances (the artist's consent)
 
-Revision ID: 0009
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-04 16:55:56.248470
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import core.models.base
 
-revision = "0009"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
