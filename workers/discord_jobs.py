@@ -19,7 +19,7 @@ from core.providers.discord_rest import (
     Unauthorized,
     UnknownObject,
 )
-from core.services import discord_announce, discord_roles, notify
+from core.services import compose, discord_announce, discord_roles, notify
 from core.services.discord_roles import Grant
 from core.settings import Settings, load_settings
 from workers.discord_guard import InvalidBudget
@@ -200,24 +200,32 @@ class _Asking:
         """A slot for the next request, unless Discord must not be asked now."""
         return self.guard.wait() <= 0 and take_slot(self.limiter, self.deadline)
 
-    def history(self, channel_id: str, since: datetime, containing: str = "") -> str | None:
-        """own_message_since, each of its requests under a slot (_NotNow: none now)."""
+    def find(self, channel_id: str, since: datetime, content: str) -> str | None:
+        """find_own_message, each of its requests under a slot (_NotNow: none now)."""
         if not discord_rest.bot_user_id_known(self.api):
             if not self.may():
                 raise _NotNow
             discord_rest.bot_user_id(self.api)
         if not self.may():
             raise _NotNow
-        return discord_rest.own_message_since(self.api, channel_id, since, containing)
+        return discord_rest.find_own_message(self.api, channel_id, since, content)
 
 
 class _NotNow(Exception):
     """No slot for a lookup now: the rest waits for the next round."""
 
 
+def _dm_text(settings: Settings, delivery_id: int) -> str | None:
+    """The words a stuck DM went out with, rendered as at its claim (None: gone)."""
+    url, program = settings.public_url, settings.program_name
+    with transaction(settings.database_url) as session:
+        return compose.text_as_claimed(session, delivery_id, url, program)
+
+
 def settle_stuck(settings: Settings, connection: redis.Redis, lease: timedelta) -> dict[str, int]:
     """DMs and posts left `sending` by a worker that died (or got no answer): sent if
-    Discord has our message in that channel since the claim, else queued again. A row
+    Discord has that very message (our bot's, its own words) in that channel since the
+    claim, else queued again; another message of ours there never settles it. A row
     Discord cannot be asked about now stays `sending` for the next round. Every request
     takes a slot of the bot's shared budget, as the senders' do."""
     with transaction(settings.database_url) as session:
@@ -230,11 +238,13 @@ def settle_stuck(settings: Settings, connection: redis.Redis, lease: timedelta) 
     lost = "worker lost before sending"
     try:
         for delivery_id, user_id, claimed_at in dms:
+            text, found = _dm_text(settings, delivery_id), None
             try:
-                if not asking.may():
-                    raise _NotNow
-                channel_id = discord_rest.open_dm(asking.api, str(user_id))
-                found = asking.history(channel_id, claimed_at - SKEW)
+                if user_id and text is not None:
+                    if not asking.may():
+                        raise _NotNow
+                    channel_id = discord_rest.open_dm(asking.api, str(user_id))
+                    found = asking.find(channel_id, claimed_at - SKEW, text)
             except ProviderError as exc:
                 log.warning("reconcile: cannot look up Discord DM %s now: %s", delivery_id, exc)
                 continue
@@ -244,17 +254,17 @@ def settle_stuck(settings: Settings, connection: redis.Redis, lease: timedelta) 
                 else:
                     notify.retry_later(session, delivery_id, 0, lost)
             counts["discord_settled_sent" if found else "discord_requeued"] += 1
-        for post_id, channel_id, role_id, claimed_at in posts:
+        for post, claimed_at in posts:
             try:
-                found = asking.history(channel_id, claimed_at - SKEW, f"<@&{role_id}>")
+                found = asking.find(post.channel_id, claimed_at - SKEW, post.body)
             except ProviderError as exc:
-                log.warning("reconcile: cannot look up Discord post %s now: %s", post_id, exc)
+                log.warning("reconcile: cannot look up Discord post %s now: %s", post.id, exc)
                 continue
             with transaction(settings.database_url) as session:
                 if found:
-                    discord_announce.mark_sent(session, post_id, found)
+                    discord_announce.mark_sent(session, post.id, found)
                 else:
-                    discord_announce.retry_later(session, post_id, 0, lost)
+                    discord_announce.retry_later(session, post.id, 0, lost)
             counts["discord_settled_sent" if found else "discord_requeued"] += 1
     except _NotNow:
         log.info("reconcile: Discord lookups paused; the rest waits for the next round")

@@ -260,19 +260,19 @@ def snowflake_at(when: datetime) -> str:
     return str(millis << 22)
 
 
-def own_message_since(
-    api: DiscordApi, channel_id: str, since: datetime, containing: str = ""
-) -> str | None:
-    """The id of a message our bot posted in the channel since `since` (containing the
-    text given), if Discord has one: how a send that got no answer is settled. One request
-    once `bot_user_id_known`, else two."""
+def find_own_message(api: DiscordApi, channel_id: str, since: datetime, content: str) -> str | None:
+    """The id of this very message (our bot its author, `content` its text) posted in the
+    channel since `since`, if Discord has it: how a send that got no answer is settled.
+    Another message of ours there (another campaign's, an earlier countdown) is not it, and
+    no nonce can tell: Discord returns nonces only when a message is created, never on reads.
+    One request once `bot_user_id_known`, else two."""
     params = {"after": snowflake_at(since), "limit": "100"}
     found = call(api, "GET", f"/channels/{channel_id}/messages", params=params)
-    me = bot_user_id(api)
+    me, wanted = bot_user_id(api), content.strip()  # Discord trims what it stores
     for message in found if isinstance(found, list) else []:
         author = message.get("author") if isinstance(message, dict) else None
         mine = isinstance(author, dict) and str(author.get("id")) == me
-        if mine and containing in str(message.get("content", "")):
+        if mine and str(message.get("content", "")).strip() == wanted:
             return str(message.get("id"))
     return None
 

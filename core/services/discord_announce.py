@@ -51,7 +51,7 @@ def create(session: Session, message_id: int, campaign_id: int) -> list[int]:
     return sorted(int(i) for i in insert_ignore_many(session, table, rows, DiscordAnnouncement.id))
 
 
-def claim(session: Session, ids: Sequence[int], release_link: str | None = None) -> list[Post]:
+def claim(session: Session, ids: Sequence[int]) -> list[Post]:
     """Move due announcements to `sending` and word them; claimed by one worker only."""
     if not ids:
         return []
@@ -68,8 +68,14 @@ def claim(session: Session, ids: Sequence[int], release_link: str | None = None)
         .returning(DiscordAnnouncement.id),
         execution_options={"synchronize_session": False},
     )
-    taken = list(claimed.scalars())
-    if not taken:
+    return _worded(session, list(claimed.scalars()))
+
+
+def _worded(session: Session, ids: Sequence[int]) -> list[Post]:
+    """These announcements as they are posted. Nothing in them depends on the time, so
+    reconcile words a stuck one again exactly as it went out (unless its campaign or binding
+    was edited meanwhile: then nothing matches and it is queued again)."""
+    if not ids:
         return []
     rows = session.execute(
         select(
@@ -84,7 +90,8 @@ def claim(session: Session, ids: Sequence[int], release_link: str | None = None)
         .join(ScheduledMessage, ScheduledMessage.id == DiscordAnnouncement.message_id)
         .join(Campaign, Campaign.id == ScheduledMessage.campaign_id)
         .join(Artist, Artist.id == Campaign.artist_id)
-        .where(DiscordAnnouncement.id.in_(taken))
+        .where(DiscordAnnouncement.id.in_(ids))
+        .order_by(DiscordAnnouncement.id)
     )
     posts = []
     for ann_id, channel_id, role_id, title, album_id, artist in rows:
@@ -93,7 +100,7 @@ def claim(session: Session, ids: Sequence[int], release_link: str | None = None)
             role=f"<@&{role_id}>",
             artist=artist,
             title=title,
-            release_link=release_link or album_link(album_id or ""),
+            release_link=album_link(album_id or ""),
         )
         posts.append(Post(ann_id, channel_id, role_id, body))
     return posts
@@ -124,24 +131,20 @@ def retry_later(session: Session, ann_id: int, seconds: float, error: str) -> No
     _set(session, ann_id, status=DeliveryStatus.QUEUED, not_before=when, error=error[:500])
 
 
-def stuck_sending(session: Session, older_than: timedelta) -> list[tuple[int, str, str, datetime]]:
-    """(id, channel id, role id, claimed at) of announcements a dead worker left `sending`."""
+def stuck_sending(session: Session, older_than: timedelta) -> list[tuple[Post, datetime]]:
+    """Announcements a dead worker left `sending`, worded as they were posted, and when they
+    were claimed (reconcile looks for exactly these words in the channel)."""
     cutoff = utcnow() - older_than
     rows = session.execute(
-        select(
-            DiscordAnnouncement.id,
-            DiscordBinding.channel_id,
-            DiscordBinding.role_id,
-            DiscordAnnouncement.updated_at,
-        )
-        .join(DiscordBinding, DiscordBinding.id == DiscordAnnouncement.binding_id)
+        select(DiscordAnnouncement.id, DiscordAnnouncement.updated_at)
         .where(
             DiscordAnnouncement.status == DeliveryStatus.SENDING,
             DiscordAnnouncement.updated_at < cutoff,
         )
         .limit(1000)
     )
-    return [(int(i), c, r, at) for i, c, r, at in rows]
+    claimed_at = {int(ann_id): at for ann_id, at in rows}
+    return [(post, claimed_at[post.id]) for post in _worded(session, list(claimed_at))]
 
 
 def due(session: Session) -> list[int]:

@@ -19,6 +19,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from core.redis_conn import EmbeddedRedis, connect
+from tests.integration.stepped_clock import REAL_TIMEOUT, SteppedClock
+from workers import ratelimit
 from workers.ratelimit import (
     GATHER,
     HORIZON,
@@ -428,22 +430,66 @@ def test_a_rate_under_one_per_second_is_accepted_and_kept(redis_conn: redis.Redi
         assert limiter.current_rate() == pytest.approx(rate * 0.8, abs=0.001)
 
 
-def test_threads_arriving_one_by_one_share_round_trips(redis_conn: redis.Redis) -> None:
-    """Below the rate nobody queues behind a slot, yet calls are gathered GATHER apart."""
-    limiter = CountingLimiter(redis_conn, unique("gather"), 1000)
+class AskingLimiter(RecordingLimiter):
+    """A recording limiter that keeps when (its own clock) each reserve call was made."""
+
+    def __init__(self, connection: redis.Redis, name: str, max_rate: float, **kw: float) -> None:
+        super().__init__(connection, name, max_rate, **kw)
+        self.asked: list[float] = []
+
+    def _reserve(self, want: int) -> Reservation:
+        self.asked.append(self._asked_at)  # set by the leader just before it calls
+        return super()._reserve(want)
+
+
+def one_arrival_a_millisecond(
+    redis_conn: redis.Redis, monkeypatch: pytest.MonkeyPatch, arrivals: int
+) -> AskingLimiter:
+    """`arrivals` threads acquiring once each, one a millisecond of a stepped clock, far
+    below the rate: the limiter's round trips, on any machine however loaded."""
+    clock = SteppedClock()
+    monkeypatch.setattr(ratelimit, "time", clock)  # the limiter's monotonic and sleep
+
+    class Waiter(ratelimit._Waiter):
+        def __init__(self, deadline: float) -> None:
+            super().__init__(deadline)
+            self.wake = clock.wake_lock()  # type: ignore[assignment]
+
+    monkeypatch.setattr(ratelimit, "_Waiter", Waiter)
+    # 40 slots take 0.4 ms at this rate: Redis, on its real clock, never says "wait".
+    limiter = AskingLimiter(redis_conn, unique("gather"), 100_000)
     threads = []
-    began = time.monotonic()
-    for _ in range(40):  # one arrival a millisecond: 40 ms of arrivals, 40 slots
-        thread = threading.Thread(target=limiter.acquire)
-        thread.start()
-        threads.append(thread)
-        time.sleep(0.001)
+    for _ in range(arrivals):
+        threads.append(clock.start(limiter.acquire))
+        clock.settle()  # it has asked, or sleeps, or waits in the queue
+        clock.step(0.001)
+        clock.settle()
+    for _ in range(1000):
+        if not any(thread.is_alive() for thread in threads):
+            break
+        clock.step(0.001)
+        clock.settle()
     for thread in threads:
-        thread.join()
-    took = time.monotonic() - began
+        thread.join(timeout=REAL_TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads), "a thread never got its slot"
+    return limiter
+
+
+def test_threads_arriving_one_by_one_share_round_trips(
+    redis_conn: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Below the rate nobody queues behind a slot, yet calls are gathered GATHER apart, so
+    threads arriving one by one share them (a stepped clock: the same calls on any machine)."""
+    limiter = one_arrival_a_millisecond(redis_conn, monkeypatch, 40)
     assert len(limiter.granted) == 40
-    assert limiter.calls <= took / GATHER + 2, (limiter.calls, took)
-    assert limiter.calls <= 20, limiter.calls
+    gaps = [b - a for a, b in zip(limiter.asked, limiter.asked[1:], strict=False)]
+    assert min(gaps) >= GATHER, gaps
+    # 40 ms of arrivals: a call every GATHER at most, the first one at once.
+    assert len(limiter.asked) <= 0.040 / GATHER + 1, limiter.asked
+    # Without gathering, each thread arriving alone makes its own call.
+    monkeypatch.setattr(ratelimit, "GATHER", 0.0)
+    alone = one_arrival_a_millisecond(redis_conn, monkeypatch, 40)
+    assert len(alone.granted) == 40 and len(alone.asked) == 40, alone.asked
 
 
 def test_a_slot_woken_too_late_is_let_go_and_another_taken(
