@@ -120,8 +120,9 @@ def send_deliveries(
     """Claim these deliveries, send the due ones and record each result; what is not due
     yet or must be retried is queued again. Safe to run twice: the claim decides."""
     deadline = time.monotonic() + settings.sending_lease_seconds * 0.8
+    now = utcnow()  # one moment for the claim and the words: reconcile re-words as at it
     with transaction(settings.database_url) as session:
-        claimed = notify.claim(session, delivery_ids)
+        claimed = notify.claim(session, delivery_ids, now)
         taken = set(claimed)
         early = notify.not_yet_due(session, [i for i in delivery_ids if i not in taken])
         early_channels = notify.channels_of(session, sorted(early))
@@ -130,7 +131,7 @@ def send_deliveries(
         enqueue_after(sends, seconds_until({i: early[i] for i in ids}))
     with transaction(settings.database_url) as session:
         outgoing = compose.prepare(
-            session, claimed, settings.public_url, settings.program_name, utcnow()
+            session, claimed, settings.public_url, settings.program_name, now
         )
     counts: dict[str, int] = {"claimed": len(claimed)}
     transports, unsendable = _transports(settings, connection, outgoing)
