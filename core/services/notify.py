@@ -119,9 +119,7 @@ def channels_of(session: Session, delivery_ids: Sequence[int]) -> ByChannel:
     return grouped
 
 
-def claim(
-    session: Session, delivery_ids: Sequence[int], now: datetime | None = None
-) -> list[int]:
+def claim(session: Session, delivery_ids: Sequence[int], now: datetime | None = None) -> list[int]:
     """Move due deliveries to `sending` at `now`; a delivery is claimed by one worker only.
     Its text is worded at that same moment (reconcile re-words it so to find it sent)."""
     if not delivery_ids:

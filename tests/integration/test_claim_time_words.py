@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from core.db import transaction
-from core.models import Campaign, Fan, MessageStatus, ScheduledMessage
+from core.models import Campaign, Delivery, Fan, MessageStatus, ScheduledMessage
 from core.services import notify
 from core.timeutil import utcnow
 from tests.integration.drop_fixtures import DropWorld
@@ -36,6 +36,7 @@ def test_the_text_sent_is_the_text_reconcile_looks_for(
         session.add(message)
         session.flush()
         fan_id = session.scalar(select(Fan.id).where(Fan.phone_e164 == seeded.phones[0]))
+        assert fan_id is not None
         made = notify.create_deliveries(session, message.id, seeded.campaign_id, [fan_id])
     [delivery_id] = made["sms"]
 
@@ -58,4 +59,4 @@ def test_the_text_sent_is_the_text_reconcile_looks_for(
     assert "minutes" in sent["body"]
     counts = reconcile.settle_stuck(world.settings)
     assert (counts["settled_sent"], counts["requeued"]) == (1, 0)
-    assert world.delivery_status(notify.Delivery.id == delivery_id) == "sent"
+    assert world.delivery_status(Delivery.id == delivery_id) == "sent"
