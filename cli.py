@@ -108,6 +108,8 @@ def _print_campaign(data: dict[str, object]) -> None:
 
 def cmd_campaign_create(settings: Settings, args: argparse.Namespace) -> int:
     """presave campaign create."""
+    from core.timeutil import utcnow
+
     draft = campaigns.CampaignDraft(
         artist=args.artist,
         title=args.title,
@@ -119,9 +121,10 @@ def cmd_campaign_create(settings: Settings, args: argparse.Namespace) -> int:
         isrc=args.isrc,
         spotify_artist_id=args.spotify_artist_id,
         follow=not args.no_follow,
+        force=args.force,
     )
     with transaction(settings.database_url) as session:
-        campaign = campaigns.create_campaign(session, draft)
+        campaign = campaigns.create_campaign(session, draft, utcnow())
         data = campaigns.campaign_json(session, campaign, settings.public_url)
     _print_json(data) if args.json else _print_campaign(data)
     return 0
@@ -521,6 +524,7 @@ def build_parser() -> Parser:
     create.add_argument("--isrc")
     create.add_argument("--spotify-artist-id", dest="spotify_artist_id")
     create.add_argument("--no-follow", action="store_true", help="do not follow the artist")
+    create.add_argument("--force", action="store_true", help="take a release time in the past")
     create.add_argument("--json", action="store_true")
     create.set_defaults(func=cmd_campaign_create)
     listing = campaign.add_parser("list", help="list campaigns")
@@ -587,6 +591,27 @@ def build_parser() -> Parser:
     return parser
 
 
+def refuse_undecodable(argv: Sequence[str], parsed: dict[str, Any]) -> None:
+    """UsageError naming the first argument that is not UTF-8 (Python keeps its bytes as
+    lone surrogates, which nothing downstream can print or store)."""
+    for index, arg in enumerate(argv):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            flag, sep, _ = arg.partition("=")
+            before = argv[index - 1] if index else ""
+            named = [dest for dest, value in parsed.items() if value == arg]
+            if sep and flag.startswith("--"):
+                field = flag
+            elif before.startswith("--"):
+                field = before
+            else:
+                field = named[0] if named else f"argument {index + 1}"
+            raise UsageError(
+                f"{field}: not valid UTF-8 text (check the terminal's encoding)"
+            ) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     logging.basicConfig(
@@ -594,7 +619,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        args = build_parser().parse_args(argv)
+        given = list(sys.argv[1:] if argv is None else argv)
+        args = build_parser().parse_args(given)
+        refuse_undecodable(given, vars(args))
         settings = load_settings()
         func: Callable[[Settings, argparse.Namespace], int] = args.func
         return func(settings, args)

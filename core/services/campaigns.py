@@ -40,6 +40,7 @@ class CampaignDraft:
     isrc: str | None = None
     spotify_artist_id: str | None = None
     follow: bool = True
+    force: bool = False  # a release time in the past is taken
 
 
 def slugify(text: str) -> str:
@@ -65,10 +66,15 @@ def _unique_slug(session: Session, base: str) -> str:
     return slug
 
 
-def create_campaign(session: Session, draft: CampaignDraft) -> Campaign:
-    """Check every field of `draft`, then add the campaign (and its artist if new)."""
-    artist_name = validation.text("artist", draft.artist, max_len=100)
-    title = validation.text("title", draft.title, max_len=200)
+def create_campaign(
+    session: Session, draft: CampaignDraft, now: datetime | None = None
+) -> Campaign:
+    """Check every field of `draft`, then add the campaign (and its artist if new).
+
+    Given `now`, a release time before it is refused unless the draft says `force`.
+    """
+    artist_name = validation.text("--artist", draft.artist, max_len=100)
+    title = validation.text("--title", draft.title, max_len=200)
     keyword = validation.keyword(draft.keyword)
     release_at = validation.release_time(draft.release_at)
     timezone = validation.timezone(draft.timezone if draft.timezone is not None else "UTC")
@@ -97,6 +103,10 @@ def create_campaign(session: Session, draft: CampaignDraft) -> Campaign:
         if draft.spotify_artist_id is not None
         else None
     )
+    if now is not None and release_at < now and not draft.force:
+        raise validation.ValidationError(
+            "release-at", f"{release_at.isoformat()} has passed; give --force to create it anyway"
+        )
     if open_keyword_taken(session, keyword):
         raise validation.ValidationError(
             "keyword", f"{keyword} is already used by an open campaign; pick another"
