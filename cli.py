@@ -56,6 +56,11 @@ def _print_json(value: object) -> None:
     print(json.dumps(value, indent=2, sort_keys=False))
 
 
+def _plural(count: int, noun: str) -> str:
+    """`1 server`, `2 servers`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _print_campaign(data: dict[str, object]) -> None:
     counts = data["counts"]
     assert isinstance(counts, dict)
@@ -92,16 +97,16 @@ def _print_campaign(data: dict[str, object]) -> None:
     if isinstance(discord, dict) and discord["servers"]:
         roles = ", ".join(f"{k} {v}" for k, v in sorted(discord["roles"].items())) or "none yet"
         posts = ", ".join(f"{k} {v}" for k, v in sorted(discord["posts"].items())) or "none yet"
-        lines.append(
-            f"  discord    {len(discord['servers'])} servers; roles {roles}; posts {posts}"
-        )
+        servers = _plural(len(discord["servers"]), "server")
+        lines.append(f"  discord    {servers}; roles {roles}; posts {posts}")
         for server in discord["servers"]:
             if server["role_error"]:
                 lines.append(f"  discord    server {server['guild_id']}: {server['role_error']}")
     quota = counts["events"].get("spotify_quota", 0)
     if quota:
         lines.append(
-            f"  {quota} fans could not connect: the Spotify app is in development mode (5-user cap)"
+            f"  {_plural(quota, 'fan')} could not connect: the Spotify app is in development "
+            "mode (5-user cap)"
         )
     print("\n".join(lines))
 

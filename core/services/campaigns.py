@@ -162,7 +162,8 @@ def _grouped(session: Session, column: Any, *where: Any) -> dict[str, int]:
 
 
 def campaign_counts(session: Session, campaign_id: int) -> dict[str, Any]:
-    """The `counts` object of a campaign: fans, consents, pre-saves, deliveries, events."""
+    """The `counts` object of a campaign: fans, consents, pre-saves, deliveries, events (each
+    counted), and sources (the fans that came from each)."""
     fan_ids = (
         select(Consent.fan_id)
         .where(Consent.campaign_id == campaign_id)
@@ -181,8 +182,18 @@ def campaign_counts(session: Session, campaign_id: int) -> dict[str, Any]:
         "presaves": _grouped(session, PreSave.status, PreSave.campaign_id == campaign_id),
         "deliveries": {str(status): int(n) for status, n in delivery_rows},
         "events": _grouped(session, Event.kind, Event.campaign_id == campaign_id),
-        "sources": _grouped(session, Event.source, Event.campaign_id == campaign_id),
+        "sources": fans_by_source(session, campaign_id),
     }
+
+
+def fans_by_source(session: Session, campaign_id: int) -> dict[str, int]:
+    """How many fans came from each traffic source (a fan who came twice counts once)."""
+    rows = session.execute(
+        select(Event.source, func.count(func.distinct(Event.fan_id)))
+        .where(Event.campaign_id == campaign_id, Event.source.is_not(None))
+        .group_by(Event.source)
+    )
+    return {str(source): int(n) for source, n in rows if n}
 
 
 def campaign_public_link(public_url: str, campaign: Campaign) -> str:
