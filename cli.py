@@ -57,6 +57,11 @@ def _print_json(value: object) -> None:
     print(json.dumps(value, indent=2, sort_keys=False))
 
 
+def _plural(count: int, noun: str) -> str:
+    """`1 server`, `2 servers`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _print_campaign(data: dict[str, object]) -> None:
     counts = data["counts"]
     assert isinstance(counts, dict)
@@ -93,22 +98,24 @@ def _print_campaign(data: dict[str, object]) -> None:
     if isinstance(discord, dict) and discord["servers"]:
         roles = ", ".join(f"{k} {v}" for k, v in sorted(discord["roles"].items())) or "none yet"
         posts = ", ".join(f"{k} {v}" for k, v in sorted(discord["posts"].items())) or "none yet"
-        lines.append(
-            f"  discord    {len(discord['servers'])} servers; roles {roles}; posts {posts}"
-        )
+        servers = _plural(len(discord["servers"]), "server")
+        lines.append(f"  discord    {servers}; roles {roles}; posts {posts}")
         for server in discord["servers"]:
             if server["role_error"]:
                 lines.append(f"  discord    server {server['guild_id']}: {server['role_error']}")
     quota = counts["events"].get("spotify_quota", 0)
     if quota:
         lines.append(
-            f"  {quota} fans could not connect: the Spotify app is in development mode (5-user cap)"
+            f"  {_plural(quota, 'fan')} could not connect: the Spotify app is in development "
+            "mode (5-user cap)"
         )
     print("\n".join(lines))
 
 
 def cmd_campaign_create(settings: Settings, args: argparse.Namespace) -> int:
     """presave campaign create."""
+    from core.timeutil import utcnow
+
     draft = campaigns.CampaignDraft(
         artist=args.artist,
         title=args.title,
@@ -120,9 +127,10 @@ def cmd_campaign_create(settings: Settings, args: argparse.Namespace) -> int:
         isrc=args.isrc,
         spotify_artist_id=args.spotify_artist_id,
         follow=not args.no_follow,
+        force=args.force,
     )
     with transaction(settings.database_url) as session:
-        campaign = campaigns.create_campaign(session, draft)
+        campaign = campaigns.create_campaign(session, draft, utcnow())
         data = campaigns.campaign_json(session, campaign, settings.public_url)
     _print_json(data) if args.json else _print_campaign(data)
     return 0
@@ -698,6 +706,7 @@ def build_parser() -> Parser:
     create.add_argument("--isrc")
     create.add_argument("--spotify-artist-id", dest="spotify_artist_id")
     create.add_argument("--no-follow", action="store_true", help="do not follow the artist")
+    create.add_argument("--force", action="store_true", help="take a release time in the past")
     create.add_argument("--json", action="store_true")
     create.set_defaults(func=cmd_campaign_create)
     listing = campaign.add_parser("list", help="list campaigns")
@@ -767,6 +776,27 @@ def build_parser() -> Parser:
     return parser
 
 
+def refuse_undecodable(argv: Sequence[str], parsed: dict[str, Any]) -> None:
+    """UsageError naming the first argument that is not UTF-8 (Python keeps its bytes as
+    lone surrogates, which nothing downstream can print or store)."""
+    for index, arg in enumerate(argv):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            flag, sep, _ = arg.partition("=")
+            before = argv[index - 1] if index else ""
+            named = [dest for dest, value in parsed.items() if value == arg]
+            if sep and flag.startswith("--"):
+                field = flag
+            elif before.startswith("--"):
+                field = before
+            else:
+                field = named[0] if named else f"argument {index + 1}"
+            raise UsageError(
+                f"{field}: not valid UTF-8 text (check the terminal's encoding)"
+            ) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     logging.basicConfig(
@@ -774,7 +804,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        args = build_parser().parse_args(argv)
+        given = list(sys.argv[1:] if argv is None else argv)
+        args = build_parser().parse_args(given)
+        refuse_undecodable(given, vars(args))
         settings = load_settings()
         func: Callable[[Settings, argparse.Namespace], int] = args.func
         return func(settings, args)

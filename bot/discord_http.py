@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,6 +33,14 @@ PING, COMMAND, AUTOCOMPLETE = 1, 2, 4
 PONG, MESSAGE, DEFERRED, CHOICES = 1, 4, 5, 8
 EPHEMERAL = 1 << 6
 DEFER_AFTER = 2.0  # seconds: Discord waits 3 for the first answer
+# What Discord sends, bounded: ids are snowflakes (17-20 digits today); a token is a few
+# hundred printable characters; command names 1-32 characters; a custom id at most 100; a
+# string option (a campaign slug, what a fan types in autocomplete) at most MAX_OPTION here.
+SNOWFLAKE = re.compile(r"[0-9]{17,20}")
+TOKEN = re.compile(r"[\x21-\x7e]{1,1000}")
+MAX_NAME, MAX_CUSTOM_ID, MAX_OPTION, MAX_DEPTH = 32, 100, 200, 32
+SNOWFLAKE_OPTIONS = (6, 7, 8, 9)  # user, channel, role, mentionable
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 def verify(public_key_hex: str, signature_hex: str, timestamp: str, body: bytes) -> bool:
@@ -46,9 +55,94 @@ def verify(public_key_hex: str, signature_hex: str, timestamp: str, body: bytes)
 
 def signed_at(timestamp: str) -> datetime | None:
     """The X-Signature-Timestamp (Unix seconds) as an aware time; None when malformed."""
-    if not timestamp.isdigit() or len(timestamp) > 12:
+    if not TIMESTAMP.fullmatch(timestamp):
         return None
-    return datetime.fromtimestamp(int(timestamp), UTC)
+    try:
+        return datetime.fromtimestamp(int(timestamp), UTC)
+    except (OverflowError, OSError, ValueError):  # past the year 9999
+        return None
+
+
+def _nul_or_deep(value: object, depth: int = 0) -> str | None:
+    """Where the JSON holds a NUL character or nests deeper than MAX_DEPTH."""
+    if depth > MAX_DEPTH:
+        return f"nested deeper than {MAX_DEPTH} levels"
+    if isinstance(value, str):
+        return "a NUL character in a string" if "\x00" in value else None
+    if isinstance(value, dict):
+        items: list[object] = [*value.keys(), *value.values()]
+    elif isinstance(value, list):
+        items = list(value)
+    else:
+        return None
+    for item in items:
+        found = _nul_or_deep(item, depth + 1)
+        if found:
+            return found
+    return None
+
+
+def _snowflake(field: str, value: object, required: bool = False) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not SNOWFLAKE.fullmatch(value):
+        return f"{field}: a Discord id of 17-20 digits"
+    return None
+
+
+def _text(field: str, value: object, most: int) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str | int | float | bool) or len(str(value)) > most:
+        return f"{field}: at most {most} characters"
+    return None
+
+
+def _data_problem(data: Mapping[str, Any]) -> str | None:
+    """The command's name, custom id and options, bounded."""
+    found = _text("data.name", data.get("name"), MAX_NAME) or _text(
+        "data.custom_id", data.get("custom_id"), MAX_CUSTOM_ID
+    )
+    options = data.get("options", [])
+    if found or not isinstance(options, list):
+        return found or "data.options: a list"
+    for option in options:
+        if not isinstance(option, dict):
+            return "data.options: a list of objects"
+        value = option.get("value")
+        found = _text("option name", option.get("name"), MAX_NAME) or (
+            _snowflake("option value", value, True)
+            if option.get("type") in SNOWFLAKE_OPTIONS
+            else _text("option value", value, MAX_OPTION)
+        )
+        if found:
+            return found
+    return None
+
+
+def problem(payload: object) -> str | None:
+    """Why a signed body is not an interaction we can take (None: it is one).
+
+    Checked before anything is stored, so SQLite and PostgreSQL answer alike: PostgreSQL
+    refuses a NUL in text and an id longer than its column, SQLite stores both.
+    """
+    if not isinstance(payload, dict):
+        return "not an interaction (not a JSON object)"
+    found = _nul_or_deep(payload) or _snowflake("id", payload.get("id"), required=True)
+    member = payload.get("member")
+    user = member.get("user") if isinstance(member, dict) else payload.get("user")
+    data = payload.get("data")
+    token = payload.get("token")
+    return (
+        found
+        or _snowflake("application_id", payload.get("application_id"))
+        or _snowflake("guild_id", payload.get("guild_id"))
+        or _snowflake("channel_id", payload.get("channel_id"))
+        or (_snowflake("user.id", user.get("id"), True) if isinstance(user, dict) else None)
+        or ("token: 1-1000 printable characters" if token is not None and not (
+            isinstance(token, str) and TOKEN.fullmatch(token)) else None)
+        or (_data_problem(data) if isinstance(data, dict) else None)
+    )  # fmt: skip
 
 
 def message(reply: Reply) -> dict[str, Any]:

@@ -76,12 +76,22 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     driver.execute("BEGIN IMMEDIATE")
 
 
+def private_sqlite_file(url: str) -> None:
+    """Create a SQLite URL's database file readable by its owner only (0600), like the
+    secret files; SQLite gives the -wal and -shm files the mode of the database."""
+    database = sqlite_file(url)
+    if database and not os.path.exists(database):
+        os.makedirs(os.path.dirname(os.path.abspath(database)), exist_ok=True)
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
 def get_engine(url: str) -> Engine:
     """The engine for `url` in this process (a forked child gets its own)."""
     key = (os.getpid(), url)
     engine = _engines.get(key)
     if engine is None:
         if url.startswith("sqlite"):
+            private_sqlite_file(url)
             engine = create_engine(url, connect_args={"timeout": 10})
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin_immediate)

@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 import migrations
+from core.db import private_sqlite_file
 
 SCRIPT_LOCATION = Path(migrations.__file__).resolve().parent
 
@@ -27,6 +28,7 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     """Bring the database at `database_url` up to `revision`."""
     if database_url.startswith("sqlite:///"):
         Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite_file(database_url)
     command.upgrade(alembic_config(database_url), revision)
 
 

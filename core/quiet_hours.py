@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+import functools
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from phonenumbers import timezone as number_timezones
 
-from core.timeutil import as_utc
+from core.timeutil import as_utc, utcnow
 
 START = time(8, 0)
 END = time(21, 0)
@@ -27,10 +28,32 @@ def _number_zones(phone_e164: str | None) -> list[str]:
     return [z for z in zones if z != UNKNOWN_ZONE]
 
 
-def number_zone(phone_e164: str | None) -> str | None:
-    """The time zone of a phone number, when it has exactly one."""
+def number_zone(phone_e164: str | None, now: datetime | None = None) -> str | None:
+    """The time zone of a phone number: its only one, or one of several that keep the same
+    clock for the year from `now` (the UK's +44: London, Jersey, Guernsey, Isle of Man)."""
     zones = _number_zones(phone_e164)
-    return zones[0] if len(zones) == 1 else None
+    if len(zones) == 1:
+        return zones[0]
+    if zones and _one_clock(tuple(zones), as_utc(now or utcnow()).date()):
+        return "Europe/London" if "Europe/London" in zones else zones[0]
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _one_clock(zones: tuple[str, ...], start: date) -> bool:
+    """Whether the zones show the same offset and abbreviation every 12 hours for a year
+    from `start` (a release is at most that far; daylight saving changes are caught)."""
+    first = datetime.combine(start, time(0), tzinfo=UTC)
+    try:
+        tzs = [ZoneInfo(name) for name in zones]
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    for half_days in range(2 * 366):
+        moment = first + timedelta(hours=12 * half_days)
+        shown = {(moment.astimezone(tz).utcoffset(), moment.astimezone(tz).tzname()) for tz in tzs}
+        if len(shown) > 1:
+            return False
+    return True
 
 
 def _window(region: str | None, country: str | None) -> tuple[time, time]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,6 +24,12 @@ KEYWORD_RE = re.compile(r"[A-Za-z0-9]{2,20}")
 UPC_RE = re.compile(r"\d{12,14}")
 ISRC_RE = re.compile(r"([A-Z]{2})-?([A-Z0-9]{3})-?(\d{2})-?(\d{5})")
 SPOTIFY_ID_RE = re.compile(r"[0-9A-Za-z]{22}")
+# Characters that reorder the text around them (bidi embeddings, overrides and isolates).
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Control characters, surrogates (undecodable bytes) and line or paragraph separators.
+REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+# Letters that render as blank space (Hangul and Mongolian fillers, the blank Braille cell).
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
 
 
 class ValidationError(ValueError):
@@ -35,11 +42,32 @@ class ValidationError(ValueError):
 
 
 def text(field: str, value: str | None, *, max_len: int) -> str:
-    """A required single-line text of 1..max_len characters."""
+    """A required single-line text of 1..max_len characters, something of it visible, with
+    no control character and nothing that reorders what follows (bidi overrides)."""
     cleaned = (value or "").strip()
-    if not cleaned or len(cleaned) > max_len or any(c in cleaned for c in "\r\n\t"):
-        raise ValidationError(field, f"required, one line of 1-{max_len} characters")
+    accepted = f"required, one line of 1-{max_len} characters"
+    if not cleaned or len(cleaned) > max_len:
+        raise ValidationError(field, accepted)
+    for char in cleaned:
+        if unicodedata.category(char) in REFUSED_CATEGORIES:
+            raise ValidationError(field, f"{accepted}, without control characters ({_code(char)})")
+        if char in BIDI_CONTROLS:
+            raise ValidationError(
+                field, f"{accepted}, without bidirectional overrides or isolates ({_code(char)})"
+            )
+    if all(_invisible(char) for char in cleaned):
+        raise ValidationError(field, f"{accepted}, not only invisible characters")
     return cleaned
+
+
+def _code(char: str) -> str:
+    return f"U+{ord(char):04X}"
+
+
+def _invisible(char: str) -> bool:
+    """Whether a character shows nothing by itself: format characters (zero-width space,
+    joiners, marks), spaces, combining marks and the blank letters."""
+    return char in BLANK_LETTERS or unicodedata.category(char) in ("Cf", "Zs", "Mn", "Me")
 
 
 def keyword(value: str | None) -> str:

@@ -21,6 +21,7 @@ CHANNELS = ("sms", "discord")
 _FRONT = re.compile(r"\A---\n(?P<head>.*?)\n---\n(?P<body>.*)\Z", re.DOTALL)
 _OFFSET = re.compile(r"(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?")
 MAX_OFFSET = timedelta(days=90)
+MAX_SOURCE = 4_000  # characters of an artist's text (what it renders to is bounded too)
 
 
 class TemplateProblem(ValueError):
@@ -105,12 +106,16 @@ def check(body: str, allowed: frozenset[str]) -> None:
     """Refuse a text that does not parse or uses a variable it may not (naming them)."""
     if not body.strip():
         raise TemplateProblem("the text is empty")
+    if len(body) > MAX_SOURCE:
+        raise TemplateProblem(f"the text is longer than {MAX_SOURCE} characters")
     try:
         used = meta.find_undeclared_variables(environment().parse(body))
     except TemplateSyntaxError as exc:
         raise TemplateProblem(
             f"the text does not parse: {exc.message} (line {exc.lineno})"
         ) from None
+    except RecursionError:
+        raise TemplateProblem("the text does not parse: nested too deeply") from None
     unknown = sorted(used - allowed)
     if unknown:
         raise TemplateProblem(

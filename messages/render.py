@@ -1,4 +1,5 @@
-"""Render plain-text message templates in a Jinja2 sandbox."""
+"""Render plain-text message templates in a Jinja2 sandbox bounded in steps, time and size
+(messages/sandbox.py says how and why)."""
 
 import functools
 import re
@@ -6,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateError, TemplateNotFound
-from jinja2.sandbox import SandboxedEnvironment
+
+from messages.sandbox import MAX_SIZE, MessageSandbox, TemplateLimit, budget
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 _SUFFIX = ".txt"
@@ -26,9 +28,9 @@ class MessageTemplateError(Exception):
 
 
 @functools.cache
-def environment() -> SandboxedEnvironment:
+def environment() -> MessageSandbox:
     """Build the shared sandboxed environment on first use."""
-    return SandboxedEnvironment(
+    return MessageSandbox(
         loader=FileSystemLoader(TEMPLATES_DIR),
         undefined=StrictUndefined,
         autoescape=False,
@@ -43,19 +45,34 @@ def _tidy(text: str) -> str:
     return _BLANK_RUN.sub("\n\n", text).strip()
 
 
-def _reason(exc: TemplateError) -> str:
-    """Describe a Jinja2 error for a MessageTemplateError."""
+def _reason(exc: Exception) -> str:
+    """Describe a Jinja2 error (or what the template's code raised) for a MessageTemplateError."""
     if isinstance(exc, TemplateNotFound):
         return f"template not found ({exc.name})"
-    return f"{type(exc).__name__}: {exc.message or exc}"
+    if isinstance(exc, TemplateLimit):
+        return str(exc.message)
+    if isinstance(exc, TemplateError):
+        return f"{type(exc).__name__}: {exc.message or exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _bounded(template: Template, context: dict[str, Any]) -> str:
+    """The template's output, within the sandbox's budget and at most MAX_SIZE characters."""
+    parts, size = [], 0
+    with budget():
+        for part in template.generate(**context):
+            size += len(part)
+            if size > MAX_SIZE:
+                raise TemplateLimit(f"the text is longer than {MAX_SIZE} characters")
+            parts.append(part)
+    return _tidy("".join(parts))
 
 
 def render(name: str, **context: Any) -> str:
     """Render templates/<name>.txt with the given context."""
     try:
-        template = environment().get_template(name + _SUFFIX)
-        return _tidy(template.render(**context))
-    except TemplateError as exc:
+        return _bounded(environment().get_template(name + _SUFFIX), context)
+    except Exception as exc:  # whatever the template's code raised (1 / 0 included)
         raise MessageTemplateError(name, _reason(exc)) from exc
 
 
@@ -69,8 +86,8 @@ def _compiled(source: str) -> Template:
 def render_string(source: str, **context: Any) -> str:
     """Render an artist-written template source in the same sandbox."""
     try:
-        return _tidy(_compiled(source).render(**context))
-    except TemplateError as exc:
+        return _bounded(_compiled(source), context)
+    except Exception as exc:  # whatever the template's code raised (1 / 0 included)
         raise MessageTemplateError(_STRING_NAME, _reason(exc)) from exc
 
 

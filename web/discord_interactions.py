@@ -44,8 +44,12 @@ def _payload(body: bytes) -> dict[str, object]:
         payload = json.loads(body)
     except ValueError:
         abort(_refused("body is not JSON", 400))
-    if not isinstance(payload, dict) or not str(payload.get("id", "")).isdigit():
-        abort(_refused("not an interaction (no id)", 400))
+    except RecursionError:
+        abort(_refused("body is nested too deep", 400))
+    problem = discord_http.problem(payload)
+    if problem:
+        abort(_refused(problem, 400))
+    assert isinstance(payload, dict)
     return payload
 
 

@@ -40,6 +40,7 @@ class CampaignDraft:
     isrc: str | None = None
     spotify_artist_id: str | None = None
     follow: bool = True
+    force: bool = False  # a release time in the past is taken
 
 
 def slugify(text: str) -> str:
@@ -65,10 +66,15 @@ def _unique_slug(session: Session, base: str) -> str:
     return slug
 
 
-def create_campaign(session: Session, draft: CampaignDraft) -> Campaign:
-    """Check every field of `draft`, then add the campaign (and its artist if new)."""
-    artist_name = validation.text("artist", draft.artist, max_len=100)
-    title = validation.text("title", draft.title, max_len=200)
+def create_campaign(
+    session: Session, draft: CampaignDraft, now: datetime | None = None
+) -> Campaign:
+    """Check every field of `draft`, then add the campaign (and its artist if new).
+
+    Given `now`, a release time before it is refused unless the draft says `force`.
+    """
+    artist_name = validation.text("--artist", draft.artist, max_len=100)
+    title = validation.text("--title", draft.title, max_len=200)
     keyword = validation.keyword(draft.keyword)
     release_at = validation.release_time(draft.release_at)
     timezone = validation.timezone(draft.timezone if draft.timezone is not None else "UTC")
@@ -97,6 +103,10 @@ def create_campaign(session: Session, draft: CampaignDraft) -> Campaign:
         if draft.spotify_artist_id is not None
         else None
     )
+    if now is not None and release_at < now and not draft.force:
+        raise validation.ValidationError(
+            "release-at", f"{release_at.isoformat()} has passed; give --force to create it anyway"
+        )
     if open_keyword_taken(session, keyword):
         raise validation.ValidationError(
             "keyword", f"{keyword} is already used by an open campaign; pick another"
@@ -152,7 +162,8 @@ def _grouped(session: Session, column: Any, *where: Any) -> dict[str, int]:
 
 
 def campaign_counts(session: Session, campaign_id: int) -> dict[str, Any]:
-    """The `counts` object of a campaign: fans, consents, pre-saves, deliveries, events."""
+    """The `counts` object of a campaign: fans, consents, pre-saves, deliveries, events (each
+    counted), and sources (the fans that came from each)."""
     fan_ids = (
         select(Consent.fan_id)
         .where(Consent.campaign_id == campaign_id)
@@ -171,8 +182,18 @@ def campaign_counts(session: Session, campaign_id: int) -> dict[str, Any]:
         "presaves": _grouped(session, PreSave.status, PreSave.campaign_id == campaign_id),
         "deliveries": {str(status): int(n) for status, n in delivery_rows},
         "events": _grouped(session, Event.kind, Event.campaign_id == campaign_id),
-        "sources": _grouped(session, Event.source, Event.campaign_id == campaign_id),
+        "sources": fans_by_source(session, campaign_id),
     }
+
+
+def fans_by_source(session: Session, campaign_id: int) -> dict[str, int]:
+    """How many fans came from each traffic source (a fan who came twice counts once)."""
+    rows = session.execute(
+        select(Event.source, func.count(func.distinct(Event.fan_id)))
+        .where(Event.campaign_id == campaign_id, Event.source.is_not(None))
+        .group_by(Event.source)
+    )
+    return {str(source): int(n) for source, n in rows if n}
 
 
 def campaign_public_link(public_url: str, campaign: Campaign) -> str:

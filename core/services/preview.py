@@ -70,7 +70,8 @@ def preview(
         link = album_link(album) if drop else compose.fan_link(public_url, campaign, code)
         zone = compose.fan_zone(fan)
         fill = compose.Words(campaign, campaign.artist.name, channel, link, zone, True)
-        words = compose.scheduled_text(fill, program, body, moment)
+        with schedule.refused_as("text"):
+            words = compose.scheduled_text(fill, program, body, moment)
         segments = count_segments(words) if channel == "sms" else None
         shown.append(Shown(_masked(fan, channel), channel, words, segments))
     if not shown:

@@ -7,6 +7,9 @@ SMS length (a warning above 2 segments, refused above 10).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -25,13 +28,14 @@ from core.services.drop import DROP_KIND
 from core.services.links import link_url
 from core.timeutil import as_utc
 from core.validation import ValidationError
-from messages import catalog, count_segments, render_string
+from messages import MessageTemplateError, catalog, count_segments, render_string
 from messages.catalog import MessageTemplate, TemplateProblem
 from messages.segments import SegmentInfo
 
 WARN_SEGMENTS, MAX_SEGMENTS = 2, 10
 SAMPLE_CODE = "x" * 22  # a personal link code has 22 characters
 LIVE = (MessageStatus.SCHEDULED, MessageStatus.SENDING, MessageStatus.DONE)
+MESSAGE_ID, MAX_ID = re.compile(r"[0-9]{1,19}"), 2**63 - 1  # a row id: a signed 64-bit integer
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,17 @@ def sample(campaign: Campaign, public_url: str, body: str, send_at: datetime) ->
     """The text as a fan would get it at `send_at` (a link of the real length)."""
     link = link_url(public_url, SAMPLE_CODE)
     filled = compose.values(campaign, campaign.artist.name, link, None, send_at, True)
-    return render_string(body, **filled)
+    with refused_as("text"):
+        return render_string(body, **filled)
+
+
+@contextmanager
+def refused_as(field_name: str) -> Iterator[None]:
+    """A text that fails to render (unsafe, too much work, an error) as a ValidationError."""
+    try:
+        yield
+    except MessageTemplateError as exc:
+        raise ValidationError(field_name, f"the text cannot be rendered: {exc.reason}") from None
 
 
 def _moment(
@@ -140,12 +154,12 @@ def _text_and_channels(template: MessageTemplate, request: Request) -> tuple[str
         catalog.check(body, template.allowed)
     except TemplateProblem as exc:
         raise ValidationError("text", str(exc)) from None
-    if not request.channels:
+    if request.channels is None:
         return body, template.channels
     try:
         return body, catalog.parse_channels(request.channels)
     except TemplateProblem as exc:
-        raise ValidationError("channels", str(exc)) from None
+        raise ValidationError("--channels", str(exc)) from None
 
 
 def _segments(sample_text: str, program: str) -> tuple[SegmentInfo, list[str]]:
@@ -215,7 +229,7 @@ def _drop_text(
 
 def cancel(session: Session, message_id: str) -> tuple[ScheduledMessage, int]:
     """Cancel a scheduled (or going-out) countdown; (message, deliveries cancelled)."""
-    if not message_id.strip().isdigit():
+    if not MESSAGE_ID.fullmatch(message_id.strip()) or int(message_id) > MAX_ID:
         raise ValidationError("id", f"{message_id!r} is not a message id (presave schedule list)")
     message = session.get(ScheduledMessage, int(message_id))
     if message is None:

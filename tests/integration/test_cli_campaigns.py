@@ -22,7 +22,7 @@ GOOD = [
     "--artist", "Mira Vale",
     "--title", "Night Bloom",
     "--keyword", "bloom",
-    "--release-at", "2026-12-04T00:00:00-05:00",
+    "--release-at", "2030-12-04T00:00:00-05:00",
     "--timezone", "America/New_York",
 ]  # fmt: skip
 
@@ -42,7 +42,7 @@ def test_create_then_show_and_list_as_json(
     assert code == 0, err
     created = json.loads(out)
     assert created["keyword"] == "BLOOM"
-    assert created["release_at"] == "2026-12-04T05:00:00+00:00"
+    assert created["release_at"] == "2030-12-04T05:00:00+00:00"
     assert created["link"] == f"{env.public_url}/c/{created['slug']}"
     assert created["counts"] == {
         "fans": 0, "consents": {}, "presaves": {}, "deliveries": {}, "events": {}, "sources": {}
@@ -98,14 +98,14 @@ BAD = [
     pytest.param(replace("--keyword", "Start"), "keyword", id="keyword-reserved-start"),
     pytest.param(replace("--keyword", "unsubscribe"), "keyword", id="keyword-reserved-unsub"),
     pytest.param(replace("--keyword", None), "keyword", id="keyword-missing"),
-    pytest.param(replace("--release-at", "2026-12-04T00:00:00"), "release-at", id="release-naive"),
+    pytest.param(replace("--release-at", "2030-12-04T00:00:00"), "release-at", id="release-naive"),
     pytest.param(replace("--release-at", "next friday"), "release-at", id="release-words"),
-    pytest.param(replace("--release-at", "2026-12-04"), "release-at", id="release-date-only"),
+    pytest.param(replace("--release-at", "2030-12-04"), "release-at", id="release-date-only"),
     pytest.param(replace("--release-at", None), "release-at", id="release-missing"),
     pytest.param(replace("--timezone", "Mars/Olympus"), "timezone", id="timezone-unknown"),
     pytest.param(replace("--timezone", "../../etc/passwd"), "timezone", id="timezone-path"),
-    pytest.param(replace("--artist", "   "), "artist", id="artist-blank"),
-    pytest.param(replace("--title", None), "title", id="title-missing"),
+    pytest.param(replace("--artist", "   "), "--artist", id="artist-blank"),
+    pytest.param(replace("--title", None), "--title", id="title-missing"),
     pytest.param([*GOOD, "--upc", "12345"], "upc", id="upc-short"),
     pytest.param([*GOOD, "--upc", "123456789012345"], "upc", id="upc-long"),
     pytest.param([*GOOD, "--upc", "60244579012a"], "upc", id="upc-letter"),

@@ -76,7 +76,7 @@ def test_add_list_and_cancel(
         (["--template", "countdown-1d", "--at", "2030-01-01T00:00:00+00:00"], "at"),  # after it
         (["--template", "countdown-1d", "--at", "2026-12-30T10:00:00"], "at"),  # no offset
         (["--template", "countdown-1d", "--at", "tomorrow"], "at"),
-        (["--template", "countdown-1d", "--channels", "sms,email"], "channels"),
+        (["--template", "countdown-1d", "--channels", "sms,email"], "--channels"),
         (["--template", "countdown-1d", "--text", "Hi {{ first_name }}"], "text"),
         (["--template", "countdown-1d", "--text", "{% if %}"], "text"),
         (["--template", "countdown-1d", "--text", "x" * 1700], "text"),  # > 10 segments
