@@ -103,7 +103,7 @@ def _print_campaign(data: dict[str, object]) -> None:
         for server in discord["servers"]:
             if server["role_error"]:
                 lines.append(f"  discord    server {server['guild_id']}: {server['role_error']}")
-    quota = counts["events"].get("spotify_quota", 0)
+    quota = counts["quota_fans"]
     if quota:
         lines.append(
             f"  {_plural(quota, 'fan')} could not connect: the Spotify app is in development "

@@ -163,7 +163,8 @@ def _grouped(session: Session, column: Any, *where: Any) -> dict[str, int]:
 
 def campaign_counts(session: Session, campaign_id: int) -> dict[str, Any]:
     """The `counts` object of a campaign: fans, consents, pre-saves, deliveries, events (each
-    counted), and sources (the fans that came from each)."""
+    counted), sources (the fans that came from each) and quota_fans (fans Spotify's
+    development mode kept from connecting)."""
     fan_ids = (
         select(Consent.fan_id)
         .where(Consent.campaign_id == campaign_id)
@@ -183,7 +184,16 @@ def campaign_counts(session: Session, campaign_id: int) -> dict[str, Any]:
         "deliveries": {str(status): int(n) for status, n in delivery_rows},
         "events": _grouped(session, Event.kind, Event.campaign_id == campaign_id),
         "sources": fans_by_source(session, campaign_id),
+        "quota_fans": _fans_with(session, campaign_id, "spotify_quota"),
     }
+
+
+def _fans_with(session: Session, campaign_id: int, kind: str) -> int:
+    """How many fans have an event of this kind (a fan with two counts once)."""
+    query = select(func.count(func.distinct(Event.fan_id))).where(
+        Event.campaign_id == campaign_id, Event.kind == kind
+    )
+    return int(session.scalar(query) or 0)
 
 
 def fans_by_source(session: Session, campaign_id: int) -> dict[str, int]:
