@@ -32,6 +32,25 @@ def twilio_signature(auth_token: str, url: str, params: Mapping[str, str]) -> st
     return base64.b64encode(mac.digest()).decode()
 
 
+def post_signed(url: str, params: dict[str, str], token: str, timeout: float) -> tuple[int, bytes]:
+    """POST a form to `url` signed as Twilio signs it; (status, body), 4xx and 5xx included."""
+    request = urllib.request.Request(  # noqa: S310 - loopback http(s) only, checked by callers
+        url,
+        data=urlencode(params).encode(),
+        headers={
+            "X-Twilio-Signature": twilio_signature(token, url, params),
+            "Content-Type": "application/x-www-form-urlencoded",
+            "User-Agent": "TwilioProxy/1.1",
+        },
+        method="POST",
+    )
+    try:
+        with OPENER.open(request, timeout=timeout) as answer:
+            return int(answer.status), bytes(answer.read())
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), bytes(exc.read())
+
+
 def is_loopback_url(url: str) -> bool:
     """True for an http(s) URL on 127.0.0.1, localhost or ::1."""
     parts = urlsplit(url)
@@ -139,22 +158,11 @@ class StatusDispatcher:
 
     def _post(self, url: str, params: dict[str, str], token: str) -> None:
         """POST one signed callback; count the outcome."""
-        request = urllib.request.Request(  # noqa: S310 - loopback http(s) only, checked above
-            url,
-            data=urlencode(params).encode(),
-            headers={
-                "X-Twilio-Signature": twilio_signature(token, url, params),
-                "Content-Type": "application/x-www-form-urlencoded",
-                "User-Agent": "TwilioProxy/1.1",
-            },
-            method="POST",
-        )
         try:
-            with OPENER.open(request, timeout=5) as answer:
-                answer.read()
-            self.state.stats.bump("callbacks_sent")
+            status, _ = post_signed(url, params, token, timeout=5)
         except (urllib.error.URLError, OSError, ValueError):
-            self.state.stats.bump("callbacks_failed")
+            status = 0
+        self.state.stats.bump("callbacks_sent" if 200 <= status < 300 else "callbacks_failed")
 
     def close(self) -> None:
         """Stop the loop and drop pending work."""

@@ -3,16 +3,13 @@ it, our TwiML answer kept as the reply; the conversation with one phone read bac
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 import xml.etree.ElementTree as ET
 from typing import Any
-from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request
 
 from sandbox.admin import Admin, AdminError, body_of
-from sandbox.callbacks import OPENER, StatusDispatcher, is_loopback_url, twilio_signature
+from sandbox.callbacks import StatusDispatcher, is_loopback_url, post_signed
 from sandbox.config import SANDBOX_ACCOUNT_SID
 from sandbox.http import json_response
 from sandbox.state import SandboxState
@@ -96,7 +93,7 @@ class TwilioInbound(Admin):
         }
         token = self.state.twilio.auth_token(account) or ""
         try:
-            status, answer = self._post(url, params, token)
+            status, answer = post_signed(url, params, token, WEBHOOK_TIMEOUT_S)
             texts = twiml_messages(answer) if status == 200 else []
         except (OSError, ValueError) as exc:
             return json_response({"error": str(exc), "sid": inbound.sid}, 502)
@@ -105,24 +102,6 @@ class TwilioInbound(Admin):
             return json_response({"error": problem, "sid": inbound.sid, "status": status}, 502)
         replies = [self._reply(phone, to, text) for text in texts if text]
         return {"sid": inbound.sid, "status": status, "replies": replies}
-
-    def _post(self, url: str, params: dict[str, str], token: str) -> tuple[int, bytes]:
-        """POST the signed form; (status, body), 4xx and 5xx included."""
-        request = urllib.request.Request(  # noqa: S310 - loopback http(s) only, checked above
-            url,
-            data=urlencode(params).encode(),
-            headers={
-                "X-Twilio-Signature": twilio_signature(token, url, params),
-                "Content-Type": "application/x-www-form-urlencoded",
-                "User-Agent": "TwilioProxy/1.1",
-            },
-            method="POST",
-        )
-        try:
-            with OPENER.open(request, timeout=WEBHOOK_TIMEOUT_S) as answer:
-                return int(answer.status), bytes(answer.read())
-        except urllib.error.HTTPError as exc:
-            return int(exc.code), bytes(exc.read())
 
     def _reply(self, phone: str, sender: str, text: str) -> dict[str, Any]:
         """Record one TwiML <Message> as Twilio sends it: to the fan, from our number."""
