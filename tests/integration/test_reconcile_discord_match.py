@@ -10,12 +10,13 @@ from sqlalchemy import select, update
 
 from bench.seed import seed_discord
 from core.db import transaction
-from core.models import Campaign, Delivery, DeliveryStatus, DiscordAnnouncement, Fan
+from core.models import Campaign, DeliveryStatus, DiscordAnnouncement, Fan
 from core.providers import discord_rest
 from core.services import discord_announce, drop, notify
 from core.timeutil import utcnow
 from tests.integration.discord_helpers import CHANNEL, GUILD, ROLE, seed_guild
 from tests.integration.drop_fixtures import DropWorld
+from tests.integration.send_helpers import left_sending, status_and_provider_id
 from workers import discord_jobs
 from workers.send_jobs import send_deliveries
 
@@ -40,29 +41,6 @@ def drop_dm(world: DropWorld) -> tuple[int, str]:
     return delivery_id, seeded.user_ids[0]
 
 
-def left_sending(world: DropWorld, delivery_id: int) -> None:
-    """As if the worker died a minute ago between claiming it and recording Discord's answer."""
-    with transaction(world.settings.database_url) as session:
-        session.execute(
-            update(Delivery)
-            .where(Delivery.id == delivery_id)
-            .values(
-                status=DeliveryStatus.SENDING,
-                provider_id=None,
-                sent_at=None,
-                updated_at=utcnow() - timedelta(minutes=1),
-            )
-        )
-
-
-def status_and_id(world: DropWorld, delivery_id: int) -> tuple[str, str | None]:
-    with transaction(world.settings.database_url) as session:
-        row = session.execute(
-            select(Delivery.status, Delivery.provider_id).where(Delivery.id == delivery_id)
-        ).one()
-        return str(row[0]), row[1]
-
-
 def dms_to(world: DropWorld, user: str) -> list[str]:
     found: list[str] = world.sandbox("GET", f"discord/users/{user}")["dms"]
     return found
@@ -80,7 +58,7 @@ def test_other_dms_of_ours_in_the_channel_do_not_make_it_sent(drop_world: DropWo
     discord_rest.send_message(api, channel, A_COUNTDOWN, nonce="same-campaign-countdown")
     counts = discord_jobs.settle_stuck(world.settings, world.redis, LEASE)
     assert counts == {"discord_settled_sent": 0, "discord_requeued": 1}
-    assert status_and_id(world, delivery_id) == (DeliveryStatus.QUEUED, None)
+    assert status_and_provider_id(world, delivery_id) == (DeliveryStatus.QUEUED, None)
     assert len(dms_to(world, user)) == 2, "nothing sent by the lookup itself"
 
 
@@ -88,7 +66,7 @@ def test_its_own_dm_makes_it_sent(drop_world: DropWorld) -> None:
     world = drop_world
     delivery_id, user = drop_dm(world)
     assert send_deliveries(world.settings, world.redis, [delivery_id]).get("sent") == 1
-    _, message_id = status_and_id(world, delivery_id)
+    _, message_id = status_and_provider_id(world, delivery_id)
     assert message_id is not None
     left_sending(world, delivery_id)  # the worker died after Discord posted the DM
     api = discord_rest.client(world.settings)
@@ -96,7 +74,7 @@ def test_its_own_dm_makes_it_sent(drop_world: DropWorld) -> None:
     discord_rest.send_message(api, channel, ANOTHER_DROP, nonce="other-campaign")  # newer
     counts = discord_jobs.settle_stuck(world.settings, world.redis, LEASE)
     assert counts == {"discord_settled_sent": 1, "discord_requeued": 0}
-    assert status_and_id(world, delivery_id) == (DeliveryStatus.SENT, message_id)
+    assert status_and_provider_id(world, delivery_id) == (DeliveryStatus.SENT, message_id)
 
 
 def post_state(world: DropWorld, post_id: int) -> tuple[str, str | None]:
