@@ -45,7 +45,8 @@ def test_create_then_show_and_list_as_json(
     assert created["release_at"] == "2030-12-04T05:00:00+00:00"
     assert created["link"] == f"{env.public_url}/c/{created['slug']}"
     assert created["counts"] == {
-        "fans": 0, "consents": {}, "presaves": {}, "deliveries": {}, "events": {}, "sources": {}
+        "fans": 0, "consents": {}, "presaves": {}, "deliveries": {}, "events": {}, "sources": {},
+        "quota_fans": 0,
     }  # fmt: skip
     code, out, _ = run(capsys, "campaign", "show", created["slug"], "--json")
     shown = json.loads(out)
