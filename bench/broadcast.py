@@ -32,7 +32,8 @@ from sqlalchemy import select
 from bench.procs import cpu_seconds, start_sandbox, start_workers, stop_all, tree
 from bench.seed import seed_sms
 from bench.watch import arrival_rate, deliveries_in, delivery_fates, until_done
-from core import migrate, queues
+from cli import migrate
+from core import queues
 from core.db import transaction
 from core.models import Campaign, DeliveryStatus
 from core.redis_conn import EmbeddedRedis

@@ -28,7 +28,7 @@ import requests
 from bench.procs import cpu_seconds, start_sandbox, start_workers, stop_all, tree
 from bench.seed import discord_user, mark_detected, seed_discord
 from bench.watch import arrival_rate, deliveries_in, delivery_fates, until_done
-from core import migrate
+from cli import migrate
 from core.models import DeliveryStatus
 from core.redis_conn import EmbeddedRedis
 from core.settings import load_settings

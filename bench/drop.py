@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from bench.procs import cpu_seconds, start_sandbox, start_workers, stop_all, tree
 from bench.seed import mark_detected, sandbox_album, sandbox_users, seed
 from bench.watch import until_done
-from core import migrate
+from cli import migrate
 from core.db import read_only
 from core.models import Delivery, DeliveryStatus, PreSave, PreSaveStatus
 from core.redis_conn import EmbeddedRedis

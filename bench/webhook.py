@@ -37,7 +37,7 @@ from twilio.request_validator import RequestValidator
 
 from bench.loadgen import Request, Result, build_post, closed_loop, open_loop
 from bench.procs import free_port
-from core import migrate
+from cli import migrate
 from core.db import transaction
 from core.services.campaigns import CampaignDraft, create_campaign
 

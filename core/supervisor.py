@@ -18,7 +18,6 @@ from datetime import datetime
 from pathlib import Path
 from types import FrameType
 
-from core import migrate
 from core.redis_conn import die_with_parent, ensure_redis, env_with_redis
 from core.settings import Settings, is_loopback_url
 
@@ -194,10 +193,17 @@ def _start_sandbox(
     return base
 
 
-def run_all(settings: Settings, *, port: int, sandbox: SandboxEnv | None = None) -> int:
-    """Migrate, start Redis if needed (and the sandbox for providers without real
-    credentials), run every role until Ctrl-C or SIGTERM."""
-    migrate.upgrade(settings.database_url)
+def run_all(
+    settings: Settings,
+    *,
+    port: int,
+    migrate: Callable[[str], None],
+    sandbox: SandboxEnv | None = None,
+) -> int:
+    """Migrate (`migrate(database_url)`, the CLI's Alembic run), start Redis if needed (and
+    the sandbox for providers without real credentials), run every role until Ctrl-C or
+    SIGTERM."""
+    migrate(settings.database_url)
     redis_url, embedded = ensure_redis(settings.redis_url, settings.instance_path)
     supervisor = Supervisor(env=env_with_redis(redis_url))
     previous = {

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from core import migrate
+from cli import migrate
 from core.db import dispose_all
 from core.redis_conn import EmbeddedRedis, is_up
 from core.settings import Settings, load_settings

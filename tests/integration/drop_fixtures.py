@@ -19,7 +19,7 @@ import requests
 from sqlalchemy import func, select
 
 from bench.procs import descendants
-from core import migrate
+from cli import migrate
 from core.db import dispose_all, transaction
 from core.models import Delivery, DeliveryStatus, Fan, PreSave, PreSaveStatus
 from core.settings import Settings, load_settings

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, func, select
 
-from core import migrate
+from cli import migrate
 from core.models import Consent, DiscordInteraction, Fan
 from core.settings import Settings
 from tests.integration.discord_helpers import FAN, GUILD

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import bindparam, func, insert, select
 
-from core import migrate
+from cli import migrate
 from core.db import connection_transaction, transaction
 from core.fastsql import Fast
 from core.models import Consent, ConsentStatus, Event, Fan, FanLink, InboundMessage, OptOut

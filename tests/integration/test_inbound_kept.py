@@ -13,7 +13,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from bot.sms_backlog import replay
-from core import migrate, queues
+from cli import migrate
+from core import queues
 from core.db import sqlite_file, transaction
 from core.models import Consent, DeliveryStatus, InboundMessage, OutboundText
 from core.services import inbound_backlog

@@ -359,7 +359,7 @@ def test_campaign_json_shows_the_drop(
 def test_the_watch_on_postgres(
     sp_settings: Settings, pg_url: str, redis_conn: redis.Redis, rsps: responses.RequestsMock
 ) -> None:
-    from core import migrate
+    from cli import migrate
     from core.db import session_factory
 
     migrate.upgrade(pg_url)

@@ -317,7 +317,7 @@ def test_spotify_down_is_a_502_with_nothing_saved(
 def test_the_flow_on_postgres(
     settings: Settings, pg_url: str, rsps: responses.RequestsMock
 ) -> None:
-    from core import migrate
+    from cli import migrate
     from core.db import session_factory
     from tests.integration.spotify_stubs import spotify_settings
     from web import create_app

@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from core import migrate
+from cli import migrate
 from core.db import transaction
 from core.models import (
     Campaign,

@@ -1,4 +1,7 @@
-"""Run Alembic migrations programmatically (no alembic.ini needed)."""
+"""Run the Alembic migrations programmatically (no alembic.ini needed).
+
+Here, at the edge, and not in core: core defines the schema (core.models), the migrations
+package is how a database gets there, and only the roles that start things run it."""
 
 from __future__ import annotations
 

@@ -1,0 +1,139 @@
+"""presave campaign create|list|show."""
+
+from __future__ import annotations
+
+import argparse
+
+from cli.output import Group, Parser, message_line, plural, print_json
+from core.db import transaction
+from core.services import campaigns
+from core.settings import Settings
+
+
+def print_campaign(data: dict[str, object]) -> None:
+    """A campaign and its counts, for a person."""
+    counts = data["counts"]
+    assert isinstance(counts, dict)
+    lines = [
+        f"{data['title']} by {data['artist']}  [{data['status']}]",
+        f"  slug       {data['slug']}",
+        f"  keyword    {data['keyword']}",
+        f"  release    {data['release_at']} (artist time zone {data['timezone']})",
+        f"  link       {data['link']}",
+        f"  fans       {counts['fans']}",
+    ]
+    for name in ("consents", "presaves", "deliveries", "events", "sources"):
+        part = counts[name]
+        shown = ", ".join(f"{k} {v}" for k, v in sorted(part.items())) or "none"
+        lines.append(f"  {name:<10} {shown}")
+    drop = data.get("drop")
+    if isinstance(drop, dict) and drop.get("detected_at"):
+        lines.append(f"  detected   {drop['detected_at']} in {drop['detected_market']}")
+        live = ", ".join(sorted(drop["markets"]))
+        lines.append(f"  live in    {live}")
+        pace = drop["saves_per_minute"]
+        lines.append(f"  saves/min  peak {pace['peak']}, average {pace['average']}")
+        slow = drop["slowest_market"]
+        if slow:
+            lines.append(
+                f"  slowest    {slow['market'] or 'unknown market'}: last save "
+                f"{slow['last_save_after_live_s']:.0f}s after it went live"
+            )
+    messages = data.get("messages")
+    if isinstance(messages, list) and messages:
+        lines.append(f"  messages   {len(messages)} (presave schedule list {data['slug']})")
+        lines += [f"  {message_line(row)}" for row in messages]
+    discord = data.get("discord")
+    if isinstance(discord, dict) and discord["servers"]:
+        roles = ", ".join(f"{k} {v}" for k, v in sorted(discord["roles"].items())) or "none yet"
+        posts = ", ".join(f"{k} {v}" for k, v in sorted(discord["posts"].items())) or "none yet"
+        servers = plural(len(discord["servers"]), "server")
+        lines.append(f"  discord    {servers}; roles {roles}; posts {posts}")
+        for server in discord["servers"]:
+            if server["role_error"]:
+                lines.append(f"  discord    server {server['guild_id']}: {server['role_error']}")
+    quota = counts["quota_fans"]
+    if quota:
+        lines.append(
+            f"  {plural(quota, 'fan')} could not connect: the Spotify app is in development "
+            "mode (5-user cap)"
+        )
+    print("\n".join(lines))
+
+
+def cmd_campaign_create(settings: Settings, args: argparse.Namespace) -> int:
+    """presave campaign create."""
+    from core.timeutil import utcnow
+
+    draft = campaigns.CampaignDraft(
+        artist=args.artist,
+        title=args.title,
+        keyword=args.keyword,
+        release_at=args.release_at,
+        timezone=args.timezone,
+        spotify_album_id=args.spotify_album_id,
+        upc=args.upc,
+        isrc=args.isrc,
+        spotify_artist_id=args.spotify_artist_id,
+        follow=not args.no_follow,
+        force=args.force,
+    )
+    with transaction(settings.database_url) as session:
+        campaign = campaigns.create_campaign(session, draft, utcnow())
+        data = campaigns.campaign_json(session, campaign, settings.public_url)
+    print_json(data) if args.json else print_campaign(data)
+    return 0
+
+
+def cmd_campaign_list(settings: Settings, args: argparse.Namespace) -> int:
+    """presave campaign list."""
+    with transaction(settings.database_url) as session:
+        rows = [
+            campaigns.campaign_json(session, c, settings.public_url)
+            for c in campaigns.list_campaigns(session)
+        ]
+    if args.json:
+        print_json(rows)
+    elif not rows:
+        print("no campaigns yet: presave campaign create --help")
+    else:
+        for row in rows:
+            print(f"{row['slug']:<40} {row['keyword']:<12} {row['release_at']}  {row['link']}")
+    return 0
+
+
+def cmd_campaign_show(settings: Settings, args: argparse.Namespace) -> int:
+    """presave campaign show SLUG."""
+    with transaction(settings.database_url) as session:
+        campaign = campaigns.named(session, args.slug)
+        data = campaigns.campaign_json(session, campaign, settings.public_url)
+    print_json(data) if args.json else print_campaign(data)
+    return 0
+
+
+def register(sub: Group) -> None:
+    """The `campaign` subcommands."""
+    campaign = sub.add_parser("campaign", help="campaigns").add_subparsers(
+        dest="subcommand", required=True, parser_class=Parser
+    )
+    create = campaign.add_parser("create", help="create a campaign")
+    create.add_argument("--artist")
+    create.add_argument("--title")
+    create.add_argument("--keyword")
+    create.add_argument("--release-at", dest="release_at")
+    create.add_argument("--timezone")
+    create.add_argument("--spotify-album-id", dest="spotify_album_id")
+    create.add_argument("--upc")
+    create.add_argument("--isrc")
+    create.add_argument("--spotify-artist-id", dest="spotify_artist_id")
+    create.add_argument("--no-follow", action="store_true", help="do not follow the artist")
+    create.add_argument("--force", action="store_true", help="take a release time in the past")
+    create.add_argument("--json", action="store_true")
+    create.set_defaults(func=cmd_campaign_create)
+    listing = campaign.add_parser("list", help="list campaigns")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=cmd_campaign_list)
+    show = campaign.add_parser("show", help="one campaign and its counts")
+    show.add_argument("slug")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=cmd_campaign_show)
