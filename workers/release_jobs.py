@@ -1,10 +1,8 @@
-"""The release watch tick: look due campaigns up on Spotify within a small request budget.
+"""The release watch tick (core.services.release_tick) within a small request budget.
 
-Each campaign is claimed in a short transaction, looked up with no database session open,
-and its findings recorded in another. A new live market starts the drop fan-out once, after
-the commit. The watch spends at most `WATCH_SHARE` of SPOTIFY_MAX_RPS, counted in Redis
-per tick-sized window so parallel ticks share it, and stops every watch for the length of
-a 429's Retry-After.
+A new live market starts the drop fan-out once, after the commit. The watch spends at most
+`WATCH_SHARE` of SPOTIFY_MAX_RPS, counted in Redis per tick-sized window so parallel ticks
+share it, and stops every watch for the length of a 429's Retry-After.
 """
 
 from __future__ import annotations
@@ -19,12 +17,8 @@ import redis
 from rq import get_current_job
 
 from core import runtime
-from core.db import transaction
-from core.models import Campaign
-from core.providers import ProviderError, RateLimited
-from core.providers.spotify import SpotifyApp, app_from_settings
-from core.services import missing_source, release_watch
-from core.services.release_watch import Lookup, Plan
+from core.providers.spotify import app_from_settings
+from core.services import release_tick
 from core.settings import Settings, load_settings
 from core.timeutil import utcnow
 
@@ -34,8 +28,6 @@ log = logging.getLogger(__name__)
 WATCH_SHARE = 0.05
 # How often the clock runs the tick (workers/schedule.py), and the budget's window.
 TICK_SECONDS = 20
-# A tick stops claiming campaigns after this long (the periodic queue's timeout is 120 s).
-TICK_DEADLINE_SECONDS = 60.0
 BUDGET_KEY = "presave:release-watch:budget:{window}"
 PAUSE_KEY = "presave:release-watch:paused"
 
@@ -78,52 +70,6 @@ def _connection(settings: Settings) -> redis.Redis:
     return job.connection if job is not None else runtime.redis_client(settings)
 
 
-def _look(
-    app: SpotifyApp, plan: Plan, markets: tuple[str, ...]
-) -> tuple[list[Lookup], int, float | None]:
-    """Look each market up: the answers, requests made, and a 429's Retry-After (stops)."""
-    results: list[Lookup] = []
-    assert plan.target is not None
-    for made, market in enumerate(markets, start=1):
-        try:
-            results.append(release_watch.lookup(app, plan.target, market))
-        except RateLimited as exc:
-            return results, made, exc.retry_after
-        except ProviderError as exc:
-            log.warning("release watch: campaign %s market %s: %s", plan.campaign_id, market, exc)
-    return results, len(markets), None
-
-
-def _give_back(url: str, campaign_id: int, now: datetime) -> None:
-    """No budget left for a claimed campaign: due again at once, nothing recorded."""
-    with transaction(url) as session:
-        campaign = session.get(Campaign, campaign_id)
-        if campaign is not None:
-            release_watch.release_lease(campaign, now)
-
-
-def _record(
-    url: str,
-    plan: Plan,
-    results: list[Lookup],
-    retry_after: float | None,
-    short: bool,
-    now: datetime,
-) -> tuple[str, ...]:
-    """Record findings and the next look; the markets newly live."""
-    with transaction(url) as session:
-        campaign = session.get(Campaign, plan.campaign_id)
-        if campaign is None:
-            return ()
-        outcome = release_watch.apply(session, campaign, results, now)
-        missing_source.mark(session, campaign, now)
-        if retry_after is not None:
-            release_watch.postpone(campaign, retry_after, now)
-        elif short:
-            release_watch.release_lease(campaign, now)
-    return outcome.new_markets
-
-
 def start_live(
     connection: redis.Redis,
     campaign_id: int,
@@ -158,35 +104,16 @@ def watch_tick(
     if app is None:
         log.info("release watch: no Spotify app configured")
         return 0
-    connection = connection if connection is not None else _connection(settings)
-    if paused(connection):
+    redis_conn = connection if connection is not None else _connection(settings)
+    if paused(redis_conn):
         return 0
     limit = budget if budget is not None else budget_per_tick(settings)
-    now = now or utcnow()
-    seen: list[int] = []
-    made = 0
-    deadline = time.monotonic() + TICK_DEADLINE_SECONDS
-    while made < limit and time.monotonic() < deadline:
-        with transaction(settings.database_url) as session:
-            plan = release_watch.claim_next_due(session, now, seen)
-        if plan is None:
-            break
-        seen.append(plan.campaign_id)
-        if not plan.markets or plan.target is None:
-            continue
-        granted = take_budget(connection, min(len(plan.markets), limit - made), limit)
-        if granted == 0:
-            _give_back(settings.database_url, plan.campaign_id, now)
-            break
-        results, requests, retry_after = _look(app, plan, plan.markets[:granted])
-        made += requests
-        short = granted < len(plan.markets)
-        new = _record(settings.database_url, plan, results, retry_after, short, now)
-        start_live(connection, plan.campaign_id, new, on_live)
-        if retry_after is not None:
-            log.warning("release watch: Spotify said wait %gs; watches paused", retry_after)
-            pause(connection, retry_after)
-            break
-        if short:
-            break
-    return made
+    done = release_tick.run(
+        settings.database_url, app, now or utcnow(), limit,
+        take=lambda wanted: take_budget(redis_conn, wanted, limit),
+        live=lambda campaign_id, markets: start_live(redis_conn, campaign_id, markets, on_live),
+    )  # fmt: skip
+    if done.retry_after is not None:
+        log.warning("release watch: Spotify said wait %gs; watches paused", done.retry_after)
+        pause(redis_conn, done.retry_after)
+    return done.made

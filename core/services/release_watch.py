@@ -5,7 +5,8 @@ until it answers. Lookups use the campaign's album id, else its UPC, else its IS
 markets that matter are those of the campaign's fans (their grants' countries); `*` stands
 for "anywhere" when a fan's country is unknown or there are no fans yet.
 
-When to look (the polling policy) is `core.services.release_schedule`.
+When to look (the polling policy) is `core.services.release_schedule`; which campaign a
+watch tick takes next, and the tick itself, `core.services.release_tick`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Table, and_, func, or_, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from core.markets import ANY
 from core.models import (
     Campaign,
-    CampaignStatus,
     PreSave,
     PreSaveStatus,
     ReleaseMarket,
@@ -29,21 +29,11 @@ from core.models import (
 from core.providers import spotify_catalog
 from core.providers.spotify import SpotifyApp
 from core.services import events
-from core.services.release_schedule import (
-    WATCH_AFTER,
-    WATCH_BEFORE,
-    market_midnight,
-    markets_due,
-    next_check_at,
-)
+from core.services.release_schedule import market_midnight, next_check_at
 from core.timeutil import utcnow
 from core.upsert import insert_ignore
 from core.validation import ValidationError
 
-# A claimed campaign is not picked again for this long (a crashed tick lets it go).
-LEASE = timedelta(minutes=3)
-# A campaign with every fan market found is re-read this often, for fans in new markets.
-RECHECK = timedelta(minutes=10)
 METHODS = ("album_id", "upc", "isrc", "manual")
 # Marking a release live earlier than this before its release time needs `force`: the
 # release day starts at most 14 hours before UTC's (Kiribati), so a real early drop is
@@ -73,15 +63,6 @@ class Lookup:
     album_name: str | None = None
     available_markets: tuple[str, ...] | None = None
     new: bool = False
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A claimed campaign and the markets to look up now (none: nothing left to find)."""
-
-    campaign_id: int
-    target: Target | None
-    markets: tuple[str, ...]
 
 
 def target_of(campaign: Campaign) -> Target | None:
@@ -227,12 +208,6 @@ def apply(
     return Outcome(tuple(done), tuple(new_markets))
 
 
-def postpone(campaign: Campaign, seconds: float, now: datetime) -> None:
-    """Spotify said wait (429 Retry-After): look again no sooner than that."""
-    campaign.last_checked_at = now
-    campaign.next_check_at = now + timedelta(seconds=max(seconds, 1.0))
-
-
 def check(
     session: Session,
     app: SpotifyApp,
@@ -283,56 +258,3 @@ def mark_live(
     new = [m for m in markets if record_found(session, campaign, m, album_id, "manual", now=now)]
     campaign.next_check_at = next_check_at(campaign, markets_to_watch(session, campaign), now)
     return new
-
-
-def _due(now: datetime, skip: Sequence[int]) -> list[ColumnElement[bool]]:
-    """Conditions of a campaign the watch should look at now."""
-    conditions = [
-        Campaign.status == CampaignStatus.OPEN,
-        Campaign.release_at <= now + WATCH_BEFORE,
-        Campaign.release_at > now - WATCH_AFTER,
-        or_(
-            Campaign.spotify_album_id.is_not(None),
-            Campaign.upc.is_not(None),
-            Campaign.isrc.is_not(None),
-        ),
-        or_(
-            Campaign.next_check_at <= now,
-            and_(
-                Campaign.next_check_at.is_(None),
-                or_(Campaign.last_checked_at.is_(None), Campaign.last_checked_at <= now - RECHECK),
-            ),
-        ),
-    ]
-    if skip:
-        conditions.append(Campaign.id.not_in(skip))
-    return conditions
-
-
-def claim_next_due(session: Session, now: datetime, skip: Sequence[int] = ()) -> Plan | None:
-    """Take the most overdue campaign (not in `skip`) and decide which markets to look up.
-
-    It is leased for a few minutes so a parallel tick does not look it up too.
-    """
-    query = (
-        select(Campaign)
-        .where(*_due(now, skip))
-        .order_by(Campaign.next_check_at.is_not(None), Campaign.next_check_at, Campaign.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
-    campaign = session.scalar(query)
-    if campaign is None:
-        return None
-    pending = markets_to_watch(session, campaign)
-    if not pending:
-        campaign.last_checked_at = now
-        campaign.next_check_at = None
-        return Plan(campaign.id, target_of(campaign), ())
-    campaign.next_check_at = now + LEASE
-    return Plan(campaign.id, target_of(campaign), tuple(markets_due(campaign, pending, now)))
-
-
-def release_lease(campaign: Campaign, now: datetime) -> None:
-    """Give a claimed campaign back unlooked (no budget left): due again at once."""
-    campaign.next_check_at = now

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from core.db import transaction
 from core.markets import ANY
 from core.models import Campaign, Event, ReleaseMarket
-from core.services import campaigns, release_watch
+from core.services import campaigns, release_tick, release_watch
 from core.settings import Settings
 from tests.factories import make_campaign
 from tests.integration.spotify_stubs import rsps, sp_settings
@@ -314,13 +314,13 @@ def test_a_claimed_campaign_is_not_looked_up_by_a_parallel_tick(
     campaign_id = campaign_with_fans(db, "US")
     url = sp_settings.database_url
     with transaction(url) as session:
-        plan = release_watch.claim_next_due(session, AT_US_MIDNIGHT)
+        plan = release_tick.claim_next_due(session, AT_US_MIDNIGHT)
     assert plan is not None and (plan.campaign_id, plan.markets) == (campaign_id, ("US",))
     with transaction(url) as session:
-        assert release_watch.claim_next_due(session, AT_US_MIDNIGHT + timedelta(seconds=20)) is None
+        assert release_tick.claim_next_due(session, AT_US_MIDNIGHT + timedelta(seconds=20)) is None
     # A tick that died holding it lets it go when the lease ends.
     with transaction(url) as session:
-        again = release_watch.claim_next_due(session, AT_US_MIDNIGHT + release_watch.LEASE)
+        again = release_tick.claim_next_due(session, AT_US_MIDNIGHT + release_tick.LEASE)
     assert again is not None and again.campaign_id == campaign_id
 
 
