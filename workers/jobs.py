@@ -20,26 +20,10 @@ def heartbeat() -> str:
 
 def grant_health() -> dict[str, int]:
     """Mark fans whose Spotify grant dies before an open campaign's release (hourly)."""
-    from sqlalchemy import select
-
-    from core.db import transaction
-    from core.models import Campaign, CampaignStatus
-    from core.services.grant_health import request_reconnects
+    from core.services.grant_health import check_open_campaigns
     from core.settings import load_settings
 
-    settings = load_settings()
-    totals = {"expired": 0, "asked": 0}
-    with transaction(settings.database_url) as session:
-        open_campaigns = session.scalars(
-            select(Campaign).where(
-                Campaign.status == CampaignStatus.OPEN, Campaign.release_at > utcnow()
-            )
-        )
-        for campaign in list(open_campaigns):
-            marked = request_reconnects(session, campaign)
-            totals["expired"] += marked.expired
-            totals["asked"] += marked.asked
-    return totals
+    return check_open_campaigns(load_settings().database_url, utcnow())
 
 
 def replay_inbound() -> dict[str, int]:

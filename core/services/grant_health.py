@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.models import Campaign, GrantStatus, PreSave, PreSaveStatus, SpotifyGrant
+from core.db import transaction
+from core.models import Campaign, CampaignStatus, GrantStatus, PreSave, PreSaveStatus, SpotifyGrant
 from core.providers.spotify import REFRESH_TOKEN_LIFETIME
 from core.timeutil import utcnow
 
@@ -97,3 +98,19 @@ def request_reconnects(
             grant.reconnect_requested_at = current
     session.flush()
     return ReconnectRequests(expired, asked, tuple(fan_ids))
+
+
+def check_open_campaigns(database_url: str, now: datetime) -> dict[str, int]:
+    """`request_reconnects` for every open campaign not released yet: how many were marked."""
+    totals = {"expired": 0, "asked": 0}
+    with transaction(database_url) as session:
+        open_campaigns = session.scalars(
+            select(Campaign).where(
+                Campaign.status == CampaignStatus.OPEN, Campaign.release_at > now
+            )
+        )
+        for campaign in list(open_campaigns):
+            marked = request_reconnects(session, campaign, now=now)
+            totals["expired"] += marked.expired
+            totals["asked"] += marked.asked
+    return totals
