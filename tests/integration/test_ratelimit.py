@@ -419,6 +419,25 @@ def test_a_redis_that_is_gone_fails_acquire_at_once(throwaway_redis: EmbeddedRed
     assert time.monotonic() - began < 0.5
 
 
+def test_every_call_on_a_redis_that_is_not_there_raises_limiter_unavailable() -> None:
+    """Not only acquire: a try, a 429's penalty, the state and a reset fail as the limiter's
+    own error (the client's retries are not used), so callers handle one exception."""
+    nowhere = redis.Redis(host="127.0.0.1", port=1)  # a default client, which would retry
+    limiter = SharedRateLimiter(nowhere, unique("nowhere"), 10)
+    calls = {
+        "acquire": lambda: limiter.acquire(timeout=30),
+        "try_acquire": limiter.try_acquire,
+        "penalize": lambda: limiter.penalize(1.0),
+        "current_rate": limiter.current_rate,
+        "paused_for": limiter.paused_for,
+        "reset": limiter.reset,
+    }
+    for name, call in calls.items():
+        with pytest.raises(LimiterUnavailable, match="rate limiter"):
+            call()
+            pytest.fail(f"{name} did not raise")
+
+
 def test_a_rate_under_one_per_second_is_accepted_and_kept(redis_conn: redis.Redis) -> None:
     """TWILIO_MPS=1 paced under is 0.96/s; 0.1 is allowed too: a 429 may slow it further."""
     for rate in (0.96, 0.5, 0.096):
