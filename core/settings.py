@@ -12,18 +12,17 @@ from urllib.parse import urlsplit
 from cryptography.fernet import Fernet
 from dotenv import dotenv_values
 
+from core import env_values as read
+from core.env_values import SettingsError
+
+__all__ = ["Settings", "SettingsError", "is_loopback_url", "load_settings"]
+
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
-TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
-FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 SECRET_FILES = {"SECRET_KEY": "secret_key", "TOKEN_ENCRYPTION_KEY": "token_encryption_key"}
 PROVIDERS = ("spotify", "twilio", "discord")
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 # What a sandboxed provider does not do, for the notice on every fan page.
 NOT_REAL = {"twilio": "texts", "discord": "Discord messages", "spotify": "Spotify saves"}
-
-
-class SettingsError(Exception):
-    """A setting is missing or malformed; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +113,7 @@ def is_loopback_url(url: str) -> bool:
 
 
 def _providers(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    raw = _text(env, name) or ""
+    raw = read.text(env, name) or ""
     names = tuple(dict.fromkeys(n.strip().lower() for n in raw.split(",") if n.strip()))
     wrong = [n for n in names if n not in PROVIDERS]
     if wrong:
@@ -123,99 +122,12 @@ def _providers(env: Mapping[str, str], name: str) -> tuple[str, ...]:
 
 
 def _sandbox_url(env: Mapping[str, str]) -> str | None:
-    if _text(env, "PRESAVE_SANDBOX_URL") is None:
+    if read.text(env, "PRESAVE_SANDBOX_URL") is None:
         return None
-    url = _url(env, "PRESAVE_SANDBOX_URL", "")
+    url = read.url(env, "PRESAVE_SANDBOX_URL", "")
     if not is_loopback_url(url):
         raise SettingsError(f"PRESAVE_SANDBOX_URL: expected a loopback URL, got {url!r}")
     return url
-
-
-def _text(env: Mapping[str, str], name: str) -> str | None:
-    value = env.get(name)
-    if value is None:
-        return None
-    value = value.strip()
-    return value or None
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None:
-        return default
-    word = raw.strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise SettingsError(f"{name}: expected true or false, got {raw!r}")
-
-
-def _count(env: Mapping[str, str], name: str, default: int, most: int) -> int:
-    raw = _text(env, name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or int(raw) > most:
-        raise SettingsError(f"{name}: expected a whole number from 0 to {most}, got {raw!r}")
-    return int(raw)
-
-
-def _positive(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = _text(env, name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}: expected a positive number, got {raw!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise SettingsError(f"{name}: expected a positive number, got {raw!r}")
-    return value
-
-
-def _url(env: Mapping[str, str], name: str, default: str) -> str:
-    raw = _text(env, name) or default
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SettingsError(f"{name}: expected an http(s) URL, got {raw!r}")
-    return raw.rstrip("/")
-
-
-def _fernet_keys(raw: str, name: str) -> tuple[str, ...]:
-    keys = tuple(k.strip() for k in raw.split(",") if k.strip())
-    if not keys:
-        raise SettingsError(f"{name}: expected one or more comma-separated Fernet keys")
-    for index, key in enumerate(keys, start=1):
-        try:
-            Fernet(key.encode())
-        except (ValueError, TypeError):
-            raise SettingsError(
-                f"{name}: key {index} is not a Fernet key (32 url-safe base64 bytes)"
-            ) from None
-    return keys
-
-
-def _hex_key(env: Mapping[str, str], name: str) -> str | None:
-    """An Ed25519 public key as Discord shows it: 64 hexadecimal characters."""
-    raw = _text(env, name)
-    if raw is None:
-        return None
-    try:
-        if len(bytes.fromhex(raw)) == 32:
-            return raw.lower()
-    except ValueError:
-        pass
-    raise SettingsError(
-        f"{name}: expected 64 hexadecimal characters (the application's public key)"
-    )
-
-
-def _snowflake(env: Mapping[str, str], name: str) -> str | None:
-    """A Discord id: 17 to 20 decimal digits."""
-    raw = _text(env, name)
-    if raw is not None and not (raw.isdigit() and 17 <= len(raw) <= 20):
-        raise SettingsError(f"{name}: expected a Discord id (17 to 20 digits), got {raw!r}")
-    return raw
 
 
 def _instance_secret(instance: Path, name: str) -> str:
@@ -254,20 +166,20 @@ def load_settings(
         env.update({k: v for k, v in dotenv_values(dotenv_file).items() if v is not None})
     env.update(os.environ if environ is None else environ)
 
-    mode = (_text(env, "PRESAVE_ENV") or "development").lower()
+    mode = (read.text(env, "PRESAVE_ENV") or "development").lower()
     if mode not in ("development", "production", "test"):
         raise SettingsError(f"PRESAVE_ENV: expected development, production or test, got {mode!r}")
-    instance = Path(_text(env, "INSTANCE_PATH") or Path.cwd() / "instance").resolve()
+    instance = Path(read.text(env, "INSTANCE_PATH") or Path.cwd() / "instance").resolve()
 
-    missing = [name for name in SECRET_FILES if not _text(env, name)]
+    missing = [name for name in SECRET_FILES if not read.text(env, name)]
     if missing and mode == "production":
         raise SettingsError("production needs real secrets; missing: " + ", ".join(missing))
-    secret_key = _text(env, "SECRET_KEY") or _instance_secret(instance, "SECRET_KEY")
-    key_text = _text(env, "TOKEN_ENCRYPTION_KEY") or _instance_secret(
+    secret_key = read.text(env, "SECRET_KEY") or _instance_secret(instance, "SECRET_KEY")
+    key_text = read.text(env, "TOKEN_ENCRYPTION_KEY") or _instance_secret(
         instance, "TOKEN_ENCRYPTION_KEY"
     )
-    public_url = _url(env, "PUBLIC_URL", DEFAULT_PUBLIC_URL)
-    database_url = _text(env, "DATABASE_URL") or f"sqlite:///{instance / 'presave.db'}"
+    public_url = read.url(env, "PUBLIC_URL", DEFAULT_PUBLIC_URL)
+    database_url = read.text(env, "DATABASE_URL") or f"sqlite:///{instance / 'presave.db'}"
     if database_url.startswith("postgres://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
     elif database_url.startswith("postgresql://"):
@@ -277,37 +189,41 @@ def load_settings(
         env=mode,
         instance_path=instance,
         database_url=database_url,
-        redis_url=_text(env, "REDIS_URL"),
+        redis_url=read.text(env, "REDIS_URL"),
         public_url=public_url,
         secret_key=secret_key,
-        token_encryption_keys=_fernet_keys(key_text, "TOKEN_ENCRYPTION_KEY"),
-        twilio_account_sid=_text(env, "TWILIO_ACCOUNT_SID"),
-        twilio_auth_token=_text(env, "TWILIO_AUTH_TOKEN"),
-        twilio_from_number=_text(env, "TWILIO_FROM_NUMBER"),
-        twilio_messaging_service_sid=_text(env, "TWILIO_MESSAGING_SERVICE_SID"),
-        twilio_mps=_positive(env, "TWILIO_MPS", 1.0),
-        twilio_api_base=_url(env, "TWILIO_API_BASE", "https://api.twilio.com"),
-        twilio_opt_out_handled_by_twilio=_bool(env, "TWILIO_OPT_OUT_HANDLED_BY_TWILIO", False),
-        spotify_client_id=_text(env, "SPOTIFY_CLIENT_ID"),
-        spotify_client_secret=_text(env, "SPOTIFY_CLIENT_SECRET"),
-        spotify_redirect_uri=_url(
+        token_encryption_keys=read.fernet_keys(key_text, "TOKEN_ENCRYPTION_KEY"),
+        twilio_account_sid=read.text(env, "TWILIO_ACCOUNT_SID"),
+        twilio_auth_token=read.text(env, "TWILIO_AUTH_TOKEN"),
+        twilio_from_number=read.text(env, "TWILIO_FROM_NUMBER"),
+        twilio_messaging_service_sid=read.text(env, "TWILIO_MESSAGING_SERVICE_SID"),
+        twilio_mps=read.positive(env, "TWILIO_MPS", 1.0),
+        twilio_api_base=read.url(env, "TWILIO_API_BASE", "https://api.twilio.com"),
+        twilio_opt_out_handled_by_twilio=read.boolean(
+            env, "TWILIO_OPT_OUT_HANDLED_BY_TWILIO", False
+        ),
+        spotify_client_id=read.text(env, "SPOTIFY_CLIENT_ID"),
+        spotify_client_secret=read.text(env, "SPOTIFY_CLIENT_SECRET"),
+        spotify_redirect_uri=read.url(
             env, "SPOTIFY_REDIRECT_URI", f"{public_url}/oauth/spotify/callback"
         ),
-        spotify_api_base=_url(env, "SPOTIFY_API_BASE", "https://api.spotify.com/v1"),
-        spotify_accounts_base=_url(env, "SPOTIFY_ACCOUNTS_BASE", "https://accounts.spotify.com"),
-        spotify_max_rps=_positive(env, "SPOTIFY_MAX_RPS", 20.0),
-        discord_bot_token=_text(env, "DISCORD_BOT_TOKEN"),
-        discord_application_id=_snowflake(env, "DISCORD_APPLICATION_ID"),
-        discord_public_key=_hex_key(env, "DISCORD_PUBLIC_KEY"),
-        discord_api_base=_url(env, "DISCORD_API_BASE", "https://discord.com/api/v10"),
-        discord_max_rps=_positive(env, "DISCORD_MAX_RPS", 50.0),
-        program_name=_text(env, "PROGRAM_NAME") or "Presave alerts",
-        program_contact=_text(env, "PROGRAM_CONTACT") or f"{public_url}/help",
-        fanout_threads=int(_positive(env, "PRESAVE_FANOUT_THREADS", 32)),
-        claim_lease_seconds=_positive(env, "PRESAVE_CLAIM_LEASE_SECONDS", 120.0),
-        sending_lease_seconds=_positive(env, "PRESAVE_SENDING_LEASE_SECONDS", 300.0),
-        retry_backoff_seconds=_positive(env, "PRESAVE_RETRY_BACKOFF_SECONDS", 15.0),
-        trusted_proxies=_count(env, "TRUSTED_PROXIES", 0, 5),
+        spotify_api_base=read.url(env, "SPOTIFY_API_BASE", "https://api.spotify.com/v1"),
+        spotify_accounts_base=read.url(
+            env, "SPOTIFY_ACCOUNTS_BASE", "https://accounts.spotify.com"
+        ),
+        spotify_max_rps=read.positive(env, "SPOTIFY_MAX_RPS", 20.0),
+        discord_bot_token=read.text(env, "DISCORD_BOT_TOKEN"),
+        discord_application_id=read.snowflake(env, "DISCORD_APPLICATION_ID"),
+        discord_public_key=read.hex_key(env, "DISCORD_PUBLIC_KEY"),
+        discord_api_base=read.url(env, "DISCORD_API_BASE", "https://discord.com/api/v10"),
+        discord_max_rps=read.positive(env, "DISCORD_MAX_RPS", 50.0),
+        program_name=read.text(env, "PROGRAM_NAME") or "Presave alerts",
+        program_contact=read.text(env, "PROGRAM_CONTACT") or f"{public_url}/help",
+        fanout_threads=int(read.positive(env, "PRESAVE_FANOUT_THREADS", 32)),
+        claim_lease_seconds=read.positive(env, "PRESAVE_CLAIM_LEASE_SECONDS", 120.0),
+        sending_lease_seconds=read.positive(env, "PRESAVE_SENDING_LEASE_SECONDS", 300.0),
+        retry_backoff_seconds=read.positive(env, "PRESAVE_RETRY_BACKOFF_SECONDS", 15.0),
+        trusted_proxies=read.count(env, "TRUSTED_PROXIES", 0, 5),
         sandboxed=_providers(env, "PRESAVE_SANDBOX"),
         sandbox_url=_sandbox_url(env),
     )
