@@ -13,9 +13,7 @@ from cryptography.fernet import Fernet
 from dotenv import dotenv_values
 
 from core import env_values as read
-from core.env_values import SettingsError
-
-__all__ = ["Settings", "SettingsError", "is_loopback_url", "load_settings"]
+from core.env_values import SettingsError as SettingsError
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 SECRET_FILES = {"SECRET_KEY": "secret_key", "TOKEN_ENCRYPTION_KEY": "token_encryption_key"}

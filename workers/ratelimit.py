@@ -15,7 +15,10 @@ from collections import deque
 
 import redis
 
-from workers.ratelimit_store import REDIS_TIMEOUT, LimiterUnavailable, Reservation, Schedule
+from workers.ratelimit_store import REDIS_TIMEOUT as REDIS_TIMEOUT
+from workers.ratelimit_store import LimiterUnavailable as LimiterUnavailable
+from workers.ratelimit_store import Reservation as Reservation
+from workers.ratelimit_store import Schedule
 
 SLOWDOWN = 0.8  # multiplicative decrease on a 429
 PENALTY_WINDOW = 1.0  # 429s within this many seconds of a decrease decrease the rate once
@@ -30,7 +33,6 @@ GATHER = 0.005
 # A slot taken up to this late keeps the schedule, so waking up late costs no rate; in any
 # window of W seconds at most rate * (W + LATENESS_CREDIT) + 1 slots are granted.
 LATENESS_CREDIT = 0.010
-__all__ = ["REDIS_TIMEOUT", "LimiterUnavailable", "Reservation"]  # with the limiter
 
 
 class _Waiter:
