@@ -28,7 +28,7 @@ from core.timeutil import utcnow
 from tests.integration.discord_helpers import CHANNEL, GUILD, ROLE, seed_guild
 from tests.integration.drop_fixtures import DropWorld
 from workers.discord_transport import discord_limiter
-from workers.enqueue import enqueue_grants
+from workers.enqueue import enqueue
 from workers.fanout import start_drop
 from workers.send_jobs import send_deliveries
 
@@ -209,7 +209,7 @@ def test_roles_are_given_and_a_refused_role_waits_for_setup(drop_world: DropWorl
             session.add(DiscordRoleGrant(binding_id=binding, fan_id=fan_id, status="queued"))
     with transaction(world.settings.database_url) as session:
         grants = session.scalars(select(DiscordRoleGrant.id)).all()
-    enqueue_grants(world.redis, grants)
+    enqueue(world.redis, "roles", grants)
     world.start_worker()
     world.wait_until(
         lambda: roles_by_status(world) == {"granted": 2, "failed": 1}, what="roles given"
@@ -235,7 +235,7 @@ def test_roles_are_given_and_a_refused_role_waits_for_setup(drop_world: DropWorl
         queued = session.scalars(
             select(DiscordRoleGrant.id).where(DiscordRoleGrant.status == "queued")
         ).all()
-    enqueue_grants(world.redis, queued)
+    enqueue(world.redis, "roles", queued)
     world.wait_until(lambda: binding_error(world, more.campaign_id) is not None, what="refusal")
     time.sleep(2)
     puts = world.sandbox("GET", "stats")["discord"]["by_endpoint"]["member_role_put"]
