@@ -27,6 +27,7 @@ from core.services import discord_fans, notify
 from core.timeutil import utcnow
 from tests.integration.discord_helpers import CHANNEL, GUILD, ROLE, seed_guild
 from tests.integration.drop_fixtures import DropWorld
+from workers import reconcile
 from workers.discord_transport import discord_limiter
 from workers.enqueue import enqueue
 from workers.fanout import start_drop
@@ -68,7 +69,7 @@ def test_every_fan_gets_one_dm_and_the_server_one_post(drop_world: DropWorld) ->
     post = posts(world)[0]
     assert post["pinged_roles"] == [ROLE] and f"<@&{ROLE}>" in str(post["content"])
     start_drop(world.redis, seeded.campaign_id)  # again: detection repeats, reconcile re-plans
-    world.run_job("workers.reconcile.reconcile")
+    world.run_job(reconcile.reconcile)
     time.sleep(3)
     assert len(posts(world)) == 1
     assert all(len(t) == 1 for t in dms(world, seeded.user_ids).values())
