@@ -175,11 +175,6 @@ def mark_undeliverable(
         session.execute(update(Fan).where(Fan.id == fan_id).values(discord_dms_closed_at=utcnow()))
 
 
-def due(session: Session, channels: Sequence[str] = SENDABLE) -> ByChannel:
-    """Queued or held deliveries on `channels` whose time has come, by channel."""
-    return {ch: ids for ch in channels if (ids := send_state.due(session, on_channel(ch)))}
-
-
 def address_of(session: Session, delivery_id: int) -> str | None:
     """The number or Discord user id a delivery goes to."""
     row = session.execute(

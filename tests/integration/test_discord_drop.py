@@ -23,7 +23,7 @@ from core.models import (
     RoleGrantStatus,
     ScheduledMessage,
 )
-from core.services import discord_fans, notify
+from core.services import discord_fans, notify, send_state
 from core.timeutil import utcnow
 from tests.integration.discord_helpers import CHANNEL, GUILD, ROLE, seed_guild
 from tests.integration.drop_fixtures import DropWorld
@@ -129,7 +129,7 @@ def test_a_429_is_retried_after_retry_after_and_a_global_one_pauses_every_worker
     )  # fmt: skip
     start_drop(world.redis, seeded.campaign_id)
     with transaction(world.settings.database_url) as session:
-        ids = notify.due(session)["discord"]
+        ids = send_state.due(session, notify.on_channel("discord"))
     began = utcnow()
     counts = send_deliveries(world.settings, world.redis, ids)
     assert counts["sent"] == 3 and counts["retry"] == 1
@@ -152,7 +152,7 @@ def test_a_429_is_retried_after_retry_after_and_a_global_one_pauses_every_worker
     later = discord_drop(world, 2, keyword="LATER", first=50)
     start_drop(world.redis, later.campaign_id)
     with transaction(world.settings.database_url) as session:
-        more = notify.due(session).get("discord", [])
+        more = send_state.due(session, notify.on_channel("discord"))
     send_deliveries(world.settings, world.redis, more)
     assert limiter.paused_for() > 0 or limiter.current_rate() < limiter.max_rate
 
