@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import redis
 from rq import Queue
-from rq.job import Job
-from rq.registry import ScheduledJobRegistry
+from rq.job import Job, JobStatus
 
 from core import queues
 from workers import entry
@@ -25,7 +24,7 @@ def test_a_delayed_job_is_not_queued_twice(redis_conn: redis.Redis) -> None:
     assert enqueue_once(queue, entry.send_outbound, (7,), "text-7", delay=30)
     assert not enqueue_once(queue, entry.send_outbound, (7,), "text-7", delay=30)
     assert not enqueue_once(queue, entry.send_outbound, (7,), "text-7")
-    assert ScheduledJobRegistry(queue=queue).get_job_ids() == ["text-7"]
+    assert queue.scheduled_job_registry.get_job_ids() == ["text-7"]
     assert queue.count == 0, "not before its time"
 
 
@@ -34,7 +33,7 @@ def test_an_ended_job_can_be_queued_again(redis_conn: redis.Redis) -> None:
     assert enqueue_once(queue, entry.send_outbound, (7,), "text-7")
     job = Job.fetch("text-7", connection=redis_conn)
     queue.remove(job)
-    job.set_status("failed")
+    job.set_status(JobStatus.FAILED)
     assert enqueue_once(queue, entry.send_outbound, (7,), "text-7")
     assert [job.id for job in queue.get_jobs()] == ["text-7"]
 
