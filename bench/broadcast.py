@@ -41,6 +41,7 @@ from core.services import schedule
 from core.settings import load_settings
 from core.timeutil import utcnow
 from sandbox.config import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN
+from workers import schedule_jobs
 
 ROOT = Path(__file__).resolve().parents[1]
 RATIO_TARGET = 0.95
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         db = settings.database_url
         schedule_countdown(db, settings.public_url, settings.program_name, seeded.campaign_id)
         connection = redis.Redis.from_url(redis_url)
-        queues.queue(queues.PERIODIC, connection).enqueue("workers.schedule_jobs.due_tick")
+        queues.queue(queues.PERIODIC, connection).enqueue(schedule_jobs.due_tick)
         watched = until_done(workers, lambda: deliveries_in(db, FINAL), args.fans, args.timeout)
         arrivals = requests.get(f"{base}/_sandbox/arrivals/twilio", timeout=30).json()
         stats = requests.get(f"{base}/_sandbox/stats", timeout=30).json()["twilio"]

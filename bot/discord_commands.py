@@ -17,6 +17,7 @@ from core.services import discord_bindings, discord_fans
 from core.services.discord_fans import JoinStatus
 from core.settings import Settings
 from messages import render
+from workers import entry
 
 log = logging.getLogger(__name__)
 LINK_LABEL = "Pre-save on Spotify"
@@ -55,9 +56,7 @@ def presave(settings: Settings, caller: Caller, slug: str | None) -> Reply:
             session, settings.public_url, caller.user_id, caller.guild_id, slug
         )
     if joined.role_grant_id is not None:
-        runtime.enqueue_quietly(
-            settings, queues.DISCORD, queues.GRANT_ROLES, [joined.role_grant_id]
-        )
+        runtime.enqueue_quietly(settings, queues.DISCORD, entry.grant_roles, [joined.role_grant_id])
     if joined.status is JoinStatus.NOTHING_HERE:
         return Reply(render("discord_nothing_here"))
     if joined.campaign is None or joined.link is None:

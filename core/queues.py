@@ -1,7 +1,8 @@
 """Every RQ queue name and job timeout in one place.
 
-In `core` because the web app queues jobs too (the phone opt-in's confirmation text) and
-imports point inward.
+In `core` because the web app and the bot queue jobs too (the phone opt-in's confirmation
+text, a pre-saver role) and imports point inward. The jobs themselves are named by import
+(workers.entry).
 """
 
 from __future__ import annotations
@@ -19,13 +20,6 @@ DISCORD = "discord"
 # saves they would hold every worker (the drop-day post, one per server, is a message job).
 ALL = (PERIODIC, MESSAGES, SAVES, DISCORD, DEFAULT)
 TIMEOUTS = {DEFAULT: 300, SAVES: 900, MESSAGES: 600, PERIODIC: 120, DISCORD: 600}
-# The queue of each channel's send jobs.
-SEND_QUEUES = {"sms": MESSAGES, "discord": DISCORD}
-# Jobs queued from outside workers/ (the web app, the bot), named once here.
-SEND_OUTBOUND = "workers.send_jobs.send_outbound"
-GRANT_ROLES = "workers.discord_jobs.grant_roles"
-SAVE_CHUNK = "workers.fanout.save_chunk"
-POST_ANNOUNCEMENTS = "workers.discord_jobs.post_announcements"
 
 
 def queue(name: str, connection: redis.Redis) -> Queue:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+from collections.abc import Callable
 
 import redis
 
@@ -38,7 +39,9 @@ def redis_client(settings: Settings) -> redis.Redis:
     return connect(redis_url(settings))
 
 
-def enqueue_quietly(settings: Settings, queue_name: str, func: str, *args: object) -> bool:
+def enqueue_quietly(
+    settings: Settings, queue_name: str, func: Callable[..., object], *args: object
+) -> bool:
     """Queue `func(*args)` now; False (logged) when Redis cannot be reached. For jobs whose
     work is already recorded in the database, which reconcile queues again within a minute."""
     from core import queues
@@ -46,6 +49,6 @@ def enqueue_quietly(settings: Settings, queue_name: str, func: str, *args: objec
     try:
         queues.queue(queue_name, redis_client(settings)).enqueue(func, *args)
     except (redis.RedisError, OSError) as exc:
-        log.error("%s left to reconcile: %s", func, exc)
+        log.error("%s left to reconcile: %s", func.__name__, exc)
         return False
     return True

@@ -10,6 +10,7 @@ from core.services import authorization
 from web import oauth_cookie
 from web.outcomes import respond
 from web.page_support import cipher, install_filters, settings, spotify_app, unit_of_work
+from workers import entry
 
 bp = Blueprint("spotify_oauth", __name__)
 install_filters(bp)
@@ -28,8 +29,8 @@ def callback() -> ResponseReturnValue:
     )
     if result.role_grants:  # left to reconcile when Redis is down: the database has them
         grants = list(result.role_grants)
-        runtime.enqueue_quietly(settings(), queues.DISCORD, queues.GRANT_ROLES, grants)
+        runtime.enqueue_quietly(settings(), queues.DISCORD, entry.grant_roles, grants)
     if result.save_now and result.card:  # after the drop: saved now (a claim makes it once)
         saves = list(result.save_now)
-        runtime.enqueue_quietly(settings(), queues.SAVES, queues.SAVE_CHUNK, result.card.id, saves)
+        runtime.enqueue_quietly(settings(), queues.SAVES, entry.save_chunk, result.card.id, saves)
     return respond(result)

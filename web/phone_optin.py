@@ -10,6 +10,7 @@ from core.services import form_limits, traffic, web_optin
 from core.services.web_optin import WebOptIn, WebOptInStatus
 from web import csrf
 from web.page_support import error_page, not_found, page, settings, spotify_app, unit_of_work
+from workers import entry
 
 bp = Blueprint("phone_optin", __name__)
 
@@ -58,9 +59,7 @@ def enqueue_text(result: WebOptIn) -> bool:
     """Queue the job that sends the YES request now; False (logged) when Redis is
     unreachable, in which case reconcile queues it from the outbox within a minute."""
     assert result.phone is not None and result.text_id is not None
-    return runtime.enqueue_quietly(
-        settings(), queues.MESSAGES, queues.SEND_OUTBOUND, result.text_id
-    )
+    return runtime.enqueue_quietly(settings(), queues.MESSAGES, entry.send_outbound, result.text_id)
 
 
 def form_error(result: WebOptIn, source: str, typed: str) -> Response:

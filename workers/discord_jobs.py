@@ -1,17 +1,17 @@
-"""Discord jobs: pre-saver roles, drop-day posts in bound channels, and settling what a dead
-worker left `sending`. Thin: claims and outcomes live in core services."""
+"""Discord jobs: pre-saver roles and drop-day posts in bound channels. Thin: claims and
+outcomes live in core services (send_state, discord_roles, discord_announce)."""
 
 from __future__ import annotations
 
 import functools
 import logging
 import time
-from datetime import datetime, timedelta
 
 import redis
 from rq import get_current_job
 
 from core.db import transaction
+from core.models import DeliveryStatus
 from core.providers import ProviderError, Unavailable, discord_rest
 from core.providers.discord_rest import (
     DiscordRateLimited,
@@ -19,19 +19,20 @@ from core.providers.discord_rest import (
     Unauthorized,
     UnknownObject,
 )
-from core.services import compose, discord_announce, discord_roles, notify
-from core.services.discord_roles import Grant
+from core.services import discord_announce, discord_roles, send_state
+from core.services.discord_announce import POSTS
+from core.services.discord_roles import GRANTS, Grant
 from core.settings import Settings, load_settings
 from workers.discord_guard import InvalidBudget
 from workers.discord_transport import UNAUTHORIZED_HALT, discord_limiter
-from workers.enqueue import enqueue_after, enqueue_grants, enqueue_posts
+from workers.enqueue import enqueue, enqueue_after
 from workers.ratelimit import SharedRateLimiter
 from workers.sending import take_slot
 
 log = logging.getLogger(__name__)
 JOB_SECONDS = 240.0  # a job hands back what it could not get to in this long
 REASON = "pre-saved the release (presave)"
-SKEW = timedelta(seconds=5)  # between our clock and Discord's, when looking for a message
+FAILED = DeliveryStatus.FAILED
 
 
 def _connection() -> redis.Redis:
@@ -53,7 +54,9 @@ def _grant_outcome(settings: Settings, grant: Grant, exc: ProviderError | None) 
         if exc is None:
             discord_roles.granted(session, grant)
         elif isinstance(exc, DiscordRateLimited):
-            discord_roles.retry_later(session, grant, exc.retry_after, str(exc), rate_limited=True)
+            send_state.retry_later(
+                session, GRANTS, grant.id, exc.retry_after, str(exc), uncount=True
+            )
             return exc.retry_after
         elif isinstance(exc, UnknownObject) and exc.code == discord_rest.UNKNOWN_MEMBER:
             discord_roles.failed(session, grant, "the member left the server")
@@ -67,7 +70,7 @@ def _grant_outcome(settings: Settings, grant: Grant, exc: ProviderError | None) 
                 discord_roles.failed(session, grant, f"gave up after {grant.attempts}: {exc}")
                 return None
             wait = UNAUTHORIZED_HALT if isinstance(exc, Unauthorized) else 30.0
-            discord_roles.retry_later(session, grant, wait, str(exc))
+            send_state.retry_later(session, GRANTS, grant.id, wait, str(exc))
             return wait
         else:
             discord_roles.failed(session, grant, str(exc))
@@ -90,7 +93,7 @@ def grant_roles(grant_ids: list[int]) -> dict[str, int]:
     for grant in grants:
         if grant.binding_id in refused:  # waits for /presave-setup, like the rest of them
             with transaction(settings.database_url) as session:
-                discord_roles.release(session, grant)
+                send_state.release(session, GRANTS, grant.id)
             continue
         wait = guard.wait()
         if wait or not take_slot(limiter, deadline):
@@ -112,7 +115,7 @@ def grant_roles(grant_ids: list[int]) -> dict[str, int]:
             retry[grant.id] = again
         state = "granted" if error is None else "retry" if again else "failed"
         counts[state] = counts.get(state, 0) + 1
-    enqueue_after(functools.partial(enqueue_grants, connection), retry)
+    enqueue_after(functools.partial(enqueue, connection, "roles"), retry)
     return counts
 
 
@@ -138,7 +141,7 @@ def post_announcements(post_ids: list[int]) -> dict[str, int]:
         if wait or not take_slot(limiter, deadline):
             retry[post.id] = max(wait, 1.0)
             with transaction(settings.database_url) as session:
-                discord_announce.retry_later(session, post.id, retry[post.id], "paused")
+                send_state.retry_later(session, POSTS, post.id, retry[post.id], "paused")
             continue
         try:
             message_id = discord_rest.send_message(
@@ -150,9 +153,9 @@ def post_announcements(post_ids: list[int]) -> dict[str, int]:
                 retry[post.id] = again
             continue
         with transaction(settings.database_url) as session:
-            discord_announce.mark_sent(session, post.id, message_id)
+            send_state.mark_sent(session, POSTS, [(post.id, message_id)])
         counts["sent"] += 1
-    enqueue_after(functools.partial(enqueue_posts, connection), retry)
+    enqueue_after(functools.partial(enqueue, connection, "post"), retry)
     return counts
 
 
@@ -178,94 +181,9 @@ def _post_failed(
         wait = 30.0
     with transaction(settings.database_url) as session:
         if wait is not None:
-            discord_announce.retry_later(session, post_id, wait, str(exc))
+            send_state.retry_later(session, POSTS, post_id, wait, str(exc))
         else:
             hint = " (check the bot's permissions there, then run /presave-setup again)"
-            code = getattr(exc, "code", None)
-            discord_announce.mark_failed(session, post_id, str(exc) + hint, str(code or ""))
+            code = str(getattr(exc, "code", None) or "")
+            send_state.give_up(session, POSTS, post_id, FAILED, str(exc) + hint, error_code=code)
     return wait
-
-
-class _Asking:
-    """Reconcile's Discord lookups under the bot's shared budget: a slot for every request,
-    none while the invalid-request budget is spent or the token was refused."""
-
-    def __init__(self, settings: Settings, connection: redis.Redis) -> None:
-        self.guard = InvalidBudget(connection)
-        self.api = discord_rest.client(settings).with_invalid_hook(self.guard.record)
-        self.limiter = discord_limiter(settings, connection)
-        self.deadline = time.monotonic() + JOB_SECONDS
-
-    def may(self) -> bool:
-        """A slot for the next request, unless Discord must not be asked now."""
-        return self.guard.wait() <= 0 and take_slot(self.limiter, self.deadline)
-
-    def find(self, channel_id: str, since: datetime, content: str) -> str | None:
-        """find_own_message, each of its requests under a slot (_NotNow: none now)."""
-        if not discord_rest.bot_user_id_known(self.api):
-            if not self.may():
-                raise _NotNow
-            discord_rest.bot_user_id(self.api)
-        if not self.may():
-            raise _NotNow
-        return discord_rest.find_own_message(self.api, channel_id, since, content)
-
-
-class _NotNow(Exception):
-    """No slot for a lookup now: the rest waits for the next round."""
-
-
-def _dm_text(settings: Settings, delivery_id: int) -> str | None:
-    """The words a stuck DM went out with, rendered as at its claim (None: gone)."""
-    url, program = settings.public_url, settings.program_name
-    with transaction(settings.database_url) as session:
-        return compose.text_as_claimed(session, delivery_id, url, program)
-
-
-def settle_stuck(settings: Settings, connection: redis.Redis, lease: timedelta) -> dict[str, int]:
-    """DMs and posts left `sending` by a worker that died (or got no answer): sent if
-    Discord has that very message (our bot's, its own words) in that channel since the
-    claim, else queued again; another message of ours there never settles it. A row
-    Discord cannot be asked about now stays `sending` for the next round. Every request
-    takes a slot of the bot's shared budget, as the senders' do."""
-    with transaction(settings.database_url) as session:
-        dms = notify.stuck_sending(session, lease, channel="discord")
-        posts = discord_announce.stuck_sending(session, lease)
-    if not dms and not posts:
-        return {}
-    asking = _Asking(settings, connection)
-    counts = {"discord_settled_sent": 0, "discord_requeued": 0}
-    lost = "worker lost before sending"
-    try:
-        for delivery_id, user_id, claimed_at in dms:
-            text, found = _dm_text(settings, delivery_id), None
-            try:
-                if user_id and text is not None:
-                    if not asking.may():
-                        raise _NotNow
-                    channel_id = discord_rest.open_dm(asking.api, str(user_id))
-                    found = asking.find(channel_id, claimed_at - SKEW, text)
-            except ProviderError as exc:
-                log.warning("reconcile: cannot look up Discord DM %s now: %s", delivery_id, exc)
-                continue
-            with transaction(settings.database_url) as session:
-                if found:
-                    notify.mark_sent(session, delivery_id, found)
-                else:
-                    notify.retry_later(session, delivery_id, 0, lost)
-            counts["discord_settled_sent" if found else "discord_requeued"] += 1
-        for post, claimed_at in posts:
-            try:
-                found = asking.find(post.channel_id, claimed_at - SKEW, post.body)
-            except ProviderError as exc:
-                log.warning("reconcile: cannot look up Discord post %s now: %s", post.id, exc)
-                continue
-            with transaction(settings.database_url) as session:
-                if found:
-                    discord_announce.mark_sent(session, post.id, found)
-                else:
-                    discord_announce.retry_later(session, post.id, 0, lost)
-            counts["discord_settled_sent" if found else "discord_requeued"] += 1
-    except _NotNow:
-        log.info("reconcile: Discord lookups paused; the rest waits for the next round")
-    return counts

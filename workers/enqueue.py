@@ -1,4 +1,5 @@
-"""Queueing fan-out work: chunks of ids as jobs, unique by chunk, now or after a delay.
+"""Queueing work: chunks of ids as jobs of a kind of send (workers.send_kinds), each chunk
+queued once while its job is live, now or after a delay.
 
 Jobs take ids and reload their rows; claims in the database decide who works on what, so a
 chunk queued twice only finds nothing left to claim the second time.
@@ -9,139 +10,125 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import redis
-from rq.exceptions import NoSuchJobError
+from rq import Queue
+from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 
 from core import queues
 from core.timeutil import utcnow
+from workers.send_kinds import KINDS
 
-SAVE_CHUNK = 2000
-# The first save chunks grow to SAVE_CHUNK (a quarter, a half, three quarters, then whole
-# ones), so workers that start a drop together end their jobs at different times: while one
-# is between jobs (its last saves finishing, its fans told, the next job's claim) the others
-# keep the shared Spotify budget busy, instead of every worker pausing at once.
-SAVE_RAMP = (0.25, 0.5, 0.75)
-SEND_CHUNK = 100
-LIVE_STATES = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+ENDED = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+RESULT_TTL, FAILURE_TTL = 600, 86400  # how long an ended job is kept to look at
 
 
-def _chunks(ids: Sequence[int], size: int) -> list[list[int]]:
-    return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
-
-
-def _ramped_chunks(ids: Sequence[int], size: int) -> list[list[int]]:
-    """Chunks of ids whose first sizes follow SAVE_RAMP up to `size`."""
+def _chunks(ids: Sequence[int], size: int, ramp: Sequence[float] = ()) -> list[list[int]]:
+    """Chunks of `size` ids; the first ones grow by the fractions of `ramp` up to `size`."""
     chunks, start = [], 0
-    for fraction in SAVE_RAMP:
+    for fraction in ramp:
         if start >= len(ids):
             break
         step = max(1, int(size * fraction))
         chunks.append(list(ids[start : start + step]))
         start += step
-    return chunks + _chunks(ids[start:], size)
+    return chunks + [list(ids[i : i + size]) for i in range(start, len(ids), size)]
 
 
-def enqueue_unique(
-    connection: redis.Redis,
-    queue_name: str,
-    func: str,
-    args: tuple[object, ...],
-    job_id: str,
-    delay: float = 0.0,
-) -> bool:
-    """Enqueue unless a live job with this id exists (a duplicate would only find no claims)."""
+def _ended(connection: redis.Redis, job_id: str) -> bool:
+    """Whether the job with this id is over (then removed, its id free again)."""
     try:
-        existing = Job.fetch(job_id, connection=connection)
+        job = Job.fetch(job_id, connection=connection)
     except NoSuchJobError:
-        existing = None
-    if existing is not None and existing.get_status(refresh=False) in LIVE_STATES:
+        return True
+    if job.get_status(refresh=False) not in ENDED:
         return False
-    queue = queues.queue(queue_name, connection)
-    options = {"job_id": job_id, "result_ttl": 600, "failure_ttl": 86400}
-    if delay > 0:
-        queue.enqueue_in(timedelta(seconds=delay), func, *args, **options)
-    else:
-        queue.enqueue(func, *args, **options)
+    job.delete()
     return True
 
 
-def _enqueue_chunks(
+def enqueue_once(
+    queue: Queue, func: Callable[..., object], args: tuple[object, ...], job_id: str,
+    delay: float = 0.0,
+) -> bool:  # fmt: skip
+    """Queue `func(*args)` as job `job_id` (after `delay` seconds) unless a live job has that
+    id. RQ's unique enqueue checks and saves in one step, so two callers racing queue it
+    once; a job under that id that has ended is replaced."""
+    for _ in range(2):
+        try:
+            if delay > 0:
+                job = queue.create_job(
+                    func, args=args, job_id=job_id, status=JobStatus.SCHEDULED,
+                    result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
+                )  # fmt: skip
+                at = datetime.now(UTC) + timedelta(seconds=delay)
+                queue.schedule_job(job, at, unique=True)
+            else:
+                queue.enqueue(
+                    func, *args, job_id=job_id, unique=True,
+                    result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
+                )  # fmt: skip
+            return True
+        except DuplicateJobError:
+            if not _ended(queue.connection, job_id):
+                return False
+    return False
+
+
+def enqueue(
     connection: redis.Redis,
-    queue_name: str,
-    func: str,
-    chunks: list[list[int]],
-    name: str,
-    lead: tuple[object, ...],
-    delay: float,
+    kind: str,
+    ids: Sequence[int],
+    delay: float = 0.0,
+    lead: tuple[object, ...] = (),
 ) -> int:
-    """Queue `func(*lead, chunk)` for each chunk (job ids name the chunk and its time)."""
-    count = 0
-    stamp = int(time.time() + delay)
-    for chunk in chunks:
-        job_id = f"{name}-{chunk[0]}-{chunk[-1]}-{len(chunk)}-{stamp}"
-        count += enqueue_unique(connection, queue_name, func, (*lead, chunk), job_id, delay)
-    return count
-
-
-def enqueue_saves(
-    connection: redis.Redis, campaign_id: int, presave_ids: Sequence[int], delay: float = 0.0
-) -> int:
-    """Queue save jobs over chunks of pre-save ids; returns how many jobs were queued."""
-    chunks = _ramped_chunks(sorted(presave_ids), SAVE_CHUNK)
-    return _enqueue_chunks(
-        connection, queues.SAVES, "workers.fanout.save_chunk", chunks, f"save-{campaign_id}",
-        (campaign_id,), delay,
-    )  # fmt: skip
-
-
-def enqueue_sends(
-    connection: redis.Redis, delivery_ids: Sequence[int], delay: float = 0.0, channel: str = "sms"
-) -> int:
-    """Queue send jobs over chunks of delivery ids of one channel, on that channel's queue."""
-    chunks = _chunks(sorted(delivery_ids), SEND_CHUNK)
-    queue = queues.SEND_QUEUES.get(channel, queues.MESSAGES)
-    name = "send" if channel == "sms" else f"send-{channel}"
-    return _enqueue_chunks(
-        connection, queue, "workers.send_jobs.send_chunk", chunks, name, (), delay
+    """Queue the jobs of `kind` over `ids` (`job(*lead, chunk)` each, or `job(id)` for a kind
+    sent one by one); how many were queued. Job ids name the chunk and its time."""
+    send = KINDS[kind]
+    queue, stamp = queues.queue(send.queue, connection), int(time.time() + delay)
+    name = "-".join([send.name, *map(str, lead)])
+    ids = sorted(ids)
+    if send.chunk == 1:
+        return sum(enqueue_once(queue, send.job, (i,), f"{name}-{i}-{stamp}", delay) for i in ids)
+    return sum(
+        enqueue_once(queue, send.job, (*lead, c), f"{name}-{c[0]}-{c[-1]}-{len(c)}-{stamp}", delay)
+        for c in _chunks(ids, send.chunk, send.ramp)
     )
 
 
 def enqueue_by_channel(
     connection: redis.Redis, by_channel: Mapping[str, Sequence[int]], delay: float = 0.0
 ) -> int:
-    """`enqueue_sends` for delivery ids grouped by channel."""
-    return sum(enqueue_sends(connection, ids, delay, ch) for ch, ids in by_channel.items())
+    """Send jobs for delivery ids grouped by channel, each on its channel's queue (a channel
+    no worker sends yet keeps its rows queued for later)."""
+    return sum(enqueue(connection, ch, ids, delay) for ch, ids in by_channel.items() if ch in KINDS)
+
+
+# Names the fan-out and release jobs use.
+def enqueue_saves(
+    connection: redis.Redis, campaign_id: int, presave_ids: Sequence[int], delay: float = 0.0
+) -> int:
+    """Save jobs over chunks of a campaign's pre-save ids."""
+    return enqueue(connection, "save", presave_ids, delay, lead=(campaign_id,))
+
+
+def enqueue_sends(
+    connection: redis.Redis, delivery_ids: Sequence[int], delay: float = 0.0, channel: str = "sms"
+) -> int:
+    """Send jobs over delivery ids of one channel."""
+    return enqueue(connection, channel, delivery_ids, delay)
 
 
 def enqueue_posts(connection: redis.Redis, post_ids: Sequence[int], delay: float = 0.0) -> int:
-    """Queue the job posting these Discord announcements (one per server: few, and prompt)."""
-    if not post_ids:
-        return 0
-    chunks = _chunks(sorted(post_ids), SEND_CHUNK)
-    return _enqueue_chunks(
-        connection, queues.MESSAGES, queues.POST_ANNOUNCEMENTS, chunks, "post", (), delay
-    )
-
-
-def enqueue_grants(connection: redis.Redis, grant_ids: Sequence[int], delay: float = 0.0) -> int:
-    """Queue pre-saver role grants on the Discord queue."""
-    chunks = _chunks(sorted(grant_ids), SEND_CHUNK)
-    return _enqueue_chunks(
-        connection, queues.DISCORD, queues.GRANT_ROLES, chunks, "roles", (), delay
-    )
+    """Jobs posting these Discord announcements."""
+    return enqueue(connection, "post", post_ids, delay)
 
 
 def enqueue_outbound(connection: redis.Redis, text_ids: Sequence[int], delay: float = 0.0) -> int:
-    """Queue one send job per outbox text (workers.send_jobs.send_outbound)."""
-    stamp, func = int(time.time() + delay), queues.SEND_OUTBOUND
-    count = 0
-    for text_id in text_ids:
-        job_id = f"text-{text_id}-{stamp}"
-        count += enqueue_unique(connection, queues.MESSAGES, func, (text_id,), job_id, delay)
-    return count
+    """One job per outbox text."""
+    return enqueue(connection, "text", text_ids, delay)
 
 
 def enqueue_after(enqueue: Callable[[list[int], float], int], waits: Mapping[int, float]) -> None:

@@ -3,103 +3,90 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import redis
 from rq import get_current_job
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from core import queues
 from core.db import transaction
 from core.models import Campaign, CampaignStatus
-from core.providers import twilio_sms
-from core.services import (
-    compose,
-    discord_announce,
-    discord_interactions,
-    discord_roles,
-    notify,
-    outbox,
-)
+from core.providers import ProviderError, twilio_sms
+from core.services import discord_interactions, send_state
 from core.settings import Settings, load_settings
 from core.timeutil import utcnow
-from workers import discord_jobs
-from workers.enqueue import enqueue_by_channel, enqueue_grants, enqueue_outbound, enqueue_posts
+from workers.enqueue import enqueue
 from workers.fanout import start_drop
+from workers.find_sent import NotNow
+from workers.send_kinds import KINDS, SendKind
 
 log = logging.getLogger(__name__)
+LOOKUP_ERRORS = (ProviderError, twilio_sms.SmsError)
 
 
-Row = tuple[int, str | None, datetime]  # id, the number it went to, when it was claimed
-
-
-def _ask_twilio(
-    settings: Settings,
-    rows: list[Row],
-    body_of: Callable[[Session, int], str | None],
-    mark_sent: Callable[[Session, int, str], None],
-    requeue: Callable[[Session, int], object],
-) -> tuple[int, int]:
-    """For each row left `sending`: sent if Twilio has this very message (our sender, its
-    words), else queued again."""
-    if not rows:
-        return 0, 0
-    twilio = twilio_sms.sdk_client(settings)
-    settled = requeued = 0
-    for row_id, phone, claimed_at in rows:
-        since = claimed_at - timedelta(seconds=5)
-        with transaction(settings.database_url) as session:
-            body = body_of(session, row_id)
-        sid = None
-        if phone and body is not None:
-            sid = twilio_sms.find_sent(twilio, settings, phone, since, body)
-        with transaction(settings.database_url) as session:
-            if sid is not None:
-                mark_sent(session, row_id, sid)
-                settled += 1
-            else:
-                requeue(session, row_id)
-                requeued += 1
-    return settled, requeued
-
-
-def settle_stuck(settings: Settings) -> dict[str, int]:
-    """Deliveries and outbox texts left `sending`: ask Twilio whether they went out before
-    sending again."""
-    lease = timedelta(seconds=settings.sending_lease_seconds)
-    with transaction(settings.database_url) as session:
-        deliveries: list[Row] = notify.stuck_sending(session, lease)
-        texts: list[Row] = list(outbox.stuck_sending(session, lease))
-    lost = "worker lost before sending"
-    url, program = settings.public_url, settings.program_name
-    sent, requeued = _ask_twilio(
-        settings, deliveries, lambda s, i: compose.text_as_claimed(s, i, url, program),
-        notify.mark_sent, lambda s, i: notify.retry_later(s, i, 0, lost),
-    )  # fmt: skip
-    texts_sent, texts_requeued = _ask_twilio(
-        settings, texts, outbox.body_of,
-        outbox.mark_sent, lambda s, i: outbox.retry_later(s, i, 0, lost),
-    )  # fmt: skip
-    return {
-        "settled_sent": sent,
-        "requeued": requeued,
-        "texts_settled_sent": texts_sent,
-        "texts_requeued": texts_requeued,
-    }
-
-
-def _settle_discord(settings: Settings, connection: redis.Redis) -> dict[str, int]:
-    """Discord DMs and posts left `sending` (nothing to do without a bot token)."""
-    if not settings.discord_bot_token:
+def _settle_kind(
+    settings: Settings, connection: redis.Redis, kind: SendKind, lease: timedelta
+) -> dict[str, int]:
+    """Rows of one kind left `sending`: sent if the provider has that very message, else
+    queued again. A row the provider cannot be asked about now stays for the next round."""
+    if kind.rows is None or kind.find_sent is None:
         return {}
-    lease = timedelta(seconds=settings.sending_lease_seconds)
-    return discord_jobs.settle_stuck(settings, connection, lease)
+    with transaction(settings.database_url) as session:
+        stuck = send_state.stuck(session, kind.rows, lease)
+    find = kind.find_sent(settings, connection) if stuck else None
+    if find is None:
+        return {}
+    sent = requeued = 0
+    try:
+        for row_id, claimed_at in stuck:
+            try:
+                found = find(row_id, claimed_at)
+            except LOOKUP_ERRORS as exc:
+                log.warning("reconcile: cannot look up %s %s now: %s", kind.name, row_id, exc)
+                continue
+            with transaction(settings.database_url) as session:
+                if found:
+                    send_state.mark_sent(session, kind.rows, [(row_id, found)])
+                else:
+                    send_state.retry_later(session, kind.rows, row_id, 0, send_state.LOST)
+            sent, requeued = sent + bool(found), requeued + (not found)
+    except NotNow:
+        log.info("reconcile: %s lookups paused; the rest waits for the next round", kind.name)
+    return {f"{kind.name}_settled_sent": sent, f"{kind.name}_requeued": requeued}
+
+
+def settle_stuck(
+    settings: Settings, connection: redis.Redis, lease: timedelta | None = None
+) -> dict[str, int]:
+    """Every kind's rows left `sending` longer than `lease` (SENDING_LEASE_SECONDS): ask
+    the provider whether they went out before anything is sent again."""
+    lease = lease or timedelta(seconds=settings.sending_lease_seconds)
+    counts: dict[str, int] = {}
+    for kind in KINDS.values():
+        try:
+            counts.update(_settle_kind(settings, connection, kind, lease))
+        except LOOKUP_ERRORS as exc:  # not configured, or down
+            log.warning("reconcile: cannot settle stuck %s rows: %s", kind.name, exc)
+    return counts
+
+
+def _queue_due(settings: Settings, connection: redis.Redis) -> dict[str, int]:
+    """Due rows of every kind whose queue is empty (a lost job, a flushed Redis)."""
+    counts: dict[str, int] = {}
+    idle = {name for name in queues.ALL if queues.queue(name, connection).count == 0}
+    for kind in KINDS.values():
+        if kind.rows is None or kind.queue not in idle:
+            continue
+        with transaction(settings.database_url) as session:
+            due = send_state.due(session, kind.rows)
+        counts[f"{kind.name}_queued"] = enqueue(connection, kind.name, due)
+    return counts
 
 
 def reconcile() -> dict[str, int]:
-    """Re-plan detected drops and re-queue due deliveries when their queues are empty."""
+    """Re-plan detected drops, settle what dead workers left `sending`, and queue again
+    what is due when its queue is empty."""
     settings = load_settings()
     job = get_current_job()
     assert job is not None, "reconcile runs inside an RQ job"
@@ -115,24 +102,9 @@ def reconcile() -> dict[str, int]:
         )
     if queues.queue(queues.SAVES, connection).count == 0:
         counts["presaves_queued"] = sum(start_drop(connection, cid) for cid in campaign_ids)
-    try:
-        counts.update(settle_stuck(settings))
-    except twilio_sms.SmsError as exc:
-        log.warning("reconcile: cannot settle stuck deliveries: %s", exc)
-    counts.update(_settle_discord(settings, connection))
-    if queues.queue(queues.MESSAGES, connection).count == 0:
-        with transaction(settings.database_url) as session:
-            due, texts_due = notify.due(session, ("sms",)), outbox.due(session)
-            posts_due = discord_announce.due(session)
-        counts["deliveries_queued"] = enqueue_by_channel(connection, due)
-        counts["texts_queued"] = enqueue_outbound(connection, texts_due)
-        counts["posts_queued"] = enqueue_posts(connection, posts_due)
-    if queues.queue(queues.DISCORD, connection).count == 0:
-        with transaction(settings.database_url) as session:
-            dms_due = notify.due(session, ("discord",)).get("discord", [])
-            grants_due = discord_roles.due(session)
-            discord_interactions.forget_old(session, utcnow())
-        counts["dms_queued"] = enqueue_by_channel(connection, {"discord": dms_due})
-        counts["role_grants_queued"] = enqueue_grants(connection, grants_due)
+    counts.update(settle_stuck(settings, connection))
+    counts.update(_queue_due(settings, connection))
+    with transaction(settings.database_url) as session:
+        discord_interactions.forget_old(session, utcnow())
     counts["at"] = int(utcnow().timestamp())
     return counts

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 import time
@@ -11,22 +10,24 @@ import redis
 from rq.exceptions import StopRequested
 
 from core import queues
+from workers import (
+    discord_jobs,
+    entry,
+    fanout,
+    jobs,
+    reconcile,
+    release_jobs,
+    schedule_jobs,
+    send_jobs,
+)
 from workers.rq_worker import REDIS_DOWN, PresaveWorker
 
 log = logging.getLogger(__name__)
 
 # Every module a job function lives in. RQ forks a work horse per job and imports the job's
-# module there; importing them here first means each fork inherits them instead of
-# importing them again.
-JOB_MODULES = (
-    "workers.fanout",
-    "workers.send_jobs",
-    "workers.discord_jobs",
-    "workers.schedule_jobs",
-    "workers.release_jobs",
-    "workers.reconcile",
-    "workers.jobs",
-)
+# module there; imported here, in the parent, each fork inherits them instead of importing
+# them again.
+JOB_MODULES = (entry, fanout, send_jobs, discord_jobs, schedule_jobs, release_jobs, reconcile, jobs)
 
 
 # A fan-out job runs dozens of threads that mostly wait on sockets and on rate-limiter
@@ -38,12 +39,6 @@ JOB_MODULES = (
 SWITCH_INTERVAL = 0.001
 # Waits between tries to reach Redis again: short, so work resumes within seconds of its return.
 RECONNECT_FIRST, RECONNECT_MAX = 0.25, PresaveWorker.max_connection_wait_time
-
-
-def preload_job_modules() -> None:
-    """Import every job module in this (parent) process."""
-    for name in JOB_MODULES:
-        importlib.import_module(name)
 
 
 def wait_for_redis(connection: redis.Redis, worker: PresaveWorker) -> bool:
@@ -71,7 +66,6 @@ def run_worker(connection: redis.Redis, *, burst: bool = False, name: str | None
     A worker that ends without being told to (Redis went away under it) is started again
     once Redis answers, instead of taking the process down.
     """
-    preload_job_modules()
     sys.setswitchinterval(SWITCH_INTERVAL)  # work horses inherit it when RQ forks them
     worked = False
     while True:

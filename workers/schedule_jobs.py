@@ -12,10 +12,9 @@ from core.db import transaction
 from core.services import broadcast
 from core.settings import load_settings
 from core.timeutil import utcnow
-from workers.enqueue import enqueue_by_channel, enqueue_unique
+from workers.enqueue import enqueue_by_channel, enqueue_once
 
 log = logging.getLogger(__name__)
-PLAN = "workers.schedule_jobs.plan_message"
 
 
 def due_tick() -> dict[str, int]:
@@ -26,9 +25,9 @@ def due_tick() -> dict[str, int]:
     with transaction(settings.database_url) as session:
         due = broadcast.due(session, utcnow())
         finished = broadcast.finish(session)
+    queue = queues.queue(queues.MESSAGES, job.connection)
     planned = sum(
-        enqueue_unique(job.connection, queues.MESSAGES, PLAN, (message_id,), f"plan-{message_id}")
-        for message_id in due
+        enqueue_once(queue, plan_message, (message_id,), f"plan-{message_id}") for message_id in due
     )
     return {"due": len(due), "planning": planned, "done": finished}
 

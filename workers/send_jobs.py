@@ -23,13 +23,13 @@ from sqlalchemy.orm import Session
 from core.db import read_only, transaction
 from core.models import DeliveryStatus, Fan
 from core.providers import ProviderError, twilio_sms
-from core.services import compose, consent, notify, outbox, web_optin
+from core.services import compose, consent, notify, outbox, send_state, web_optin
 from core.services.fans import mask_phone
-from core.services.notify import Outgoing
+from core.services.notify import DELIVERIES, Outgoing
 from core.settings import Settings, load_settings
 from core.timeutil import utcnow
-from workers.discord_transport import DiscordTransport
-from workers.enqueue import enqueue_after, enqueue_by_channel, enqueue_outbound, seconds_until
+from workers.enqueue import enqueue, enqueue_after, seconds_until
+from workers.send_kinds import KINDS
 from workers.sending import (
     ACQUIRE_TIMEOUT,
     ConsentSnapshot,
@@ -39,14 +39,11 @@ from workers.sending import (
     sending_pool,
     take_slot,
 )
-from workers.sms_transport import SmsTransport, twilio_limiter
+from workers.sms_transport import twilio_limiter
 
 log = logging.getLogger(__name__)
 RECORD_EVERY = 25
-TRANSPORTS: dict[str, Callable[[Settings, redis.Redis], Transport]] = {
-    "sms": SmsTransport,
-    "discord": DiscordTransport,
-}
+CANCELLED, FAILED = DeliveryStatus.CANCELLED, DeliveryStatus.FAILED
 
 
 _KEEP_DM_CHANNEL = (
@@ -72,21 +69,22 @@ def _record(settings: Settings, results: list[Sent]) -> None:
     sender = settings.twilio_from_number or settings.twilio_messaging_service_sid or ""
     with transaction(settings.database_url) as session:
         _remember_dm_channels(session, results)
-        notify.mark_sent_many(
-            session, [(r.item.delivery_id, r.sid) for r in results if r.state == "sent" and r.sid]
-        )
+        sent = [(r.item.delivery_id, r.sid) for r in results if r.state == "sent" and r.sid]
+        send_state.mark_sent(session, DELIVERIES, sent)
         for r in results:
             delivery_id = r.item.delivery_id
             if (r.state == "sent" and r.sid) or r.state == "unknown":
                 continue
             if r.state == "retry":
-                notify.retry_later(session, delivery_id, r.delay, r.error)
+                send_state.retry_later(session, DELIVERIES, delivery_id, r.delay, r.error)
             elif r.state == "no_consent":
-                notify.cancel(session, delivery_id, r.error)
+                send_state.give_up(session, DELIVERIES, delivery_id, CANCELLED, r.error)
             elif r.state == "undeliverable":
                 notify.mark_undeliverable(session, delivery_id, r.item.fan_id, r.error, r.code)
             else:
-                notify.mark_failed(session, delivery_id, r.error, r.code)
+                send_state.give_up(
+                    session, DELIVERIES, delivery_id, FAILED, r.error, error_code=r.code
+                )
                 if r.state == "opted_out":
                     consent.opt_out(session, r.item.fan_id, "sms", sender, reason="twilio_21610")
 
@@ -106,7 +104,9 @@ def _transports(
     unsendable: list[Sent] = []
     for channel in sorted({item.channel for item in outgoing}):
         try:
-            found[channel] = TRANSPORTS[channel](settings, connection)
+            transport = KINDS[channel].transport
+            assert transport is not None, f"{channel} deliveries have a transport"
+            found[channel] = transport(settings, connection)
         except (twilio_sms.SmsRejected, ProviderError) as exc:  # not configured: say so
             unsendable += [
                 Sent(i, "failed", error=str(exc)) for i in outgoing if i.channel == channel
@@ -122,13 +122,14 @@ def send_deliveries(
     deadline = time.monotonic() + settings.sending_lease_seconds * 0.8
     now = utcnow()  # one moment for the claim and the words: reconcile re-words as at it
     with transaction(settings.database_url) as session:
-        claimed = notify.claim(session, delivery_ids, now)
+        claimed = send_state.claim(session, DELIVERIES, delivery_ids, now)
         taken = set(claimed)
-        early = notify.not_yet_due(session, [i for i in delivery_ids if i not in taken])
+        early = send_state.not_yet_due(
+            session, DELIVERIES, [i for i in delivery_ids if i not in taken]
+        )
         early_channels = notify.channels_of(session, sorted(early))
     for channel, ids in early_channels.items():  # the scheduler ran us before they were due
-        sends = functools.partial(enqueue_by_channel_of, connection, channel)
-        enqueue_after(sends, seconds_until({i: early[i] for i in ids}))
+        enqueue_after(_sends(connection, channel), seconds_until({i: early[i] for i in ids}))
     with transaction(settings.database_url) as session:
         outgoing = compose.prepare(
             session, claimed, settings.public_url, settings.program_name, now
@@ -161,15 +162,13 @@ def send_deliveries(
     if batch:
         _record(settings, batch)
     for channel, waits in retry.items():
-        enqueue_after(functools.partial(enqueue_by_channel_of, connection, channel), waits)
+        enqueue_after(_sends(connection, channel), waits)
     return counts
 
 
-def enqueue_by_channel_of(
-    connection: redis.Redis, channel: str, delivery_ids: list[int], delay: float
-) -> int:
+def _sends(connection: redis.Redis, channel: str) -> Callable[[list[int], float], int]:
     """Queue send jobs for deliveries of one channel (for enqueue_after)."""
-    return enqueue_by_channel(connection, {channel: delivery_ids}, delay)
+    return functools.partial(enqueue, connection, channel)
 
 
 def send_outbound(text_id: int) -> str:
@@ -214,7 +213,7 @@ def send_outbound(text_id: int) -> str:
     except twilio_sms.SmsError as exc:
         return _settle(settings, job.connection, text_id, "failed", str(exc))
     with transaction(settings.database_url) as session:
-        outbox.mark_sent(session, text_id, sent.sid)
+        send_state.mark_sent(session, outbox.TEXTS, [(text_id, sent.sid)])
     log.info("outbox text %d to %s: %s", text_id, mask_phone(text.to), sent.sid)
     return "sent"
 
@@ -228,13 +227,15 @@ def _settle(
     delay: float = 0,
 ) -> str:
     """Record an outbox text that did not go out; a retry is queued again after `delay`."""
+    texts, cap = outbox.TEXTS, outbox.MAX_ATTEMPTS
     with transaction(settings.database_url) as session:
         if state == "retry":
-            if not outbox.retry_later(session, text_id, delay, error):
+            if not send_state.retry_later(session, texts, text_id, delay, error, max_attempts=cap):
                 return "failed"
         else:
-            status = DeliveryStatus.CANCELLED if state == "cancelled" else DeliveryStatus.FAILED
-            outbox.give_up(session, text_id, status, error)
+            send_state.give_up(
+                session, texts, text_id, CANCELLED if state == "cancelled" else FAILED, error
+            )
     if state == "retry":
-        enqueue_after(functools.partial(enqueue_outbound, connection), {text_id: delay})
+        enqueue_after(functools.partial(enqueue, connection, "text"), {text_id: delay})
     return state

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
-from sqlalchemy import Table, or_, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from core.models import (
@@ -18,13 +17,13 @@ from core.models import (
     DiscordBinding,
     ScheduledMessage,
 )
-from core.services import discord_bindings
+from core.services import discord_bindings, send_state
 from core.services.links import album_link
 from core.timeutil import utcnow
 from core.upsert import insert_ignore_many
 from messages import render
 
-PENDING = (DeliveryStatus.QUEUED, DeliveryStatus.HELD)
+POSTS = send_state.SendTable(DiscordAnnouncement)
 
 
 @dataclass(frozen=True)
@@ -53,22 +52,7 @@ def create(session: Session, message_id: int, campaign_id: int) -> list[int]:
 
 def claim(session: Session, ids: Sequence[int]) -> list[Post]:
     """Move due announcements to `sending` and word them; claimed by one worker only."""
-    if not ids:
-        return []
-    now = utcnow()
-    claimed = session.execute(
-        update(DiscordAnnouncement)
-        .where(
-            DiscordAnnouncement.id.in_(ids),
-            DiscordAnnouncement.status.in_(PENDING),
-            or_(DiscordAnnouncement.not_before.is_(None), DiscordAnnouncement.not_before <= now),
-        )
-        .values(status=DeliveryStatus.SENDING, attempts=DiscordAnnouncement.attempts + 1)
-        .values(updated_at=now)
-        .returning(DiscordAnnouncement.id),
-        execution_options={"synchronize_session": False},
-    )
-    return _worded(session, list(claimed.scalars()))
+    return _worded(session, send_state.claim(session, POSTS, ids))
 
 
 def _worded(session: Session, ids: Sequence[int]) -> list[Post]:
@@ -106,52 +90,8 @@ def _worded(session: Session, ids: Sequence[int]) -> list[Post]:
     return posts
 
 
-def _set(session: Session, ann_id: int, **values: object) -> None:
-    session.execute(
-        update(DiscordAnnouncement)
-        .where(DiscordAnnouncement.id == ann_id)
-        .values(updated_at=utcnow(), **values),
-        execution_options={"synchronize_session": False},
-    )
-
-
-def mark_sent(session: Session, ann_id: int, message_id: str) -> None:
-    """Discord posted it."""
-    _set(session, ann_id, status=DeliveryStatus.SENT, provider_id=message_id, sent_at=utcnow())
-
-
-def mark_failed(session: Session, ann_id: int, error: str, code: str | None = None) -> None:
-    """It will not be posted (the reason is kept for the artist)."""
-    _set(session, ann_id, status=DeliveryStatus.FAILED, error=error[:500], error_code=code)
-
-
-def retry_later(session: Session, ann_id: int, seconds: float, error: str) -> None:
-    """Back to queued, not before `seconds` from now."""
-    when = utcnow() + timedelta(seconds=seconds)
-    _set(session, ann_id, status=DeliveryStatus.QUEUED, not_before=when, error=error[:500])
-
-
-def stuck_sending(session: Session, older_than: timedelta) -> list[tuple[Post, datetime]]:
-    """Announcements a dead worker left `sending`, worded as they were posted, and when they
-    were claimed (reconcile looks for exactly these words in the channel)."""
-    cutoff = utcnow() - older_than
-    rows = session.execute(
-        select(DiscordAnnouncement.id, DiscordAnnouncement.updated_at)
-        .where(
-            DiscordAnnouncement.status == DeliveryStatus.SENDING,
-            DiscordAnnouncement.updated_at < cutoff,
-        )
-        .limit(1000)
-    )
-    claimed_at = {int(ann_id): at for ann_id, at in rows}
-    return [(post, claimed_at[post.id]) for post in _worded(session, list(claimed_at))]
-
-
-def due(session: Session) -> list[int]:
-    """Queued announcements whose time has come (for reconcile)."""
-    now = utcnow()
-    query = select(DiscordAnnouncement.id).where(
-        DiscordAnnouncement.status.in_(PENDING),
-        or_(DiscordAnnouncement.not_before.is_(None), DiscordAnnouncement.not_before <= now),
-    )
-    return list(session.scalars(query.order_by(DiscordAnnouncement.id).limit(1000)))
+def words_of(session: Session, ann_id: int) -> tuple[str | None, str | None]:
+    """The channel and words of an announcement as it was posted (reconcile looks for
+    exactly these words in the channel)."""
+    posts = _worded(session, [ann_id])
+    return (posts[0].channel_id, posts[0].body) if posts else (None, None)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.db import Db
@@ -19,14 +19,25 @@ from core.models import (
     PreSaveStatus,
     RoleGrantStatus,
 )
-from core.services import events
+from core.services import events, send_state
 from core.timeutil import utcnow
 from core.upsert import insert_ignore
 
-CLAIM_LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8  # outages and timeouts; a 429 is not counted
 # A pre-save in one of these means the fan's Spotify authorization went through.
 AUTHORIZED = frozenset(set(PreSaveStatus) - {PreSaveStatus.CANCELLED, PreSaveStatus.QUOTA})
+# Role grants keep their own states (waiting, queued, granted, failed) and are claimed by a
+# lease: asking Discord for a role twice gives it once, so there is no `sending` to settle.
+_USABLE = select(DiscordBinding.id).where(DiscordBinding.role_error.is_(None))
+GRANTS = send_state.SendTable(
+    DiscordRoleGrant,
+    where=(DiscordRoleGrant.binding_id.in_(_USABLE),),
+    pending=(RoleGrantStatus.QUEUED,),
+    sending=None,
+    lease=timedelta(minutes=2),
+    sent=RoleGrantStatus.GRANTED,
+    sent_at="granted_at",
+)
 
 
 @dataclass(frozen=True)
@@ -93,32 +104,9 @@ def after_authorization(session: Session, campaign_id: int, fan_id: int) -> list
     return sorted(rows.scalars())
 
 
-def _due_clause() -> ColumnElement[bool]:
-    now = utcnow()
-    return or_(DiscordRoleGrant.not_before.is_(None), DiscordRoleGrant.not_before <= now)
-
-
-def claim(
-    session: Session, grant_ids: Sequence[int], lease: timedelta = CLAIM_LEASE
-) -> list[Grant]:
+def claim(session: Session, grant_ids: Sequence[int]) -> list[Grant]:
     """Take the lease on due, queued grants whose role is usable; the others are left."""
-    if not grant_ids:
-        return []
-    now = utcnow()
-    usable = select(DiscordBinding.id).where(DiscordBinding.role_error.is_(None))
-    claimed = session.execute(
-        update(DiscordRoleGrant)
-        .where(
-            DiscordRoleGrant.id.in_(grant_ids),
-            DiscordRoleGrant.status == RoleGrantStatus.QUEUED,
-            DiscordRoleGrant.binding_id.in_(usable),
-            _due_clause(),
-        )
-        .values(not_before=now + lease, attempts=DiscordRoleGrant.attempts + 1, updated_at=now)
-        .returning(DiscordRoleGrant.id),
-        execution_options={"synchronize_session": False},
-    )
-    ids = list(claimed.scalars())
+    ids = send_state.claim(session, GRANTS, grant_ids)
     if not ids:
         return []
     rows = session.execute(
@@ -140,18 +128,9 @@ def claim(
     return [Grant(i, b, f, c, g, r, str(u), a) for i, b, f, c, g, r, u, a in rows]
 
 
-def _set(session: Session, grant_id: int, **values: object) -> None:
-    session.execute(
-        update(DiscordRoleGrant)
-        .where(DiscordRoleGrant.id == grant_id)
-        .values(updated_at=utcnow(), **values),
-        execution_options={"synchronize_session": False},
-    )
-
-
 def granted(session: Session, grant: Grant) -> None:
     """Discord gave the role."""
-    _set(session, grant.id, status=RoleGrantStatus.GRANTED, granted_at=utcnow(), error=None)
+    send_state.mark_sent(session, GRANTS, [(grant.id, None)])
     events.record(
         session,
         "discord_role",
@@ -164,7 +143,7 @@ def granted(session: Session, grant: Grant) -> None:
 
 def failed(session: Session, grant: Grant, error: str) -> None:
     """This fan cannot be given the role (they left the server, ...)."""
-    _set(session, grant.id, status=RoleGrantStatus.FAILED, error=error[:500], not_before=None)
+    send_state.give_up(session, GRANTS, grant.id, RoleGrantStatus.FAILED, error, not_before=None)
 
 
 def role_refused(session: Session, grant: Grant, error: str) -> None:
@@ -176,33 +155,4 @@ def role_refused(session: Session, grant: Grant, error: str) -> None:
         .values(role_error=error[:500], updated_at=utcnow()),
         execution_options={"synchronize_session": False},
     )
-    _set(session, grant.id, error=error[:500], not_before=None)
-
-
-def release(session: Session, grant: Grant) -> None:
-    """Give back a claimed grant the job did not ask Discord about (not an attempt)."""
-    _set(session, grant.id, not_before=None, attempts=DiscordRoleGrant.attempts - 1)
-
-
-def retry_later(
-    session: Session, grant: Grant, seconds: float, error: str, *, rate_limited: bool = False
-) -> None:
-    """Ask Discord again after `seconds`; a 429 is not counted as an attempt."""
-    _set(
-        session,
-        grant.id,
-        not_before=utcnow() + timedelta(seconds=seconds),
-        error=error[:500],
-        attempts=DiscordRoleGrant.attempts - (1 if rate_limited else 0),
-    )
-
-
-def due(session: Session, limit: int = 5000) -> list[int]:
-    """Queued grants whose time has come and whose role is usable (for reconcile)."""
-    usable = select(DiscordBinding.id).where(DiscordBinding.role_error.is_(None))
-    query = select(DiscordRoleGrant.id).where(
-        DiscordRoleGrant.status == RoleGrantStatus.QUEUED,
-        DiscordRoleGrant.binding_id.in_(usable),
-        _due_clause(),
-    )
-    return list(session.scalars(query.order_by(DiscordRoleGrant.id).limit(limit)))
+    send_state.update_row(session, GRANTS, grant.id, error=error[:500], not_before=None)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, bindparam, case, literal, or_, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from core.models import (
@@ -24,10 +24,10 @@ from core.models import (
     PreSaveStatus,
     ScheduledMessage,
 )
+from core.services import send_state
 from core.timeutil import utcnow
 from core.upsert import insert_ignore_many
 
-SENDING_LEASE = timedelta(minutes=5)
 NOT_YET = (PreSaveStatus.PENDING, PreSaveStatus.QUEUED_FOR_MARKET, PreSaveStatus.PENDING_SOURCE)
 # Channels a worker can deliver today; the others keep their rows queued for later.
 SENDABLE = ("sms", "discord")
@@ -36,7 +36,13 @@ SENDABLE = ("sms", "discord")
 DMS_CLOSED_FOR = timedelta(days=7)
 ByChannel = dict[str, list[int]]  # delivery ids by channel
 PENDING = (DeliveryStatus.QUEUED, DeliveryStatus.HELD)
-_NOT_SENT_YET = (*PENDING, DeliveryStatus.SENDING)
+# Deliveries a worker can send; `on_channel` narrows them to one channel's.
+DELIVERIES = send_state.SendTable(Delivery, where=(Delivery.channel.in_(SENDABLE),))
+
+
+def on_channel(channel: str) -> send_state.SendTable:
+    """The deliveries of one channel."""
+    return DELIVERIES.narrowed(Delivery.channel == channel)
 
 
 @dataclass(frozen=True)
@@ -119,48 +125,6 @@ def channels_of(session: Session, delivery_ids: Sequence[int]) -> ByChannel:
     return grouped
 
 
-def claim(session: Session, delivery_ids: Sequence[int], now: datetime | None = None) -> list[int]:
-    """Move due deliveries to `sending` at `now`; a delivery is claimed by one worker only.
-    Its text is worded at that same moment (reconcile re-words it so to find it sent)."""
-    if not delivery_ids:
-        return []
-    now = now or utcnow()
-    result = session.execute(
-        update(Delivery)
-        .where(
-            Delivery.id.in_(delivery_ids),
-            Delivery.status.in_(PENDING),
-            Delivery.channel.in_(SENDABLE),
-            or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
-        )
-        .values(status=DeliveryStatus.SENDING, attempts=Delivery.attempts + 1, updated_at=now)
-        .returning(Delivery.id),
-        execution_options={"synchronize_session": False},
-    )
-    return sorted(result.scalars())
-
-
-def not_yet_due(session: Session, delivery_ids: Sequence[int]) -> dict[int, datetime]:
-    """Of `delivery_ids`, those queued for later: id -> when (a job that came early re-queues)."""
-    if not delivery_ids:
-        return {}
-    rows = session.execute(
-        select(Delivery.id, Delivery.not_before).where(
-            Delivery.id.in_(delivery_ids),
-            Delivery.status == DeliveryStatus.QUEUED,
-            Delivery.not_before > utcnow(),
-        )
-    )
-    return {int(i): when for i, when in rows if when is not None}
-
-
-def _set(session: Session, delivery_id: int, **values: object) -> None:
-    session.execute(
-        update(Delivery).where(Delivery.id == delivery_id).values(updated_at=utcnow(), **values),
-        execution_options={"synchronize_session": False},
-    )
-
-
 @dataclass(frozen=True)
 class SetAside:
     """A claimed delivery that does not go now: held until `not_before`, or given up."""
@@ -200,102 +164,25 @@ def dm_open(fan: Fan, now: datetime) -> bool:
     return fan.discord_user_id is not None and (closed is None or now - closed > DMS_CLOSED_FOR)
 
 
-def mark_sent(session: Session, delivery_id: int, provider_id: str) -> None:
-    """The provider accepted the message."""
-    mark_sent_many(session, [(delivery_id, provider_id)])
-
-
-_STATUS = Delivery.__table__.c.status
-_MARK_SENT = (
-    update(Delivery.__table__)  # type: ignore[arg-type]
-    .where(Delivery.__table__.c.id == bindparam("delivery_id"))
-    .values(
-        # A status callback may have come first (delivered, failed): it is not undone.
-        status=case(
-            (
-                Delivery.__table__.c.status.in_([literal(s) for s in _NOT_SENT_YET]),
-                DeliveryStatus.SENT,
-            ),
-            else_=Delivery.__table__.c.status,
-        ),
-        provider_id=bindparam("provider_id"),
-        sent_at=bindparam("at"),
-        updated_at=bindparam("at"),
-        error=None,
-    )
-)
-
-
-def mark_sent_many(session: Session, sent: Sequence[tuple[int, str]]) -> None:
-    """The provider accepted these messages: (delivery id, provider id) each, one statement."""
-    if sent:
-        now = utcnow()
-        session.execute(
-            _MARK_SENT,
-            [{"delivery_id": i, "provider_id": sid, "at": now} for i, sid in sent],
-        )
-
-
-def mark_failed(session: Session, delivery_id: int, error: str, code: str | None = None) -> None:
-    """The message will not go out (the reason is kept for the artist)."""
-    _set(session, delivery_id, status=DeliveryStatus.FAILED, error=error[:500], error_code=code)
-
-
 def mark_undeliverable(
     session: Session, delivery_id: int, fan_id: int, error: str, code: str | None
 ) -> None:
     """The channel refuses this fan (Discord 50007: DMs closed): never retried, and the fan's
     next Discord messages are not tried either until they run a command again."""
     status = DeliveryStatus.UNDELIVERABLE
-    _set(session, delivery_id, status=status, error=error[:500], error_code=code)
+    send_state.give_up(session, DELIVERIES, delivery_id, status, error, error_code=code)
     if code == "50007":
         session.execute(update(Fan).where(Fan.id == fan_id).values(discord_dms_closed_at=utcnow()))
 
 
-def cancel(session: Session, delivery_id: int, reason: str) -> None:
-    """Not to be sent (consent withdrawn); the reason is kept."""
-    _set(session, delivery_id, status=DeliveryStatus.CANCELLED, error=reason[:500])
-
-
-def retry_later(session: Session, delivery_id: int, seconds: float, error: str) -> None:
-    """Back to queued, not before `seconds` from now."""
-    _set(
-        session,
-        delivery_id,
-        status=DeliveryStatus.QUEUED,
-        not_before=utcnow() + timedelta(seconds=seconds),
-        error=error[:500],
-    )
-
-
-def stuck_sending(
-    session: Session, older_than: timedelta = SENDING_LEASE, channel: str = "sms"
-) -> list[tuple[int, str | None, datetime]]:
-    """(id, the fan's number or Discord user id, claimed at) of deliveries on `channel`
-    handed to a provider by a worker that never came back."""
-    cutoff = utcnow() - older_than
-    address = Fan.discord_user_id if channel == "discord" else Fan.phone_e164
-    query = (
-        select(Delivery.id, address, Delivery.updated_at)
-        .outerjoin(Fan, Fan.id == Delivery.fan_id)
-        .where(
-            Delivery.status == DeliveryStatus.SENDING,
-            Delivery.channel == channel,
-            Delivery.updated_at < cutoff,
-        )
-    )
-    return [(i, phone, at) for i, phone, at in session.execute(query.limit(1000))]
-
-
-def due(session: Session, channels: Sequence[str] = SENDABLE, limit: int = 10_000) -> ByChannel:
-    """Queued or held deliveries on `channels` whose time has come (for reconcile)."""
-    now = utcnow()
-    query = select(Delivery.id, Delivery.channel).where(
-        Delivery.status.in_(PENDING),
-        Delivery.channel.in_(channels),
-        or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
-    )
-    grouped: ByChannel = {}
-    for delivery_id, channel in session.execute(query.order_by(Delivery.id).limit(limit)):
-        grouped.setdefault(channel, []).append(int(delivery_id))
-    return grouped
+def address_of(session: Session, delivery_id: int) -> str | None:
+    """The number or Discord user id a delivery goes to."""
+    row = session.execute(
+        select(Delivery.channel, Fan.phone_e164, Fan.discord_user_id)
+        .join(Fan, Fan.id == Delivery.fan_id)
+        .where(Delivery.id == delivery_id)
+    ).first()
+    if row is None:
+        return None
+    address: str | None = row.discord_user_id if row.channel == "discord" else row.phone_e164
+    return address

@@ -8,15 +8,15 @@ due again, and settles a text whose worker died after handing it to Twilio.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import DeliveryStatus, InboundMessage, OutboundText
-from core.timeutil import utcnow
+from core.services import send_state
 
 MAX_ATTEMPTS = 8
+TEXTS = send_state.SendTable(OutboundText, pending=(DeliveryStatus.QUEUED,))
 # The intent recorded for an inbound STOP (bot.intents.IntentKind.STOP).
 STOP_INTENT = "stop"
 
@@ -60,70 +60,17 @@ def confirms_stop(session: Session, text_id: int) -> bool:
     return session.scalar(query) == STOP_INTENT
 
 
-def _is_due(now: datetime) -> ColumnElement[bool]:
-    return (OutboundText.status == DeliveryStatus.QUEUED) & or_(
-        OutboundText.not_before.is_(None), OutboundText.not_before <= now
-    )
-
-
 def claim(session: Session, text_id: int) -> Claimed | None:
-    """Move a due text to `sending` for this worker only; None when it is not due or gone."""
-    now = utcnow()
-    row = session.execute(
-        update(OutboundText)
-        .where(OutboundText.id == text_id, _is_due(now))
-        .values(status=DeliveryStatus.SENDING, attempts=OutboundText.attempts + 1, updated_at=now)
-        .returning(OutboundText.id, OutboundText.fan_id, OutboundText.to_number, OutboundText.body),
-        execution_options={"synchronize_session": False},
-    ).first()
-    return Claimed(*row) if row is not None else None
+    """Hold a due text for this worker only; None when it is not due or gone."""
+    if not send_state.claim(session, TEXTS, [text_id]):
+        return None
+    query = select(OutboundText.id, OutboundText.fan_id, OutboundText.to_number, OutboundText.body)
+    row = session.execute(query.where(OutboundText.id == text_id)).one()
+    return Claimed(*row)
 
 
-def _set(session: Session, text_id: int, **values: object) -> None:
-    session.execute(
-        update(OutboundText)
-        .where(OutboundText.id == text_id)
-        .values(updated_at=utcnow(), **values),
-        execution_options={"synchronize_session": False},
-    )
-
-
-def mark_sent(session: Session, text_id: int, sid: str) -> None:
-    """Twilio took it."""
-    _set(session, text_id, status=DeliveryStatus.SENT, provider_id=sid, sent_at=utcnow())
-
-
-def give_up(session: Session, text_id: int, status: DeliveryStatus, reason: str) -> None:
-    """It will not go out: failed (Twilio refused it) or cancelled (the number said STOP)."""
-    _set(session, text_id, status=status, error=reason[:500])
-
-
-def retry_later(session: Session, text_id: int, seconds: float, error: str) -> bool:
-    """Back to queued for another try after `seconds`; False (and failed) after the last."""
-    attempts = session.scalar(select(OutboundText.attempts).where(OutboundText.id == text_id))
-    if attempts is not None and attempts >= MAX_ATTEMPTS:
-        give_up(session, text_id, DeliveryStatus.FAILED, f"gave up after {attempts}: {error}")
-        return False
-    not_before = utcnow() + timedelta(seconds=seconds)
-    _set(session, text_id, status=DeliveryStatus.QUEUED, not_before=not_before, error=error[:500])
-    return True
-
-
-def body_of(session: Session, text_id: int) -> str | None:
-    """The words of a text (reconcile looks for exactly them at Twilio)."""
-    return session.scalar(select(OutboundText.body).where(OutboundText.id == text_id))
-
-
-def due(session: Session, limit: int = 10_000) -> list[int]:
-    """Queued texts whose time has come (for reconcile)."""
-    query = select(OutboundText.id).where(_is_due(utcnow()))
-    return list(session.scalars(query.order_by(OutboundText.id).limit(limit)))
-
-
-def stuck_sending(session: Session, older_than: timedelta) -> list[tuple[int, str, datetime]]:
-    """(id, to, claimed at) of texts handed to Twilio by a worker that never came back."""
-    query = select(OutboundText.id, OutboundText.to_number, OutboundText.updated_at).where(
-        OutboundText.status == DeliveryStatus.SENDING,
-        OutboundText.updated_at < utcnow() - older_than,
-    )
-    return [(i, to, at) for i, to, at in session.execute(query.limit(1000))]
+def words_of(session: Session, text_id: int) -> tuple[str | None, str | None]:
+    """The number and words of a text (reconcile looks for exactly them at Twilio)."""
+    query = select(OutboundText.to_number, OutboundText.body).where(OutboundText.id == text_id)
+    row = session.execute(query).first()
+    return (row[0], row[1]) if row is not None else (None, None)

@@ -26,6 +26,7 @@ from core.settings import Settings, load_settings
 from sandbox import serve
 from sandbox.config import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, SANDBOX_DISCORD_BOT_TOKEN
 from tests.conftest import base_env
+from workers import reconcile
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,7 +86,7 @@ class DropWorld:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
 
-    def run_job(self, func: str, *args: object) -> None:
+    def run_job(self, func: Callable[..., object], *args: object) -> None:
         """Enqueue a job for the running workers (e.g. the reconcile tick)."""
         from core import queues
 
@@ -135,7 +136,7 @@ class DropWorld:
         while time.monotonic() < deadline:
             if done():
                 return
-            self.run_job("workers.reconcile.reconcile")
+            self.run_job(reconcile.reconcile)
             time.sleep(2)
         self.wait_until(done, timeout=1, what=what)
 

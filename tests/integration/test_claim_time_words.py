@@ -57,6 +57,6 @@ def test_the_text_sent_is_the_text_reconcile_looks_for(
     monkeypatch.undo()
     [sent] = world.sandbox("GET", "messages", params={"To": seeded.phones[0]})["messages"]
     assert "minutes" in sent["body"]
-    counts = reconcile.settle_stuck(world.settings)
-    assert (counts["settled_sent"], counts["requeued"]) == (1, 0)
+    counts = reconcile.settle_stuck(world.settings, world.redis)
+    assert (counts["sms_settled_sent"], counts["sms_requeued"]) == (1, 0)
     assert world.delivery_status(Delivery.id == delivery_id) == "sent"

@@ -14,8 +14,9 @@ from core.timeutil import utcnow
 from tests.integration.drop_fixtures import DropWorld
 from tests.integration.sms_helpers import inbound, post_signed
 from web import create_app
+from workers import schedule_jobs
 
-TICK = "workers.schedule_jobs.due_tick"
+TICK = schedule_jobs.due_tick
 
 
 def countdown_now(world: DropWorld, campaign_slug: str) -> int:

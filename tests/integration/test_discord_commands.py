@@ -60,6 +60,7 @@ from tests.integration.spotify_stubs import (
     stub_me,
     stub_token,
 )
+from workers import entry
 
 __all__ = ["rsps", "sp_app", "sp_client", "sp_settings"]  # fixtures used below
 
@@ -148,7 +149,7 @@ def test_a_fan_already_authorized_gets_the_role_queued_at_once(
     grant = db.scalar(select(DiscordRoleGrant).where(DiscordRoleGrant.fan_id == fan.id))
     assert grant is not None and grant.status == RoleGrantStatus.QUEUED
     jobs = Queue(queues.DISCORD, connection=redis_conn).get_jobs()
-    assert [(j.func_name, j.args) for j in jobs] == [(queues.GRANT_ROLES, ([grant.id],))]
+    assert [(j.func, j.args) for j in jobs] == [(entry.grant_roles, ([grant.id],))]
 
 
 def test_stopalerts_ends_consent_and_cancels_queued_dms(settings: Settings, db: Session) -> None:
@@ -352,4 +353,4 @@ def test_spotify_authorization_queues_the_fans_role(
     db.expire_all()
     assert db.scalar(select(DiscordRoleGrant.status)) == RoleGrantStatus.QUEUED
     jobs = Queue(queues.DISCORD, connection=redis_conn).get_jobs()
-    assert [(j.func_name, j.args) for j in jobs] == [(queues.GRANT_ROLES, ([grant.id],))]
+    assert [(j.func, j.args) for j in jobs] == [(entry.grant_roles, ([grant.id],))]

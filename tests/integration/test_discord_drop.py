@@ -23,12 +23,13 @@ from core.models import (
     RoleGrantStatus,
     ScheduledMessage,
 )
-from core.services import discord_fans, notify
+from core.services import discord_fans, notify, send_state
 from core.timeutil import utcnow
 from tests.integration.discord_helpers import CHANNEL, GUILD, ROLE, seed_guild
 from tests.integration.drop_fixtures import DropWorld
+from workers import reconcile
 from workers.discord_transport import discord_limiter
-from workers.enqueue import enqueue_grants
+from workers.enqueue import enqueue
 from workers.fanout import start_drop
 from workers.send_jobs import send_deliveries
 
@@ -68,7 +69,7 @@ def test_every_fan_gets_one_dm_and_the_server_one_post(drop_world: DropWorld) ->
     post = posts(world)[0]
     assert post["pinged_roles"] == [ROLE] and f"<@&{ROLE}>" in str(post["content"])
     start_drop(world.redis, seeded.campaign_id)  # again: detection repeats, reconcile re-plans
-    world.run_job("workers.reconcile.reconcile")
+    world.run_job(reconcile.reconcile)
     time.sleep(3)
     assert len(posts(world)) == 1
     assert all(len(t) == 1 for t in dms(world, seeded.user_ids).values())
@@ -128,7 +129,7 @@ def test_a_429_is_retried_after_retry_after_and_a_global_one_pauses_every_worker
     )  # fmt: skip
     start_drop(world.redis, seeded.campaign_id)
     with transaction(world.settings.database_url) as session:
-        ids = notify.due(session)["discord"]
+        ids = send_state.due(session, notify.on_channel("discord"))
     began = utcnow()
     counts = send_deliveries(world.settings, world.redis, ids)
     assert counts["sent"] == 3 and counts["retry"] == 1
@@ -151,7 +152,7 @@ def test_a_429_is_retried_after_retry_after_and_a_global_one_pauses_every_worker
     later = discord_drop(world, 2, keyword="LATER", first=50)
     start_drop(world.redis, later.campaign_id)
     with transaction(world.settings.database_url) as session:
-        more = notify.due(session).get("discord", [])
+        more = send_state.due(session, notify.on_channel("discord"))
     send_deliveries(world.settings, world.redis, more)
     assert limiter.paused_for() > 0 or limiter.current_rate() < limiter.max_rate
 
@@ -209,7 +210,7 @@ def test_roles_are_given_and_a_refused_role_waits_for_setup(drop_world: DropWorl
             session.add(DiscordRoleGrant(binding_id=binding, fan_id=fan_id, status="queued"))
     with transaction(world.settings.database_url) as session:
         grants = session.scalars(select(DiscordRoleGrant.id)).all()
-    enqueue_grants(world.redis, grants)
+    enqueue(world.redis, "roles", grants)
     world.start_worker()
     world.wait_until(
         lambda: roles_by_status(world) == {"granted": 2, "failed": 1}, what="roles given"
@@ -235,7 +236,7 @@ def test_roles_are_given_and_a_refused_role_waits_for_setup(drop_world: DropWorl
         queued = session.scalars(
             select(DiscordRoleGrant.id).where(DiscordRoleGrant.status == "queued")
         ).all()
-    enqueue_grants(world.redis, queued)
+    enqueue(world.redis, "roles", queued)
     world.wait_until(lambda: binding_error(world, more.campaign_id) is not None, what="refusal")
     time.sleep(2)
     puts = world.sandbox("GET", "stats")["discord"]["by_endpoint"]["member_role_put"]

@@ -8,6 +8,7 @@ from core.models import Campaign
 from core.services.campaigns import campaign_json
 from core.timeutil import utcnow
 from tests.integration.drop_fixtures import DropWorld
+from workers import reconcile
 from workers.fanout import start_drop
 
 FANS = 40
@@ -47,6 +48,6 @@ def test_every_fan_saved_followed_and_told_once(drop_world: DropWorld) -> None:
     assert shown["drop"]["slowest_market"]["saved"] == FANS
     # The whole fan-out again: nothing more is saved or sent.
     assert start_drop(world.redis, seeded.campaign_id) == 0
-    world.run_job("workers.reconcile.reconcile")
+    world.run_job(reconcile.reconcile)
     world.wait_until(lambda: world.redis.llen("rq:queue:periodic") == 0, what="reconcile ran")
     assert world.messages_by_number() == by_number

@@ -14,6 +14,7 @@ from core.models import Campaign, SpotifyGrant
 from core.models.spotify import GrantStatus
 from core.timeutil import utcnow
 from tests.integration.drop_fixtures import DropWorld
+from workers import jobs
 
 
 def test_job_on_a_real_worker_marks_grants_that_die_before_the_release(
@@ -39,7 +40,7 @@ def test_job_on_a_real_worker_marks_grants_that_die_before_the_release(
             .where(SpotifyGrant.id == second)
             .values(authorized_at=utcnow() - timedelta(days=200))
         )
-    job = queues.queue(queues.PERIODIC, world.redis).enqueue("workers.jobs.grant_health")
+    job = queues.queue(queues.PERIODIC, world.redis).enqueue(jobs.grant_health)
     world.start_worker(burst=True).wait(timeout=120)
     assert Job.fetch(job.id, connection=world.redis).return_value() == {
         "expired": 1,

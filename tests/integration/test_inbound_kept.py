@@ -25,6 +25,7 @@ from tests.factories import make_campaign
 from tests.integration.drop_fixtures import DropWorld
 from tests.integration.sms_helpers import inbound, post_signed
 from web import create_app
+from workers import jobs
 
 PATH = "/webhooks/twilio/sms"
 PHONE = "+14155550177"
@@ -70,7 +71,7 @@ def sent_to_fan(world: DropWorld) -> list[str]:
 
 
 def run_replay(world: DropWorld) -> None:
-    queues.queue(queues.PERIODIC, world.redis).enqueue("workers.jobs.replay_inbound")
+    queues.queue(queues.PERIODIC, world.redis).enqueue(jobs.replay_inbound)
     worker = world.start_worker(burst=True)
     assert worker.wait(timeout=60) == 0, world.tail()
 

@@ -37,6 +37,7 @@ from tests.factories import make_campaign
 from tests.integration.drop_fixtures import DropWorld
 from tests.integration.sms_helpers import inbound, post_signed
 from web import create_app
+from workers import entry, reconcile
 
 PHONE = "+14155550134"
 SHOWN = "+1 \u2022\u2022\u2022 \u2022\u2022 01 34"
@@ -98,9 +99,9 @@ def post(
     return response.status_code, html.unescape(response.get_data(as_text=True))
 
 
-def queued(conn: redis.Redis) -> list[tuple[str | None, tuple[object, ...]]]:
+def queued(conn: redis.Redis) -> list[tuple[object, tuple[object, ...]]]:
     queue = Queue(queues.MESSAGES, connection=conn)
-    return [(job.func_name, tuple(job.args)) for job in queue.get_jobs()]
+    return [(job.func, tuple(job.args)) for job in queue.get_jobs()]
 
 
 def texts(world: DropWorld) -> list[tuple[int, str, str, str]]:
@@ -190,7 +191,7 @@ def test_a_valid_number_gets_one_text_asking_for_yes_and_no_consent(
 
     [(text_id, to, text, state)] = texts(world)
     assert (to, state) == (PHONE, DeliveryStatus.QUEUED)
-    assert queued(world.redis) == [("workers.send_jobs.send_outbound", (text_id,))]
+    assert queued(world.redis) == [(entry.send_outbound, (text_id,))]
     assert text.startswith('Reply YES to get alerts for "Night Bloom DROP" by Mira Vale from ')
     assert world.settings.program_name in text and "/p/" not in text
     assert count_segments(text).segments <= 2
@@ -371,7 +372,7 @@ def test_with_redis_down_the_form_refuses_and_texts_nothing(
     assert status == 503 and "Try again later" in body and "no text was sent" in body
     assert counts(world) == NOTHING and texts(world) == []
 
-    world.run_job("workers.reconcile.reconcile")
+    world.run_job(reconcile.reconcile)
     assert send_all(world) == [], "nothing is left for reconcile to send either"
 
 
@@ -385,7 +386,7 @@ def test_with_redis_lost_after_the_limits_the_text_follows_from_reconcile(
     [(_, _, text, state)] = texts(world)
     assert state == DeliveryStatus.QUEUED  # the promise is kept in the database
 
-    world.run_job("workers.reconcile.reconcile")
+    world.run_job(reconcile.reconcile)
     assert send_all(world) == [(PHONE, text)], world.tail()
     assert [status for *_, status in texts(world)] == [DeliveryStatus.SENT]
 
@@ -415,7 +416,7 @@ def test_a_second_job_for_the_same_text_sends_nothing(
 ) -> None:
     assert post(web, slug)[0] == 200
     [(text_id, *_)] = texts(world)
-    queues.queue(queues.MESSAGES, world.redis).enqueue("workers.send_jobs.send_outbound", text_id)
+    queues.queue(queues.MESSAGES, world.redis).enqueue(entry.send_outbound, text_id)
     worker = world.start_worker(burst=True)
     assert worker.wait(timeout=60) == 0, world.tail()
     assert len(world.sandbox("GET", "messages")["messages"]) == 1

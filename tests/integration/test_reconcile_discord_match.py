@@ -12,12 +12,12 @@ from bench.seed import seed_discord
 from core.db import transaction
 from core.models import Campaign, DeliveryStatus, DiscordAnnouncement, Fan
 from core.providers import discord_rest
-from core.services import discord_announce, drop, notify
+from core.services import discord_announce, drop, notify, send_state
 from core.timeutil import utcnow
 from tests.integration.discord_helpers import CHANNEL, GUILD, ROLE, seed_guild
 from tests.integration.drop_fixtures import DropWorld
 from tests.integration.send_helpers import left_sending, status_and_provider_id
-from workers import discord_jobs
+from workers import reconcile
 from workers.send_jobs import send_deliveries
 
 LEASE = timedelta(seconds=30)
@@ -50,13 +50,13 @@ def test_other_dms_of_ours_in_the_channel_do_not_make_it_sent(drop_world: DropWo
     world = drop_world
     delivery_id, user = drop_dm(world)
     with transaction(world.settings.database_url) as session:
-        assert notify.claim(session, [delivery_id]) == [delivery_id]
+        assert send_state.claim(session, notify.DELIVERIES, [delivery_id]) == [delivery_id]
     left_sending(world, delivery_id)  # the worker died before sending anything
     api = discord_rest.client(world.settings)
     channel = discord_rest.open_dm(api, user)
     discord_rest.send_message(api, channel, ANOTHER_DROP, nonce="other-campaign")
     discord_rest.send_message(api, channel, A_COUNTDOWN, nonce="same-campaign-countdown")
-    counts = discord_jobs.settle_stuck(world.settings, world.redis, LEASE)
+    counts = reconcile.settle_stuck(world.settings, world.redis, LEASE)
     assert counts == {"discord_settled_sent": 0, "discord_requeued": 1}
     assert status_and_provider_id(world, delivery_id) == (DeliveryStatus.QUEUED, None)
     assert len(dms_to(world, user)) == 2, "nothing sent by the lookup itself"
@@ -72,7 +72,7 @@ def test_its_own_dm_makes_it_sent(drop_world: DropWorld) -> None:
     api = discord_rest.client(world.settings)
     channel = discord_rest.open_dm(api, user)
     discord_rest.send_message(api, channel, ANOTHER_DROP, nonce="other-campaign")  # newer
-    counts = discord_jobs.settle_stuck(world.settings, world.redis, LEASE)
+    counts = reconcile.settle_stuck(world.settings, world.redis, LEASE)
     assert counts == {"discord_settled_sent": 1, "discord_requeued": 0}
     assert status_and_provider_id(world, delivery_id) == (DeliveryStatus.SENT, message_id)
 
@@ -126,15 +126,15 @@ def test_a_post_is_settled_by_its_own_words_not_by_the_role_it_pings(
         api, CHANNEL, their_post.body, nonce=f"a{theirs}", mention_roles=(ROLE,)
     )
     with transaction(world.settings.database_url) as session:
-        discord_announce.mark_sent(session, theirs, posted)
-    counts = discord_jobs.settle_stuck(world.settings, world.redis, LEASE)
-    assert counts == {"discord_settled_sent": 0, "discord_requeued": 1}
+        send_state.mark_sent(session, discord_announce.POSTS, [(theirs, posted)])
+    counts = reconcile.settle_stuck(world.settings, world.redis, LEASE)
+    assert counts == {"post_settled_sent": 0, "post_requeued": 1}
     assert post_state(world, stuck) == (DeliveryStatus.QUEUED, None)
     # Claimed again, posted this time, and the worker dies before recording it.
     post = claimed_a_minute_ago(world, stuck)
     mine = discord_rest.send_message(
         api, CHANNEL, post.body, nonce=f"a{stuck}", mention_roles=(ROLE,)
     )
-    counts = discord_jobs.settle_stuck(world.settings, world.redis, LEASE)
-    assert counts == {"discord_settled_sent": 1, "discord_requeued": 0}
+    counts = reconcile.settle_stuck(world.settings, world.redis, LEASE)
+    assert counts == {"post_settled_sent": 1, "post_requeued": 0}
     assert post_state(world, stuck) == (DeliveryStatus.SENT, mine)

@@ -11,11 +11,11 @@ from sqlalchemy import select, update
 from bench.seed import seed_discord
 from core.db import transaction
 from core.models import Delivery, DeliveryStatus, Fan
-from core.services import drop, notify
+from core.services import drop, notify, send_state
 from core.timeutil import utcnow
 from tests.integration.discord_helpers import CHANNEL, GUILD, ROLE, seed_guild
 from tests.integration.drop_fixtures import DropWorld
-from workers import discord_jobs
+from workers import reconcile
 from workers.discord_guard import HALT_KEY, InvalidBudget
 
 
@@ -31,7 +31,7 @@ def stuck_dms(world: DropWorld, fans: int) -> list[int]:
         )
         message_id = drop.drop_message_id(session, seeded.campaign_id)
         ids = notify.create_deliveries(session, message_id, seeded.campaign_id, fan_ids)
-        claimed = notify.claim(session, ids["discord"])
+        claimed = send_state.claim(session, notify.DELIVERIES, ids["discord"])
         session.execute(
             update(Delivery)
             .where(Delivery.id.in_(claimed))
@@ -46,12 +46,12 @@ def test_settling_stuck_dms_keeps_discord_max_rps(drop_world: DropWorld) -> None
     ids = stuck_dms(world, 6)
     lease = timedelta(seconds=30)
     InvalidBudget(world.redis).halt(60, "the token was refused")
-    assert discord_jobs.settle_stuck(settings, world.redis, lease) == {
+    assert reconcile.settle_stuck(settings, world.redis, lease) == {
         "discord_settled_sent": 0, "discord_requeued": 0,
     }  # fmt: skip
     assert world.sandbox("GET", "arrivals/discord")["count"] == 0, "halted: nobody asked"
     world.redis.delete(HALT_KEY)
-    counts = discord_jobs.settle_stuck(settings, world.redis, lease)
+    counts = reconcile.settle_stuck(settings, world.redis, lease)
     assert counts == {"discord_settled_sent": 0, "discord_requeued": 6}
     arrivals = world.sandbox("GET", "arrivals/discord")
     assert arrivals["count"] == 13  # a DM channel and its history per fan, and who we are

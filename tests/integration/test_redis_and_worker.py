@@ -14,7 +14,7 @@ from rq.job import Job, JobStatus
 from bench.procs import alive
 from core import queues
 from core.redis_conn import EmbeddedRedis, is_up
-from workers import clock
+from workers import clock, jobs
 from workers.jobs import HEARTBEAT_KEY
 from workers.runner import SWITCH_INTERVAL
 from workers.schedule import SCHEDULE
@@ -55,7 +55,7 @@ def test_second_starter_reuses_and_leaves_it_running(tmp_path: Path) -> None:
 def test_job_runs_on_a_real_worker_in_burst_mode(
     redis_url: str, redis_conn: redis.Redis, tmp_path: Path
 ) -> None:
-    job = queues.queue(queues.PERIODIC, redis_conn).enqueue("workers.jobs.heartbeat")
+    job = queues.queue(queues.PERIODIC, redis_conn).enqueue(jobs.heartbeat)
     # The work horse's GIL switch interval (the fan-out's requests leave on time with it).
     interval = queues.queue(queues.PERIODIC, redis_conn).enqueue("sys.getswitchinterval")
     env = dict(os.environ, REDIS_URL=redis_url, PRESAVE_ENV="test", INSTANCE_PATH=str(tmp_path))

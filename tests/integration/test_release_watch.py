@@ -62,7 +62,7 @@ def tick(
 
 def test_the_clock_runs_the_watch_every_20_seconds() -> None:
     entry = next(p for p in schedule.SCHEDULE if p.name == "release-watch")
-    assert entry.func == "workers.release_jobs.watch_tick" and entry.every == 20
+    assert entry.func is release_jobs.watch_tick and entry.every == 20
     assert entry.every == release_jobs.TICK_SECONDS
 
 

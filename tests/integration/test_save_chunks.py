@@ -7,7 +7,8 @@ import random
 import redis
 
 from core import queues
-from workers.enqueue import SAVE_CHUNK, enqueue_saves
+from workers.enqueue import enqueue_saves
+from workers.send_kinds import SAVE_CHUNK
 
 
 def queued_chunks(connection: redis.Redis) -> list[list[int]]:

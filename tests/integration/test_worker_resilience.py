@@ -18,6 +18,7 @@ from rq.job import Job, JobStatus
 from bench.procs import descendants, free_port
 from core import queues
 from core.redis_conn import is_up
+from workers import jobs
 from workers.rq_worker import PresaveWorker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,7 +139,7 @@ def test_a_busy_worker_outlives_a_redis_restart_and_takes_new_jobs(
         assert worker.poll() is None, "the worker quit when Redis went away"
         own_redis.start()  # empty: no persistence
         conn = redis.Redis.from_url(own_redis.url, socket_timeout=5)
-        job = queues.queue(queues.PERIODIC, conn).enqueue("workers.jobs.heartbeat")
+        job = queues.queue(queues.PERIODIC, conn).enqueue(jobs.heartbeat)
         wait_until(
             lambda: job.get_status(refresh=True) == JobStatus.FINISHED,
             20,
