@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from enum import StrEnum
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import delete, select, update
 
 from core.db import Db
-from core.fastsql import Fast
 from core.models import (
     Consent,
     ConsentStatus,
@@ -30,19 +29,12 @@ class OptInResult(StrEnum):
     BLOCKED = "blocked"  # the fan opted out of this sender: nothing recorded
 
 
-_OPTED_OUT = Fast(
-    select(OptOut.id).where(
-        OptOut.fan_id == bindparam("fan_id"),
-        OptOut.channel == bindparam("channel"),
-        OptOut.sender == bindparam("sender"),
-    )
-)
-
-
 def opted_out(session: Db, fan_id: int, channel: str, sender: str) -> bool:
     """Whether the fan said STOP to this sender on this channel."""
-    params = {"fan_id": fan_id, "channel": channel, "sender": sender}
-    return _OPTED_OUT.scalar(session, params) is not None
+    query = select(OptOut.id).where(
+        OptOut.fan_id == fan_id, OptOut.channel == channel, OptOut.sender == sender
+    )
+    return session.scalar(query) is not None
 
 
 def is_opted_in(session: Db, fan_id: int, campaign_id: int, channel: str) -> bool:
