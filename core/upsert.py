@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import Connection, Insert, Table
@@ -14,13 +15,21 @@ from core.db import Db
 def _insert_or_nothing(db: Db, table: Table, returning: Any) -> Insert:
     """The dialect's own INSERT (only theirs know ON CONFLICT), returning one column."""
     name = (db.dialect if isinstance(db, Connection) else db.get_bind().dialect).name
+    return _statement(name, table, returning.key)
+
+
+@functools.cache
+def _statement(name: str, table: Table, returning: str) -> Insert:
+    """Built once per table: SQLAlchemy keeps the compiled SQL of a statement it has seen,
+    but building one and computing its cache key on every call would be a sizeable part of
+    a small insert's cost."""
     if name == "postgresql":
         statement: Insert = postgresql.insert(table).on_conflict_do_nothing()
     elif name == "sqlite":
         statement = sqlite.insert(table).on_conflict_do_nothing()
     else:
         raise NotImplementedError(f"insert_ignore: unsupported database {name}")
-    return statement.returning(table.c[returning.key])
+    return statement.returning(table.c[returning])
 
 
 def insert_ignore(db: Db, table: Table, values: dict[str, Any], returning: Any) -> Any | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from enum import StrEnum
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from core.db import Db
 from core.models import (
@@ -19,6 +19,12 @@ from core.timeutil import utcnow
 from core.upsert import insert_ignore
 
 PENDING_DELIVERY = (DeliveryStatus.QUEUED, DeliveryStatus.HELD)
+# Built once: asked on every keyword opt-in (SQLAlchemy caches its SQL).
+_OPTED_OUT = select(OptOut.id).where(
+    OptOut.fan_id == bindparam("fan_id"),
+    OptOut.channel == bindparam("channel"),
+    OptOut.sender == bindparam("sender"),
+)
 
 
 class OptInResult(StrEnum):
@@ -31,10 +37,8 @@ class OptInResult(StrEnum):
 
 def opted_out(session: Db, fan_id: int, channel: str, sender: str) -> bool:
     """Whether the fan said STOP to this sender on this channel."""
-    query = select(OptOut.id).where(
-        OptOut.fan_id == fan_id, OptOut.channel == channel, OptOut.sender == sender
-    )
-    return session.scalar(query) is not None
+    params = {"fan_id": fan_id, "channel": channel, "sender": sender}
+    return session.scalar(_OPTED_OUT, params) is not None
 
 
 def is_opted_in(session: Db, fan_id: int, campaign_id: int, channel: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 
 from core.db import Db
 from core.models import InboundMessage
@@ -16,6 +16,13 @@ from core.upsert import insert_ignore
 UNKNOWN_REPLY_EVERY = timedelta(hours=24)
 PENDING = "pending"
 _TABLE: Table = InboundMessage.__table__  # type: ignore[assignment]
+# Built once: every inbound text runs them (SQLAlchemy caches their SQL).
+_STORED_REPLY = select(_TABLE.c.reply).where(_TABLE.c.message_sid == bindparam("sid"))
+_SAVE_ANSWER = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("record_id"))
+    .values(intent=bindparam("intent"), reply=bindparam("reply"))
+)
 
 
 def record(db: Db, message_sid: str, from_number: str, to_number: str) -> int | None:
@@ -33,14 +40,12 @@ def record(db: Db, message_sid: str, from_number: str, to_number: str) -> int | 
 
 def stored_reply(db: Db, message_sid: str) -> str | None:
     """What the text with this MessageSid was answered ("" for silence); None if unknown."""
-    return db.scalar(select(InboundMessage.reply).where(InboundMessage.message_sid == message_sid))
+    return db.scalar(_STORED_REPLY, {"sid": message_sid})
 
 
 def save_answer(db: Db, record_id: int, intent: str, reply: str | None) -> None:
     """Keep what the recorded text meant and the reply it got, for retries and audit."""
-    db.execute(
-        update(_TABLE).where(_TABLE.c.id == record_id).values(intent=intent, reply=reply or "")
-    )
+    db.execute(_SAVE_ANSWER, {"record_id": record_id, "intent": intent, "reply": reply or ""})
 
 
 def replied_unknown_recently(db: Db, from_number: str) -> bool:

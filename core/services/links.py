@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core.db import Db
@@ -16,6 +16,10 @@ from core.upsert import insert_ignore
 # 16 bytes = 128 bits of randomness, 22 url-safe characters.
 CODE_BYTES = 16
 CODE_RE = re.compile(r"[A-Za-z0-9_-]{22}")
+# Statements of the keyword webhook's path are built once (SQLAlchemy caches their SQL).
+_CODE_OF = select(FanLink.code).where(
+    FanLink.fan_id == bindparam("fan_id"), FanLink.campaign_id == bindparam("campaign_id")
+)
 
 
 def link_url(public_url: str, code: str) -> str:
@@ -44,9 +48,7 @@ def issue_code(session: Db, fan_id: int, campaign_id: int, source: str) -> tuple
     )
     if code is not None:
         return str(code), True
-    existing = session.scalar(
-        select(FanLink.code).where(FanLink.fan_id == fan_id, FanLink.campaign_id == campaign_id)
-    )
+    existing = session.scalar(_CODE_OF, {"fan_id": fan_id, "campaign_id": campaign_id})
     assert existing is not None
     return existing, False
 
