@@ -8,7 +8,6 @@ from enum import StrEnum
 from sqlalchemy import bindparam, delete, select, update
 
 from core.db import Db
-from core.fastsql import Fast
 from core.models import (
     Consent,
     ConsentStatus,
@@ -20,6 +19,12 @@ from core.timeutil import utcnow
 from core.upsert import insert_ignore
 
 PENDING_DELIVERY = (DeliveryStatus.QUEUED, DeliveryStatus.HELD)
+# Built once: asked on every keyword opt-in (SQLAlchemy caches its SQL).
+_OPTED_OUT = select(OptOut.id).where(
+    OptOut.fan_id == bindparam("fan_id"),
+    OptOut.channel == bindparam("channel"),
+    OptOut.sender == bindparam("sender"),
+)
 
 
 class OptInResult(StrEnum):
@@ -30,19 +35,10 @@ class OptInResult(StrEnum):
     BLOCKED = "blocked"  # the fan opted out of this sender: nothing recorded
 
 
-_OPTED_OUT = Fast(
-    select(OptOut.id).where(
-        OptOut.fan_id == bindparam("fan_id"),
-        OptOut.channel == bindparam("channel"),
-        OptOut.sender == bindparam("sender"),
-    )
-)
-
-
 def opted_out(session: Db, fan_id: int, channel: str, sender: str) -> bool:
     """Whether the fan said STOP to this sender on this channel."""
     params = {"fan_id": fan_id, "channel": channel, "sender": sender}
-    return _OPTED_OUT.scalar(session, params) is not None
+    return session.scalar(_OPTED_OUT, params) is not None
 
 
 def is_opted_in(session: Db, fan_id: int, campaign_id: int, channel: str) -> bool:

@@ -5,15 +5,11 @@ from __future__ import annotations
 from sqlalchemy import Table, insert
 
 from core.db import Db
-from core.fastsql import Fast
 from core.models import Event
 from core.timeutil import utcnow
 
 _TABLE: Table = Event.__table__  # type: ignore[assignment]
-
-
-# Built once and run on the driver: events are written on every webhook and fan-out step.
-_INSERT = Fast(insert(_TABLE).returning(_TABLE.c.id))
+_INSERT = insert(_TABLE).returning(_TABLE.c.id)
 
 
 def record(
@@ -38,4 +34,4 @@ def record(
         "country": country,
         "region": region,
     }
-    return int(_INSERT.scalar(session, values))
+    return int(session.execute(_INSERT, values).scalar_one())

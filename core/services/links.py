@@ -9,7 +9,6 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core.db import Db
-from core.fastsql import Fast
 from core.models import FanLink
 from core.timeutil import utcnow
 from core.upsert import insert_ignore
@@ -17,12 +16,9 @@ from core.upsert import insert_ignore
 # 16 bytes = 128 bits of randomness, 22 url-safe characters.
 CODE_BYTES = 16
 CODE_RE = re.compile(r"[A-Za-z0-9_-]{22}")
-
-
-_CODE_OF = Fast(
-    select(FanLink.code).where(
-        FanLink.fan_id == bindparam("fan_id"), FanLink.campaign_id == bindparam("campaign_id")
-    )
+# Statements of the keyword webhook's path are built once (SQLAlchemy caches their SQL).
+_CODE_OF = select(FanLink.code).where(
+    FanLink.fan_id == bindparam("fan_id"), FanLink.campaign_id == bindparam("campaign_id")
 )
 
 
@@ -52,7 +48,7 @@ def issue_code(session: Db, fan_id: int, campaign_id: int, source: str) -> tuple
     )
     if code is not None:
         return str(code), True
-    existing = _CODE_OF.scalar(session, {"fan_id": fan_id, "campaign_id": campaign_id})
+    existing = session.scalar(_CODE_OF, {"fan_id": fan_id, "campaign_id": campaign_id})
     assert existing is not None
     return existing, False
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from core.db import Db
-from core.fastsql import Fast
 from core.models import Artist, Campaign, CampaignStatus, Consent, ConsentStatus
 from core.services import consent, events, links
 from core.services.consent import OptInResult
@@ -32,7 +31,7 @@ class OpenCampaign:
     artist: str
 
 
-_OPEN_CAMPAIGNS = Fast(
+_OPEN_CAMPAIGNS = (
     select(Campaign.id, Campaign.keyword, Campaign.title, Artist.name)
     .join(Artist, Artist.id == Campaign.artist_id)
     .where(Campaign.status == CampaignStatus.OPEN)
@@ -42,7 +41,7 @@ _OPEN_CAMPAIGNS = Fast(
 
 def open_campaigns(session: Db) -> list[OpenCampaign]:
     """Campaigns that accept opt-ins, soonest release first (one light query)."""
-    return [OpenCampaign(*row) for row in _OPEN_CAMPAIGNS.rows(session, {})]
+    return [OpenCampaign(*row) for row in session.execute(_OPEN_CAMPAIGNS)]
 
 
 def opt_in(
