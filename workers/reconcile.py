@@ -46,7 +46,7 @@ def _ask_twilio(
     words), else queued again."""
     if not rows:
         return 0, 0
-    twilio = twilio_sms.sdk_client(settings)
+    twilio = twilio_sms.client(settings)
     settled = requeued = 0
     for row_id, phone, claimed_at in rows:
         since = claimed_at - timedelta(seconds=5)
