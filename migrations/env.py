@@ -1,4 +1,4 @@
-"""Alembic environment: runs against the connection or URL given by core.migrate."""
+"""Alembic environment: runs against the connection or URL given by cli.migrate."""
 
 from __future__ import annotations
 

@@ -43,7 +43,7 @@ def twilio(words: Words) -> Finder:
     """Look the row's text up at Twilio."""
 
     def finder(settings: Settings, connection: redis.Redis) -> FindSent:
-        client = twilio_sms.sdk_client(settings)
+        client = twilio_sms.client(settings)
 
         def find(row_id: int, claimed_at: datetime) -> str | None:
             to, body = _words(settings, words, row_id)

@@ -1,25 +1,22 @@
 """Discord's REST API with the bot token: DMs, channel posts, roles, lookups, commands.
 
-Workers need no gateway connection for any of this. Calls go through `requests` with no
-retries of its own: a 429 surfaces as DiscordRateLimited (its `retry_after`, and whether it
-is the global limit) for our shared limiter to honour, never slept on here. Every answer
-Discord counts as an invalid request (401, 403, and 429 outside the shared scope) is
-reported to `on_invalid`, so the caller can keep far below Discord's 10,000 in 10 minutes.
+Workers need no gateway connection for any of this. Calls go through the process's pooled
+connections (http_pool.py) with no retries but a lost connection's: a 429 surfaces as
+DiscordRateLimited (its `retry_after`, and whether it is the global limit) for our shared
+limiter to honour, never slept on here. Every answer Discord counts as an invalid request
+(401, 403, and 429 outside the shared scope) is reported to `on_invalid`, so the caller can
+keep far below Discord's 10,000 in 10 minutes.
 """
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import requests
-from requests.adapters import HTTPAdapter
-
 from core.providers import ProviderError, RateLimited, Rejected, Revoked, Unavailable
+from core.providers.http_pool import Answer, AnswerLost, Origin, TransportError, shared
 from core.settings import Settings
 
 PROVIDER = "discord"
@@ -83,49 +80,37 @@ class DiscordApi:
 
     base: str
     token: str
-    session: requests.Session
+    http: Origin
     on_invalid: Callable[[], None] = field(default=lambda: None)
 
     def with_invalid_hook(self, hook: Callable[[], None]) -> DiscordApi:
         """The same client, reporting invalid answers to `hook`."""
-        return DiscordApi(self.base, self.token, self.session, hook)
-
-
-_sessions: dict[int, requests.Session] = {}
-_sessions_lock = threading.Lock()
-
-
-def _session() -> requests.Session:
-    """One pooled session per process (a forked work horse gets its own sockets)."""
-    with _sessions_lock:
-        found = _sessions.get(os.getpid())
-        if found is None:
-            found = requests.Session()
-            found.trust_env = False  # no proxies from the environment: tests stay on loopback
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=0)
-            found.mount("http://", adapter)
-            found.mount("https://", adapter)
-            _sessions[os.getpid()] = found
-        return found
+        return DiscordApi(self.base, self.token, self.http, hook)
 
 
 class NotConfigured(ProviderError):
     """DISCORD_BOT_TOKEN is not set."""
 
 
+def _origin(settings: Settings) -> Origin:
+    return shared(settings.discord_api_base, READ_TIMEOUT, CONNECT_TIMEOUT)
+
+
 def client(settings: Settings) -> DiscordApi:
     """The bot's REST client; NotConfigured without DISCORD_BOT_TOKEN."""
     if not settings.discord_bot_token:
         raise NotConfigured(PROVIDER, "DISCORD_BOT_TOKEN is not set")
-    return DiscordApi(settings.discord_api_base, settings.discord_bot_token, _session())
+    return DiscordApi(settings.discord_api_base, settings.discord_bot_token, _origin(settings))
 
 
 def webhook_client(settings: Settings) -> DiscordApi:
     """A client for interaction webhooks, which need no bot token."""
-    return DiscordApi(settings.discord_api_base, settings.discord_bot_token or "", _session())
+    return DiscordApi(
+        settings.discord_api_base, settings.discord_bot_token or "", _origin(settings)
+    )
 
 
-def _retry_after(answer: requests.Response, body: Mapping[str, Any]) -> float:
+def _retry_after(answer: Answer, body: Mapping[str, Any]) -> float:
     raw = body.get("retry_after")
     if isinstance(raw, int | float) and not isinstance(raw, bool) and raw >= 0:
         return float(raw)
@@ -135,14 +120,11 @@ def _retry_after(answer: requests.Response, body: Mapping[str, Any]) -> float:
         return 1.0
 
 
-def _error(answer: requests.Response) -> ProviderError:
+def _error(answer: Answer) -> ProviderError:
     """Discord's answer, as one of our exceptions."""
-    try:
-        body = answer.json()
-    except ValueError:
-        body = {}
+    body = answer.json()
     body = body if isinstance(body, dict) else {}
-    status = answer.status_code
+    status = answer.status
     if status == 429:
         scope = answer.headers.get("X-RateLimit-Scope", "")
         is_global = bool(body.get("global")) or answer.headers.get("X-RateLimit-Global") == "true"
@@ -163,11 +145,11 @@ def _error(answer: requests.Response) -> ProviderError:
     return DiscordError(status, code, message)
 
 
-def _counts_as_invalid(answer: requests.Response) -> bool:
+def _counts_as_invalid(answer: Answer) -> bool:
     """What Discord counts toward its invalid-request ban (shared-scope 429s are exempt)."""
-    if answer.status_code in (401, 403):
+    if answer.status in (401, 403):
         return True
-    return answer.status_code == 429 and answer.headers.get("X-RateLimit-Scope") != "shared"
+    return answer.status == 429 and answer.headers.get("X-RateLimit-Scope") != "shared"
 
 
 def call(
@@ -187,31 +169,23 @@ def call(
     if reason:
         headers["X-Audit-Log-Reason"] = reason[:512]
     try:
-        answer = api.session.request(
-            method,
-            api.base + path,
-            json=body,
-            params=params,
-            headers=headers,
-            timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
-            allow_redirects=False,
-        )
-    except requests.exceptions.ConnectTimeout as exc:  # nothing was sent
-        raise Unavailable(PROVIDER, type(exc).__name__) from None
-    except requests.RequestException as exc:
+        answer = api.http.request(method, path, json_body=body, params=params, headers=headers)
+    except AnswerLost as exc:
         if method == "POST":
-            raise OutcomeUnknown(PROVIDER, type(exc).__name__) from None
-        raise Unavailable(PROVIDER, type(exc).__name__) from None
+            raise OutcomeUnknown(PROVIDER, str(exc)) from None
+        raise Unavailable(PROVIDER, str(exc)) from None
+    except TransportError as exc:
+        raise Unavailable(PROVIDER, str(exc)) from None
     if _counts_as_invalid(answer):
         api.on_invalid()
-    if answer.status_code >= 400:
+    if answer.status >= 400:
         raise _error(answer)
-    if answer.status_code == 204 or not answer.content:
+    if answer.status == 204 or not answer.body:
         return None
-    try:
-        return answer.json()
-    except ValueError:
-        raise Unavailable(PROVIDER, f"HTTP {answer.status_code} without JSON") from None
+    data = answer.json()
+    if data is None:
+        raise Unavailable(PROVIDER, f"HTTP {answer.status} without JSON")
+    return data
 
 
 def _id_of(data: Any, what: str) -> str:

@@ -1,9 +1,9 @@
 """Spotify calls of the drop fan-out: refresh a fan's token, save the release, follow the artist.
 
-These run tens of thousands of times on drop day, so they use a lean keep-alive client
-(pooled connections, see keepalive.py) rather than a spotipy client per fan, and one
-`PUT /me/library` carries both the album and the artist URI (half the requests); a 400 on
-the artist URI falls back to `PUT /me/following`. Nothing here retries or sleeps: 429s
+These run tens of thousands of times on drop day, so they go straight to the process's
+pooled connections (see http_pool.py) rather than through a spotipy client per fan, and
+one `PUT /me/library` carries both the album and the artist URI (half the requests); a
+400 on the artist URI falls back to `PUT /me/following`. Nothing here sleeps: 429s
 surface as RateLimited for the shared limiter.
 """
 
@@ -21,7 +21,7 @@ from core.providers import (
     Unavailable,
     retry_after_seconds,
 )
-from core.providers.keepalive import Answer, KeepAliveClient, TransportError, basic_auth
+from core.providers.http_pool import Answer, Origin, TransportError, basic_auth, shared
 from core.providers.spotify import ALLOW_LIST_WORDS, SpotifyApp
 
 PROVIDER = "spotify"
@@ -40,18 +40,18 @@ class Tokens:
 
 @dataclass(frozen=True)
 class SpotifyHttp:
-    """Keep-alive clients for the accounts service and the Web API, and our app's auth."""
+    """The accounts service and the Web API (pooled per process), and our app's auth."""
 
-    accounts: KeepAliveClient
-    api: KeepAliveClient
+    accounts: Origin
+    api: Origin
     basic_auth: str
 
 
 def http_clients(app: SpotifyApp) -> SpotifyHttp:
-    """Clients for `app`'s accounts and API bases."""
+    """Clients for `app`'s accounts and API bases (the process's shared pools)."""
     return SpotifyHttp(
-        accounts=KeepAliveClient(app.accounts_base, TIMEOUT),
-        api=KeepAliveClient(app.api_base, TIMEOUT),
+        accounts=shared(app.accounts_base, TIMEOUT),
+        api=shared(app.api_base, TIMEOUT),
         basic_auth=basic_auth(app.client_id, app.client_secret),
     )
 
@@ -83,7 +83,7 @@ def _raise_for(answer: Answer) -> None:
     raise Rejected(PROVIDER, f"HTTP {status}: {text}")
 
 
-def _send(client: KeepAliveClient, method: str, path: str, **kwargs: Any) -> Answer:
+def _send(client: Origin, method: str, path: str, **kwargs: Any) -> Answer:
     try:
         answer = client.request(method, path, **kwargs)
     except TransportError as exc:

@@ -1,4 +1,4 @@
-"""A scriptable HTTP/1.1 server on 127.0.0.1 for the keep-alive client's tests."""
+"""A scriptable HTTP/1.1 server on 127.0.0.1 for the providers' HTTP client tests."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\
 
 class Origin(socketserver.ThreadingTCPServer):
     """Counts connections and requests; `answer(n)` says what to do with the n-th request of
-    a connection (0-based): "answer"; "drop" (read, never answered); or "answer_and_fin":
-    answer, then close our sending side as a server does at its idle timeout, while a
-    request already on its way is still read (and never answered)."""
+    a connection (0-based): "answer"; "drop" (read, never answered, connection closed);
+    "hang" (read, never answered, connection held open until the server stops); or
+    "answer_and_fin": answer, then close our sending side as a server does at its idle
+    timeout, while a request already on its way is still read (and never answered).
+    `targets` are the request targets as sent (absolute through a proxy)."""
 
     daemon_threads = True
     allow_reuse_address = True
@@ -25,7 +27,9 @@ class Origin(socketserver.ThreadingTCPServer):
         self.answer = answer
         self.connections = 0
         self.requests: list[str] = []
+        self.targets: list[str] = []
         self.lock = threading.Lock()
+        self.stopping = threading.Event()
 
     @property
     def url(self) -> str:
@@ -47,9 +51,13 @@ class _Handler(socketserver.StreamRequestHandler):
                     length = int(value)
             self.rfile.read(length)
             with self.server.lock:
-                self.server.requests.append(line.split(b" ")[0].decode())
+                method, target = line.decode("latin-1").split(" ")[:2]
+                self.server.requests.append(method)
+                self.server.targets.append(target)
             what = "drop" if fin_sent else self.server.answer(served)
-            if what == "drop":
+            if what == "hang":
+                self.server.stopping.wait()
+            if what in ("drop", "hang"):
                 return
             self.wfile.write(OK)
             served += 1
@@ -67,5 +75,6 @@ def running(answer: Callable[[int], str]) -> Iterator[Origin]:
     try:
         yield server
     finally:
+        server.stopping.set()
         server.shutdown()
         server.server_close()

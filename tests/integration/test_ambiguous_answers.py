@@ -11,7 +11,8 @@ from sqlalchemy import select
 from bench.seed import sandbox_users, seed
 from core.db import transaction
 from core.models import DeliveryStatus, Fan
-from core.providers.keepalive import AnswerLost, KeepAliveClient
+from core.providers.http_pool import AnswerLost
+from core.providers.http_pool import Origin as Client
 from core.services import drop, notify
 from tests.integration.drop_fixtures import DropWorld
 from tests.integration.loopback_origin import Origin, running
@@ -27,7 +28,7 @@ def origin() -> Iterator[Origin]:
 
 
 def test_a_post_that_got_no_answer_is_not_sent_again(origin: Origin) -> None:
-    client = KeepAliveClient(origin.url, timeout=5)
+    client = Client(origin.url, read_timeout=5, connect_timeout=5)
     assert client.request("POST", "/messages", form={"Body": "one"}).status == 200
     with pytest.raises(AnswerLost):
         client.request("POST", "/messages", form={"Body": "two"})
@@ -35,7 +36,7 @@ def test_a_post_that_got_no_answer_is_not_sent_again(origin: Origin) -> None:
 
 
 def test_an_idempotent_request_is_repeated_on_a_new_connection(origin: Origin) -> None:
-    client = KeepAliveClient(origin.url, timeout=5)
+    client = Client(origin.url, read_timeout=5, connect_timeout=5)
     assert client.request("PUT", "/me/library").status == 200
     assert client.request("PUT", "/me/library").status == 200, "repeated, answered"
     assert origin.requests == ["PUT", "PUT", "PUT"]

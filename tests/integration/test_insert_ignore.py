@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import Table, func, select, text
 
-from core import migrate
+from cli import migrate
 from core.db import connection_transaction, get_engine, transaction
 from core.models import DiscordInteraction, Event
 from core.settings import Settings

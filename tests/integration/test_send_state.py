@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, select, update
 from sqlalchemy.orm import Session
 
-from core import migrate
+from cli import migrate
 from core.db import dispose_all
 from core.models import (
     Artist,

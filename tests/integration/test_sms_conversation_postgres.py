@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from core import migrate
+from cli import migrate
 from core.db import transaction
 from core.models import Consent, ConsentStatus, Fan, FanLink, InboundMessage, OptOut
 from core.settings import Settings
