@@ -11,7 +11,6 @@ import redis
 from rq import get_current_job
 
 from core.db import transaction
-from core.models import DeliveryStatus
 from core.providers import ProviderError, Unavailable, discord_rest
 from core.providers.discord_rest import (
     DiscordRateLimited,
@@ -32,7 +31,7 @@ from workers.sending import take_slot
 log = logging.getLogger(__name__)
 JOB_SECONDS = 240.0  # a job hands back what it could not get to in this long
 REASON = "pre-saved the release (presave)"
-FAILED = DeliveryStatus.FAILED
+FAILED = send_state.FAILED
 
 
 def _connection() -> redis.Redis:
@@ -110,7 +109,7 @@ def grant_roles(grant_ids: list[int]) -> dict[str, int]:
                 guard.halt(UNAUTHORIZED_HALT, str(exc))
         again = _grant_outcome(settings, grant, error)
         if _role_refused(error):
-            refused.add(grant.binding_id)
+            refused |= {grant.binding_id}
         if again is not None:
             retry[grant.id] = again
         state = "granted" if error is None else "retry" if again else "failed"

@@ -7,13 +7,11 @@ from datetime import timedelta
 
 import redis
 from rq import get_current_job
-from sqlalchemy import select
 
 from core import queues
 from core.db import transaction
-from core.models import Campaign, CampaignStatus
 from core.providers import ProviderError, twilio_sms
-from core.services import discord_interactions, send_state
+from core.services import discord_interactions, drop_day, send_state
 from core.settings import Settings, load_settings
 from core.timeutil import utcnow
 from workers.enqueue import enqueue
@@ -84,26 +82,24 @@ def _queue_due(settings: Settings, connection: redis.Redis) -> dict[str, int]:
     return counts
 
 
+def _replan_drops(settings: Settings, connection: redis.Redis) -> dict[str, int]:
+    """Plan the saves of detected drops again when the saves queue is empty."""
+    if queues.queue(queues.SAVES, connection).count:
+        return {}
+    with transaction(settings.database_url) as session:
+        campaign_ids = drop_day.detected_open_campaigns(session)
+    return {"presaves_queued": sum(start_drop(connection, cid) for cid in campaign_ids)}
+
+
 def reconcile() -> dict[str, int]:
     """Re-plan detected drops, settle what dead workers left `sending`, and queue again
     what is due when its queue is empty."""
     settings = load_settings()
     job = get_current_job()
     assert job is not None, "reconcile runs inside an RQ job"
-    connection = job.connection
-    counts: dict[str, int] = {}
-    with transaction(settings.database_url) as session:
-        campaign_ids = list(
-            session.scalars(
-                select(Campaign.id).where(
-                    Campaign.detected_at.is_not(None), Campaign.status == CampaignStatus.OPEN
-                )
-            )
-        )
-    if queues.queue(queues.SAVES, connection).count == 0:
-        counts["presaves_queued"] = sum(start_drop(connection, cid) for cid in campaign_ids)
-    counts.update(settle_stuck(settings, connection))
-    counts.update(_queue_due(settings, connection))
+    counts = _replan_drops(settings, job.connection)
+    counts.update(settle_stuck(settings, job.connection))
+    counts.update(_queue_due(settings, job.connection))
     with transaction(settings.database_url) as session:
         discord_interactions.forget_old(session, utcnow())
     counts["at"] = int(utcnow().timestamp())

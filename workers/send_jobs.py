@@ -17,11 +17,9 @@ from concurrent.futures import as_completed
 
 import redis
 from rq import get_current_job
-from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from core.db import read_only, transaction
-from core.models import DeliveryStatus, Fan
 from core.providers import ProviderError, twilio_sms
 from core.services import compose, consent, notify, outbox, send_state, web_optin
 from core.services.fans import mask_phone
@@ -43,25 +41,13 @@ from workers.sms_transport import twilio_limiter
 
 log = logging.getLogger(__name__)
 RECORD_EVERY = 25
-CANCELLED, FAILED = DeliveryStatus.CANCELLED, DeliveryStatus.FAILED
-
-
-_KEEP_DM_CHANNEL = (
-    update(Fan.__table__)  # type: ignore[arg-type]
-    .where(Fan.__table__.c.id == bindparam("fan"))
-    .values(discord_dm_channel_id=bindparam("channel"))
-)
+CANCELLED, FAILED = send_state.CANCELLED, send_state.FAILED
 
 
 def _remember_dm_channels(session: Session, results: list[Sent]) -> None:
-    """DM channels opened (or found gone) while sending, kept on the fan (one statement)."""
-    rows = [
-        {"fan": r.item.fan_id, "channel": r.dm_channel or None}
-        for r in results
-        if r.dm_channel is not None
-    ]
-    if rows:
-        session.execute(_KEEP_DM_CHANNEL, rows)
+    """DM channels opened (or found gone) while sending, kept on the fan."""
+    pairs = [(r.item.fan_id, r.dm_channel or None) for r in results if r.dm_channel is not None]
+    notify.remember_dm_channels(session, pairs)
 
 
 def _record(settings: Settings, results: list[Sent]) -> None:

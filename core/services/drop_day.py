@@ -14,9 +14,12 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from core.crypto import TokenCipher
 from core.db import transaction
-from core.models import PreSaveStatus
+from core.models import Campaign, CampaignStatus, PreSaveStatus
 from core.providers.spotify_library import SpotifyHttp
 from core.services import discord_announce, drop, notify
 from core.services.library import Gate, SaveOutcome, SaveTask, save_one
@@ -175,3 +178,11 @@ def _run_tasks(
             tell(_record(chunk, batch))
             done.extend(batch)
     return done, released
+
+
+def detected_open_campaigns(session: Session) -> list[int]:
+    """Open campaigns whose release was found live (reconcile plans their saves again)."""
+    query = select(Campaign.id).where(
+        Campaign.detected_at.is_not(None), Campaign.status == CampaignStatus.OPEN
+    )
+    return list(session.scalars(query))

@@ -186,3 +186,19 @@ def address_of(session: Session, delivery_id: int) -> str | None:
         return None
     address: str | None = row.discord_user_id if row.channel == "discord" else row.phone_e164
     return address
+
+
+def remember_dm_channels(session: Session, channels: Sequence[tuple[int, str | None]]) -> None:
+    """DM channels opened (or found gone: None) while sending, kept on each fan (one
+    executemany for a batch)."""
+    if channels:
+        rows = [{"fan": fan_id, "channel": channel} for fan_id, channel in channels]
+        session.execute(_KEEP_DM_CHANNEL, rows)
+
+
+_FANS: Table = Fan.__table__  # type: ignore[assignment]
+_KEEP_DM_CHANNEL = (
+    update(_FANS)
+    .where(_FANS.c.id == bindparam("fan"))
+    .values(discord_dm_channel_id=bindparam("channel"))
+)

@@ -23,6 +23,9 @@ from sqlalchemy.orm import Session
 from core.models import DeliveryStatus
 from core.timeutil import utcnow
 
+# What jobs record a row as when it will not go out (jobs do not import the models).
+CANCELLED, FAILED = DeliveryStatus.CANCELLED, DeliveryStatus.FAILED
+
 LOST = "worker lost before sending"
 
 

@@ -20,10 +20,22 @@ MAX_JOB_STATEMENTS = 15
 JOB_MODULES = (
     "fanout", "release_jobs", "jobs", "schedule_jobs", "send_jobs", "discord_jobs", "reconcile"
 )  # fmt: skip
-# Being rewritten by another change (one send engine, #17) at the time this test came in:
-# the lead adds them to the checks once that change is merged.
-PENDING_WORKERS = {"send_jobs", "discord_jobs", "reconcile"}
+# Nothing is exempt from the import check any more.
+PENDING_WORKERS: set[str] = set()
 PENDING_BOT: set[str] = set()
+# The sending loops still longer than a job should be (the worker's side of a send: slots
+# of the shared limiter, threads, the provider's answers mapped to outcomes). Each may not
+# grow past its size here; moving their decisions into core is the work left.
+LONG_SEND_LOOPS = {
+    ("send_jobs", "_record"): 19,
+    ("send_jobs", "send_deliveries"): 39,
+    ("send_jobs", "send_outbound"): 34,
+    ("discord_jobs", "_grant_outcome"): 21,
+    ("discord_jobs", "grant_roles"): 38,
+    ("discord_jobs", "post_announcements"): 29,
+    ("discord_jobs", "_post_failed"): 20,
+    ("reconcile", "_settle_kind"): 22,
+}
 
 
 def sources(folder: str, pending: set[str]) -> list[Path]:
@@ -51,14 +63,14 @@ def forbidden_imports(tree: ast.Module) -> list[str]:
     return found
 
 
-def fat_functions(tree: ast.Module) -> list[tuple[str, str]]:
+def fat_functions(tree: ast.Module, module: str = "") -> list[tuple[str, str]]:
     """(function, why) for each function that is long or calls the session itself."""
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.FunctionDef):
             continue
         statements = sum(isinstance(n, ast.stmt) for n in ast.walk(node)) - 1
-        if statements > MAX_JOB_STATEMENTS:
+        if statements > LONG_SEND_LOOPS.get((module, node.name), MAX_JOB_STATEMENTS):
             found.append((node.name, f"{statements} statements"))
         methods = [
             n.func.attr
@@ -76,7 +88,7 @@ def test_workers_do_not_import_the_database_layer(path: Path) -> None:
 
 @pytest.mark.parametrize("path", job_modules(), ids=lambda p: p.name)
 def test_job_functions_are_short_and_call_no_session_methods(path: Path) -> None:
-    assert fat_functions(ast.parse(path.read_text())) == [], path.name
+    assert fat_functions(ast.parse(path.read_text()), path.stem) == [], path.name
 
 
 @pytest.mark.parametrize("path", sources("bot", PENDING_BOT), ids=lambda p: p.name)
