@@ -1,12 +1,12 @@
 """SQLite's WAL checkpoints, moved off the request path into one thread per process.
 
 By default SQLite checkpoints inside the commit that takes the WAL past 1,000 pages: that
-one commit copies the pages into the database and syncs it. Measured in-process on the
-keyword webhook, those checkpoints were a third of its time (2,150 against 1,410 µs a
-request). Our engines raise the automatic threshold to a safety net (AUTOCHECKPOINT_PAGES)
-and this thread checkpoints every watched file whose WAL was written since its last look,
-PASSIVE (it never waits for readers or writers), every INTERVAL seconds. When the last
-connection to a database closes, SQLite checkpoints it as usual.
+one commit copies the pages into the database and syncs it, so one webhook request in
+many would pay for everyone's writes (figures in docs/benchmarks.md). Our engines raise the
+automatic threshold to a safety net (AUTOCHECKPOINT_PAGES) and this thread checkpoints every
+watched file whose WAL was written since its last look, PASSIVE (it never waits for readers
+or writers), every INTERVAL seconds. When the last connection to a database closes, SQLite
+checkpoints it as usual.
 """
 
 from __future__ import annotations

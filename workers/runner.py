@@ -33,9 +33,8 @@ JOB_MODULES = (entry, fanout, send_jobs, discord_jobs, schedule_jobs, release_jo
 # A fan-out job runs dozens of threads that mostly wait on sockets and on rate-limiter
 # slots. Python hands the GIL over every 5 ms by default, so a thread whose slot has come
 # can wait that long, and requests leave in bunches that go over the provider's rate in
-# some second. At 1 ms they leave closer to their slot. (Drop benchmark, 20,000 fans: the
-# Twilio 429s fell from 11-28 to 0-9 in the first two runs and came back to 14-34 in three
-# later ones: no gain shown beyond the run-to-run spread; kept for the mechanism.)
+# some second. At 1 ms they leave closer to their slot (the measured effect is within
+# the benchmark's run-to-run spread: docs/benchmarks.md).
 SWITCH_INTERVAL = 0.001
 # Waits between tries to reach Redis again: short, so work resumes within seconds of its return.
 RECONNECT_FIRST, RECONNECT_MAX = 0.25, PresaveWorker.max_connection_wait_time

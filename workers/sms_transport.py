@@ -12,7 +12,7 @@ from workers.sending import Sent
 
 # A text whose thread woke up later than this after its slot takes another one instead of
 # leaving in a bunch with the punctual ones (a second worker preparing its next batch, a
-# garbage collection: the countdown benchmark saw up to 106 texts in a second at 100 MPS).
+# garbage collection), which could put more than MPS texts in one second.
 MAX_LATE = 0.02
 
 

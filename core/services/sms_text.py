@@ -43,8 +43,8 @@ def confirmation_text(
 ) -> str:
     """The opt-in reply, shortened (then folded to GSM-7, then minimal) to fit two segments.
 
-    Wording it costs about 80 µs, on every keyword webhook; but links differ only in their
-    code, so the wording is cached per campaign and link length with a stand-in link of
+    It is worded on every keyword webhook; links differ only in their code, so the
+    wording is cached per campaign and link length with a stand-in link of
     the same length and the same cost per character, which gives the same segments.
     """
     if all(char in GSM7_BASIC for char in link):
