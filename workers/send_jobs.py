@@ -37,7 +37,7 @@ from workers.sending import (
     sending_pool,
     take_slot,
 )
-from workers.sms_transport import twilio_limiter
+from workers.sms_transport import SmsTransport
 
 log = logging.getLogger(__name__)
 RECORD_EVERY = 25
@@ -171,57 +171,41 @@ def send_outbound(text_id: int) -> str:
         text = outbox.claim(session, text_id)
     if text is None:
         return "not_due"
+    sent = _send_text(settings, job.connection, text)
+    with transaction(settings.database_url) as session:
+        outcome = outbox.settle(
+            session,
+            text,
+            sent.state,
+            sent.error,
+            sid=sent.sid,
+            delay=sent.delay,
+            sender=web_optin.sender_of(settings),
+        )
+    if outcome == "retry":
+        enqueue_after(_sends(job.connection, "text"), {text_id: sent.delay})
+    log.log(
+        logging.WARNING if outcome == "unknown" else logging.INFO,  # unknown: reconcile asks
+        "outbox text %d to %s: %s (%s)",
+        text_id,
+        mask_phone(text.to),
+        outcome,
+        sent.sid or sent.error,
+    )
+    return outcome
+
+
+def _send_text(settings: Settings, connection: redis.Redis, text: Outgoing) -> Sent:
+    """The text sent under the shared SMS budget, if its number may still be texted."""
     with read_only(settings.database_url) as session:
-        allowed = web_optin.may_text(session, settings, text.to)
-        allowed = allowed or outbox.confirms_stop(session, text_id)
+        allowed = web_optin.may_text(session, settings, text.to, text.delivery_id)
     if not allowed:
-        log.info("outbox text %d: %s opted out since it was queued", text_id, mask_phone(text.to))
-        return _settle(settings, job.connection, text_id, "cancelled", "recipient opted out")
-    limiter = twilio_limiter(settings, job.connection)
-    if not take_slot(limiter, time.monotonic() + ACQUIRE_TIMEOUT):
-        error = "no sending slot in time (or the limiter's Redis failed)"
-        return _settle(settings, job.connection, text_id, "retry", error, delay=5.0)
+        return Sent(text, "no_consent", error="recipient opted out")
     try:
-        sent = twilio_sms.send(twilio_sms.client(settings), settings, text.to, text.body)
-    except twilio_sms.SmsRateLimited as exc:
-        limiter.penalize(exc.retry_after)
-        return _settle(settings, job.connection, text_id, "retry", str(exc), delay=exc.retry_after)
-    except twilio_sms.SmsOutcomeUnknown as exc:
-        log.warning("outbox text %d: no answer from Twilio (%s); reconcile asks", text_id, exc)
-        return "unknown"
-    except twilio_sms.SmsUnavailable as exc:
-        return _settle(settings, job.connection, text_id, "retry", str(exc), delay=30.0)
-    except twilio_sms.SmsOptedOut as exc:  # 21610: the number said STOP to our sender
-        with transaction(settings.database_url) as session:
-            sender = web_optin.sender_of(settings)
-            consent.opt_out(session, text.fan_id, "sms", sender, reason="twilio_21610")
-        return _settle(settings, job.connection, text_id, "cancelled", f"opted out: {exc}")
-    except twilio_sms.SmsError as exc:
-        return _settle(settings, job.connection, text_id, "failed", str(exc))
-    with transaction(settings.database_url) as session:
-        send_state.mark_sent(session, outbox.TEXTS, [(text_id, sent.sid)])
-    log.info("outbox text %d to %s: %s", text_id, mask_phone(text.to), sent.sid)
-    return "sent"
-
-
-def _settle(
-    settings: Settings,
-    connection: redis.Redis,
-    text_id: int,
-    state: str,
-    error: str,
-    delay: float = 0,
-) -> str:
-    """Record an outbox text that did not go out; a retry is queued again after `delay`."""
-    texts, cap = outbox.TEXTS, outbox.MAX_ATTEMPTS
-    with transaction(settings.database_url) as session:
-        if state == "retry":
-            if not send_state.retry_later(session, texts, text_id, delay, error, max_attempts=cap):
-                return "failed"
-        else:
-            send_state.give_up(
-                session, texts, text_id, CANCELLED if state == "cancelled" else FAILED, error
-            )
-    if state == "retry":
-        enqueue_after(functools.partial(enqueue, connection, "text"), {text_id: delay})
-    return state
+        sms = SmsTransport(settings, connection)
+    except twilio_sms.SmsRejected as exc:  # Twilio is not configured
+        return Sent(text, "failed", error=str(exc))
+    if not take_slot(sms.limiter, time.monotonic() + ACQUIRE_TIMEOUT):
+        error = "no sending slot in time (or the limiter's Redis failed)"
+        return Sent(text, "retry", error=error, delay=5.0)
+    return sms.send(text)

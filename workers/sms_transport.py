@@ -33,9 +33,13 @@ class SmsTransport:
         self.callback = f"{settings.public_url}/webhooks/twilio/status"
 
     def deliver(self, item: Outgoing, deadline: float) -> Sent:
-        """Send one SMS (its slot taken). The status callback URL names the delivery: Twilio's
-        callback may come before this batch has stored the MessageSid."""
-        callback = f"{self.callback}?d={item.delivery_id}"
+        """Send one delivery (its slot taken). The status callback URL names the delivery:
+        Twilio's callback may come before this batch has stored the MessageSid."""
+        return self.send(item, f"{self.callback}?d={item.delivery_id}")
+
+    def send(self, item: Outgoing, callback: str | None = None) -> Sent:
+        """Send one SMS (its slot taken), Twilio's answer said as the outcome it calls for
+        (an outbox text asks for no status callback)."""
         try:
             sent = twilio_sms.send(self.twilio, self.settings, item.to, item.body, callback)
         except twilio_sms.SmsRateLimited as exc:

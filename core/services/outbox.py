@@ -7,28 +7,17 @@ due again, and settles a text whose worker died after handing it to Twilio.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import DeliveryStatus, InboundMessage, OutboundText
-from core.services import send_state
+from core.services import consent, send_state
+from core.services.notify import Outgoing
 
 MAX_ATTEMPTS = 8
 TEXTS = send_state.SendTable(OutboundText, pending=(DeliveryStatus.QUEUED,))
 # The intent recorded for an inbound STOP (bot.intents.IntentKind.STOP).
 STOP_INTENT = "stop"
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A text this worker may now send."""
-
-    id: int
-    fan_id: int
-    to: str
-    body: str
 
 
 def queue(
@@ -60,13 +49,46 @@ def confirms_stop(session: Session, text_id: int) -> bool:
     return session.scalar(query) == STOP_INTENT
 
 
-def claim(session: Session, text_id: int) -> Claimed | None:
-    """Hold a due text for this worker only; None when it is not due or gone."""
+def claim(session: Session, text_id: int) -> Outgoing | None:
+    """Hold a due text for this worker only; None when it is not due or gone. An outbox
+    text goes out as one SMS (campaign 0 when it answers no campaign)."""
     if not send_state.claim(session, TEXTS, [text_id]):
         return None
-    query = select(OutboundText.id, OutboundText.fan_id, OutboundText.to_number, OutboundText.body)
-    row = session.execute(query.where(OutboundText.id == text_id)).one()
-    return Claimed(*row)
+    m = OutboundText
+    query = select(m.id, m.fan_id, m.campaign_id, m.to_number, m.body).where(m.id == text_id)
+    row = session.execute(query).one()
+    return Outgoing(row.id, row.fan_id, row.campaign_id or 0, "sms", row.to_number, row.body)
+
+
+def settle(
+    session: Session,
+    text: Outgoing,
+    state: str,
+    error: str,
+    *,
+    sid: str | None = None,
+    delay: float = 0.0,
+    sender: str,
+) -> str:
+    """Record what became of a claimed text (a send's state: sent, retry, no_consent,
+    opted_out, unknown or failed) and say it as the job reports it: sent, retry, cancelled,
+    failed, or unknown (left `sending`: reconcile asks Twilio before anything goes again).
+    A retry after MAX_ATTEMPTS fails; Twilio's 21610 opts the number out of our sender."""
+    if state == "sent":
+        send_state.mark_sent(session, TEXTS, [(text.delivery_id, sid)])
+    if state in ("sent", "unknown"):
+        return state
+    if state == "retry":
+        again = send_state.retry_later(
+            session, TEXTS, text.delivery_id, delay, error, max_attempts=MAX_ATTEMPTS
+        )
+        return "retry" if again else "failed"
+    if state == "opted_out":
+        consent.opt_out(session, text.fan_id, "sms", sender, reason="twilio_21610")
+    cancelled = state in ("no_consent", "opted_out")
+    status = send_state.CANCELLED if cancelled else send_state.FAILED
+    send_state.give_up(session, TEXTS, text.delivery_id, status, error)
+    return "cancelled" if cancelled else "failed"
 
 
 def words_of(session: Session, text_id: int) -> tuple[str | None, str | None]:

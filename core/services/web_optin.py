@@ -123,10 +123,13 @@ def read_number(raw_phone: str, region: str | None) -> str | WebOptInStatus:
     return e164
 
 
-def may_text(session: Session, settings: Settings, to: str) -> bool:
-    """The send-time check for an outbox text: the number has not said STOP to our sender."""
+def may_text(session: Session, settings: Settings, to: str, text_id: int) -> bool:
+    """The send-time check for an outbox text: the number has not said STOP to our sender,
+    or the text is the one confirming that STOP."""
     fan_id = session.scalar(select(Fan.id).where(Fan.phone_e164 == to))
-    return fan_id is None or not consent.opted_out(session, fan_id, CHANNEL, sender_of(settings))
+    if fan_id is None or not consent.opted_out(session, fan_id, CHANNEL, sender_of(settings)):
+        return True
+    return outbox.confirms_stop(session, text_id)
 
 
 _LIMITED = {

@@ -29,7 +29,6 @@ PENDING_BOT: set[str] = set()
 LONG_SEND_LOOPS = {
     ("send_jobs", "_record"): 19,
     ("send_jobs", "send_deliveries"): 39,
-    ("send_jobs", "send_outbound"): 34,
     ("discord_jobs", "_grant_outcome"): 21,
     ("discord_jobs", "grant_roles"): 38,
     ("discord_jobs", "post_announcements"): 29,
