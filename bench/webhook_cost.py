@@ -1,6 +1,6 @@
 """Diagnostic: CPU cost of one keyword webhook, in-process, without gunicorn or sockets.
 
-    .venv/bin/python -m bench.webhook_cost [--requests 3000]
+    .venv/bin/python -m bench.webhook_cost [--requests 3000] [--database sqlite|postgres]
 
 Calls the WSGI app directly with prebuilt, signed requests (each from a new number, as in
 bench.webhook) and a bare route returning constant TwiML, and prints microseconds per
@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from bench.webhook import TOKEN, make_requests, prepare_database
+from bench.webhook import TOKEN, database_url, make_requests, prepare_database
 
 PORT = 9  # only used in the signed URL: nothing listens or connects
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -65,11 +65,12 @@ def per_request_us(app: WSGIApp, envs: list[dict[str, Any]]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
     if not 100 <= args.requests <= 100_000:
         parser.error("--requests must be between 100 and 100000")
     work = Path(tempfile.mkdtemp(prefix="bench-webhook-cost-"))
-    url = f"sqlite:///{work / 'cost.db'}"
+    url, drop = database_url(args.database, work)
     prepare_database(url)
     os.environ.update(
         DATABASE_URL=url, TWILIO_AUTH_TOKEN=TOKEN, INSTANCE_PATH=str(work),
@@ -91,6 +92,7 @@ def main() -> int:
     hook_us = per_request_us(app, hooks[warm:])
     print(f"bare route      {bare_us:8.0f} µs a request (in-process)")
     print(f"keyword webhook {hook_us:8.0f} µs a request (in-process, a new fan each)")
+    drop()
     print(f"in-process ratio {bare_us / hook_us:.3f}; bench.webhook's target (>= 0.5) is under "
           f"gunicorn, which adds about 390 µs to both")  # fmt: skip
     return 0
