@@ -23,7 +23,8 @@ from core.models import (
     ReleaseMarket,
     ScheduledMessage,
 )
-from core.services import broadcast, discord_bindings
+from core.services import broadcast, campaign_fields, discord_bindings
+from core.services.campaign_fields import open_keyword_taken as open_keyword_taken
 
 
 @dataclass(frozen=True)
@@ -49,15 +50,6 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "campaign"
 
 
-def open_keyword_taken(session: Session, keyword: str) -> bool:
-    """Whether an open campaign already uses `keyword` (case-insensitive)."""
-    query = select(Campaign.id).where(
-        func.upper(Campaign.keyword) == keyword.upper(),
-        Campaign.status == CampaignStatus.OPEN,
-    )
-    return session.scalar(query) is not None
-
-
 def _unique_slug(session: Session, base: str) -> str:
     taken = set(session.scalars(select(Campaign.slug).where(Campaign.slug.like(f"{base}%"))))
     slug, n = base, 2
@@ -71,47 +63,15 @@ def create_campaign(
 ) -> Campaign:
     """Check every field of `draft`, then add the campaign (and its artist if new).
 
-    Given `now`, a release time before it is refused unless the draft says `force`.
+    Given `now`, a release time before it is refused unless the draft says `force`; the
+    checks are campaign_fields.check's, shared with edits.
     """
-    artist_name = validation.text("--artist", draft.artist, max_len=100)
-    title = validation.text("--title", draft.title, max_len=200)
-    keyword = validation.keyword(draft.keyword)
-    release_at = validation.release_time(draft.release_at)
-    timezone = validation.timezone(draft.timezone if draft.timezone is not None else "UTC")
-    given = [
-        name
-        for name, value in (
-            ("--spotify-album-id", draft.spotify_album_id),
-            ("--upc", draft.upc),
-            ("--isrc", draft.isrc),
-        )
-        if value is not None
-    ]
-    if len(given) > 1:
-        raise validation.ValidationError(
-            "release", "give one of --spotify-album-id, --upc, --isrc, not " + " and ".join(given)
-        )
-    album_id = (
-        validation.spotify_id("spotify-album-id", draft.spotify_album_id)
-        if draft.spotify_album_id is not None
-        else None
-    )
-    upc = validation.upc(draft.upc) if draft.upc is not None else None
-    isrc = validation.isrc(draft.isrc) if draft.isrc is not None else None
-    artist_id = (
-        validation.spotify_id("spotify-artist-id", draft.spotify_artist_id)
-        if draft.spotify_artist_id is not None
-        else None
-    )
-    if now is not None and release_at < now and not draft.force:
-        raise validation.ValidationError(
-            "release-at", f"{release_at.isoformat()} has passed; give --force to create it anyway"
-        )
-    if open_keyword_taken(session, keyword):
-        raise validation.ValidationError(
-            "keyword", f"{keyword} is already used by an open campaign; pick another"
-        )
-
+    given = campaign_fields.Unchecked(
+        draft.artist, draft.title, draft.keyword, draft.release_at, draft.timezone,
+        draft.spotify_album_id, draft.upc, draft.isrc, draft.spotify_artist_id, draft.force,
+    )  # fmt: skip
+    fields = campaign_fields.check(session, given, now)
+    artist_name, artist_id = fields.artist, fields.spotify_artist_id
     artist = session.scalar(select(Artist).where(Artist.name == artist_name))
     if artist is None:
         artist = Artist(name=artist_name, spotify_artist_id=artist_id)
@@ -120,15 +80,15 @@ def create_campaign(
         artist.spotify_artist_id = artist_id
     campaign = Campaign(
         artist=artist,
-        slug=_unique_slug(session, slugify(f"{artist_name} {title}")),
-        title=title,
-        keyword=keyword,
+        slug=_unique_slug(session, slugify(f"{artist_name} {fields.title}")),
+        title=fields.title,
+        keyword=fields.keyword,
         status=CampaignStatus.OPEN,
-        release_at=release_at,
-        timezone=timezone,
-        spotify_album_id=album_id,
-        upc=upc,
-        isrc=isrc,
+        release_at=fields.release_at,
+        timezone=fields.timezone,
+        spotify_album_id=fields.spotify_album_id,
+        upc=fields.upc,
+        isrc=fields.isrc,
         spotify_artist_id=artist_id or artist.spotify_artist_id,
         action_save=True,
         action_follow=draft.follow,
