@@ -1,4 +1,4 @@
-"""presave campaign create|list|show."""
+"""presave campaign create|list|show|edit|close."""
 
 from __future__ import annotations
 
@@ -111,6 +111,60 @@ def cmd_campaign_show(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_campaign_edit(settings: Settings, args: argparse.Namespace) -> int:
+    """presave campaign edit SLUG: the same checks as create; promised fields stay once fans
+    joined."""
+    from core.services import campaign_edit
+    from core.timeutil import utcnow
+
+    changes = campaign_edit.CampaignChanges(
+        title=args.title, keyword=args.keyword, release_at=args.release_at,
+        timezone=args.timezone, spotify_album_id=args.spotify_album_id, upc=args.upc,
+        isrc=args.isrc, spotify_artist_id=args.spotify_artist_id, follow=args.follow,
+        force=args.force,
+    )  # fmt: skip
+    with transaction(settings.database_url) as session:
+        campaign = campaigns.named(session, args.slug)
+        campaign_edit.edit(session, campaign.id, changes, utcnow())
+        data = campaigns.campaign_json(session, campaign, settings.public_url)
+    print_json(data) if args.json else print_campaign(data)
+    return 0
+
+
+def cmd_campaign_close(settings: Settings, args: argparse.Namespace) -> int:
+    """presave campaign close SLUG: no more opt-ins or messages; the keyword is free."""
+    from core.services import campaign_edit
+
+    with transaction(settings.database_url) as session:
+        campaign = campaigns.named(session, args.slug)
+        done = campaign_edit.close(session, campaign.id)
+        data = {
+            "slug": campaign.slug, "status": campaign.status, "closed_now": done.closed_now,
+            "messages_cancelled": done.messages_cancelled,
+            "deliveries_cancelled": done.deliveries_cancelled,
+        }  # fmt: skip
+    if args.json:
+        print_json(data)
+    elif not done.closed_now:
+        print(f"{data['slug']} was closed already")
+    else:
+        print(
+            f"{data['slug']} closed: {plural(done.messages_cancelled, 'message')} cancelled "
+            f"({done.deliveries_cancelled} waiting deliveries); its keyword is free"
+        )
+    return 0
+
+
+def _release_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--keyword")
+    parser.add_argument("--release-at", dest="release_at")
+    parser.add_argument("--timezone")
+    parser.add_argument("--spotify-album-id", dest="spotify_album_id")
+    parser.add_argument("--upc")
+    parser.add_argument("--isrc")
+    parser.add_argument("--spotify-artist-id", dest="spotify_artist_id")
+
+
 def register(sub: Group) -> None:
     """The `campaign` subcommands."""
     campaign = sub.add_parser("campaign", help="campaigns").add_subparsers(
@@ -119,13 +173,7 @@ def register(sub: Group) -> None:
     create = campaign.add_parser("create", help="create a campaign")
     create.add_argument("--artist")
     create.add_argument("--title")
-    create.add_argument("--keyword")
-    create.add_argument("--release-at", dest="release_at")
-    create.add_argument("--timezone")
-    create.add_argument("--spotify-album-id", dest="spotify_album_id")
-    create.add_argument("--upc")
-    create.add_argument("--isrc")
-    create.add_argument("--spotify-artist-id", dest="spotify_artist_id")
+    _release_flags(create)
     create.add_argument("--no-follow", action="store_true", help="do not follow the artist")
     create.add_argument("--force", action="store_true", help="take a release time in the past")
     create.add_argument("--json", action="store_true")
@@ -137,3 +185,17 @@ def register(sub: Group) -> None:
     show.add_argument("slug")
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_campaign_show)
+    edit = campaign.add_parser("edit", help="change a campaign (same checks as create)")
+    edit.add_argument("slug")
+    edit.add_argument("--title")
+    _release_flags(edit)
+    follow = edit.add_mutually_exclusive_group()
+    follow.add_argument("--follow", dest="follow", action="store_true", default=None)
+    follow.add_argument("--no-follow", dest="follow", action="store_false")
+    edit.add_argument("--force", action="store_true", help="take a release time in the past")
+    edit.add_argument("--json", action="store_true")
+    edit.set_defaults(func=cmd_campaign_edit)
+    close = campaign.add_parser("close", help="close a campaign: no more opt-ins or messages")
+    close.add_argument("slug")
+    close.add_argument("--json", action="store_true")
+    close.set_defaults(func=cmd_campaign_close)

@@ -137,8 +137,8 @@ def check(
     album, upc, isrc, artist_id = given.spotify_album_id, given.upc, given.isrc, None
     if album is not None:
         album = checked(lambda: validation.spotify_id("spotify-album-id", album or ""))
-    upc = checked(lambda: validation.upc(upc)) if upc is not None else None
-    isrc = checked(lambda: validation.isrc(isrc)) if isrc is not None else None
+    upc = checked(lambda: validation.upc(upc or "")) if upc is not None else None
+    isrc = checked(lambda: validation.isrc(isrc or "")) if isrc is not None else None
     if given.spotify_artist_id is not None:
         raw = given.spotify_artist_id
         artist_id = checked(lambda: validation.spotify_id("spotify-artist-id", raw))
