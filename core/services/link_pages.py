@@ -20,6 +20,7 @@ from core.models import (
 )
 from core.providers.spotify import scopes_for
 from core.services import campaigns, grants, links
+from core.services.artwork import shown as shown_artwork
 from core.services.traffic import Device, record_link_click, record_page_view
 from core.timeutil import utcnow
 
@@ -77,7 +78,6 @@ class LinkPage:
 
 def campaign_card(campaign: Campaign, *, now: datetime | None = None) -> CampaignCard:
     """The visitor's view of a campaign."""
-    artwork = campaign.artwork_url
     live = campaign.detected_at is not None
     album = campaign.release_album_id or campaign.spotify_album_id
     return CampaignCard(
@@ -85,7 +85,7 @@ def campaign_card(campaign: Campaign, *, now: datetime | None = None) -> Campaig
         slug=campaign.slug,
         title=campaign.title,
         artist=campaign.artist.name,
-        artwork_url=artwork if artwork and artwork.startswith("https://") else None,
+        artwork_url=shown_artwork(campaign.artwork_url),
         release_at=campaign.release_at,
         is_open=campaign.status == CampaignStatus.OPEN,
         released=live or campaign.release_at <= (now or utcnow()),
