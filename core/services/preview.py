@@ -9,12 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import Consent, ConsentStatus, Fan, FanLink
-from core.services import compose, schedule
+from core.services import compose, schedule, schedule_checks
 from core.services.fans import mask_phone
 from core.services.links import album_link
-from core.validation import ValidationError
 from messages import catalog, count_segments
-from messages.catalog import TemplateProblem
 from messages.segments import SegmentInfo
 
 FANS_SHOWN = 3
@@ -43,11 +41,7 @@ def preview(
     """The template (or `text`) for up to three of the campaign's fans, at its moment."""
     campaign = schedule.open_campaign(session, slug)
     template = schedule.template_named(name)
-    body = text if text is not None else template.body
-    try:
-        catalog.check(body, template.allowed)
-    except TemplateProblem as exc:
-        raise ValidationError("text", str(exc)) from None
+    body = schedule_checks.text_of(template, text)
     moment = max(now, campaign.release_at - template.offset)
     rows = session.execute(
         select(Fan, Consent.channel, FanLink.code)
