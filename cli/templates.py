@@ -11,18 +11,18 @@ from core.settings import Settings
 
 def cmd_templates_list(_settings: Settings, args: argparse.Namespace) -> int:
     """presave templates list."""
-    from messages import catalog
+    from core.services.template_choices import choices
 
-    rows = [
-        {"name": t.name, "description": t.description, "before": catalog.offset_text(t.offset),
-         "channels": list(t.channels), "text": t.body}
-        for t in catalog.builtins().values()
-    ]  # fmt: skip
+    found = choices()
     if args.json:
-        print_json(rows)
+        print_json([
+            {"name": t.name, "description": t.description, "before": t.before,
+             "channels": list(t.channels), "text": t.text}
+            for t in found
+        ])  # fmt: skip
         return 0
-    for t in catalog.builtins().values():
-        moment = f"{catalog.offset_text(t.offset)} before" if t.offset else "at the drop"
+    for t in found:
+        moment = "at the drop" if t.before == "0" else f"{t.before} before"
         print(f"{t.name:<14} {moment:<16} {','.join(t.channels):<12} {t.description}")
     return 0
 

@@ -112,8 +112,10 @@ def cancel(session: Session, message: ScheduledMessage) -> int:
     return int(getattr(cancelled, "rowcount", 0) or 0)
 
 
-def listing(session: Session, campaign_id: int) -> list[dict[str, Any]]:
-    """The campaign's messages, soonest first, with their deliveries by status."""
+def with_counts(
+    session: Session, campaign_id: int
+) -> list[tuple[ScheduledMessage, dict[str, int]]]:
+    """The campaign's messages, soonest first, each with its deliveries by status."""
     messages = list(
         session.scalars(
             select(ScheduledMessage)
@@ -129,11 +131,15 @@ def listing(session: Session, campaign_id: int) -> list[dict[str, Any]]:
     )
     for message_id, status, n in rows:
         counts.setdefault(message_id, {})[str(status)] = int(n)
+    return [(m, counts.get(m.id, {})) for m in messages]
+
+
+def listing(session: Session, campaign_id: int) -> list[dict[str, Any]]:
+    """The campaign's messages, soonest first, with their deliveries by status."""
     return [
         {
             "id": m.id, "kind": m.kind, "template": m.template, "send_at": m.send_at.isoformat(),
-            "channels": m.channels.split(","), "status": m.status,
-            "deliveries": counts.get(m.id, {}),
+            "channels": m.channels.split(","), "status": m.status, "deliveries": counts,
         }
-        for m in messages
+        for m, counts in with_counts(session, campaign_id)
     ]  # fmt: skip

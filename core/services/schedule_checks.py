@@ -207,11 +207,12 @@ def verdict(
     else:
         seen.send_at = seen.attempt(lambda: _moment(campaign, template, request, now))
     body, when = seen.body, seen.send_at
-    if body is not None and when is not None and seen.channels and "sms" in seen.channels:
+    if body is not None and when is not None and seen.channels:  # every channel renders it
         text = seen.attempt(lambda: sample(campaign, public_url, body, when))
-        counted = seen.attempt(lambda: _segments(text, program)) if text is not None else None
-        if counted is not None:
-            seen.segments, seen.warnings = counted[0], [*seen.warnings, *counted[1]]
+        if text is not None and "sms" in seen.channels:
+            counted = seen.attempt(lambda: _segments(text, program))
+            if counted is not None:
+                seen.segments, seen.warnings = counted[0], [*seen.warnings, *counted[1]]
     if when is not None and not seen.drop:
         crowded = _crowding(session, campaign, when)
         seen.warnings += [crowded] if crowded else []
