@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
-from core.models import Campaign
+from core.services import campaigns
 from core.validation import ValidationError
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -70,16 +70,9 @@ def store(instance_path: Path, data: bytes, kind: str) -> str:
     return name
 
 
-def _campaign(session: Session, campaign_id: int) -> Campaign:
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise ValidationError("campaign", f"no campaign {campaign_id}")
-    return campaign
-
-
 def upload(session: Session, instance_path: Path, campaign_id: int, stream: BinaryIO) -> str:
     """Check and keep an uploaded image as the campaign's artwork; its URL (/artwork/NAME)."""
-    campaign = _campaign(session, campaign_id)
+    campaign = campaigns.by_id(session, campaign_id)
     data, kind = checked_image(stream)
     campaign.artwork_url = ROUTE + store(instance_path, data, kind)
     session.flush()
@@ -103,7 +96,7 @@ def checked_url(value: str | None) -> str:
 
 def set_url(session: Session, campaign_id: int, value: str | None) -> str:
     """Use an image at an https URL as the campaign's artwork."""
-    campaign = _campaign(session, campaign_id)
+    campaign = campaigns.by_id(session, campaign_id)
     campaign.artwork_url = checked_url(value)
     session.flush()
     return campaign.artwork_url

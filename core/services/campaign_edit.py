@@ -15,10 +15,9 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from core.models import Campaign, CampaignStatus, Consent, MessageStatus, PreSave, ScheduledMessage
-from core.services import broadcast, campaign_fields
+from core.services import broadcast, campaign_fields, campaigns
 from core.services.campaign_fields import Availability, FieldErrors
 from core.services.drop import DROP_KIND
-from core.validation import ValidationError
 
 __all__ = ["Availability", "CampaignChanges", "CloseResult", "FieldErrors", "close", "edit"]
 keyword_available = campaign_fields.keyword_available
@@ -59,13 +58,6 @@ class CloseResult:
     closed_now: bool  # False: it was closed already and nothing changed
     messages_cancelled: int
     deliveries_cancelled: int
-
-
-def _campaign(session: Session, campaign_id: int) -> Campaign:
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise ValidationError("campaign", f"no campaign {campaign_id}")
-    return campaign
 
 
 def has_fans(session: Session, campaign_id: int) -> bool:
@@ -125,7 +117,7 @@ def edit(
 ) -> Campaign:
     """Apply `changes` after every check passed; FieldErrors (field -> message) otherwise,
     with nothing written. Given `now`, a new release time before it needs `force`."""
-    campaign = _campaign(session, campaign_id)
+    campaign = campaigns.by_id(session, campaign_id)
     if campaign.status != CampaignStatus.OPEN:
         raise FieldErrors({"campaign": f"campaign {campaign.slug!r} is closed: it is not edited"})
     checked = campaign_fields.check(session, _merged(campaign, changes), now, campaign.id)
@@ -172,7 +164,7 @@ def _follow_release(session: Session, campaign: Campaign) -> None:
 def close(session: Session, campaign_id: int) -> CloseResult:
     """Close the campaign: no more opt-ins, its keyword free for another, and nothing more
     sent (its waiting messages cancelled as `presave schedule cancel` does). Idempotent."""
-    campaign = _campaign(session, campaign_id)
+    campaign = campaigns.by_id(session, campaign_id)
     if campaign.status == CampaignStatus.CLOSED:
         return CloseResult(campaign, False, 0, 0)
     campaign.status = CampaignStatus.CLOSED
@@ -189,7 +181,7 @@ def close(session: Session, campaign_id: int) -> CloseResult:
 
 def changeable(session: Session, campaign_id: int) -> dict[str, bool]:
     """Which fields an edit may change now (a form greys out the others)."""
-    campaign = _campaign(session, campaign_id)
+    campaign = campaigns.by_id(session, campaign_id)
     joined = has_fans(session, campaign_id)
     names = [f.name for f in fields(CampaignChanges) if f.name != "force"]
     is_open = campaign.status == CampaignStatus.OPEN

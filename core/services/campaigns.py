@@ -111,6 +111,14 @@ def named(session: Session, slug: str) -> Campaign:
     return campaign
 
 
+def by_id(session: Session, campaign_id: int) -> Campaign:
+    """The campaign a page names by id, or the error that says there is none."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise validation.ValidationError("campaign", f"no campaign {campaign_id}")
+    return campaign
+
+
 def list_campaigns(session: Session) -> list[Campaign]:
     """Every campaign, soonest release first."""
     return list(session.scalars(select(Campaign).order_by(Campaign.release_at, Campaign.id)))

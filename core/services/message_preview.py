@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from core.models import Campaign, Consent, ConsentStatus, Fan
 from core.quiet_hours import hold_until, number_zone
-from core.services import compose, schedule_checks
+from core.services import campaigns, compose, schedule_checks
 from core.services.message_timeline import MessageRow, timeline
 from core.settings import Settings
 from core.validation import ValidationError
@@ -159,9 +159,7 @@ def preview(
 ) -> MessagePreview:
     """The message `request` describes for the campaign, checked as `presave schedule add`
     checks it, without writing anything."""
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise ValidationError("campaign", f"no campaign {campaign_id}")
+    campaign = campaigns.by_id(session, campaign_id)
     asked = schedule_checks.Request(
         campaign.slug, request.template, request.before, request.at, request.channels, request.text
     )

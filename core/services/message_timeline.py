@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from core.models import Campaign, DeliveryStatus, MessageStatus
-from core.services import broadcast
-from core.validation import ValidationError
+from core.models import DeliveryStatus, MessageStatus
+from core.services import broadcast, campaigns
 
 RELEASE = "release"  # the kind of the release's marker row
 SENT = (DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
@@ -48,9 +47,7 @@ def _count(counts: dict[str, int], statuses: tuple[str, ...]) -> int:
 def timeline(session: Session, campaign_id: int) -> list[MessageRow]:
     """Every message of the campaign by send time, the release marked among them (before
     the drop alert due at the same moment)."""
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise ValidationError("campaign", f"no campaign {campaign_id}")
+    campaign = campaigns.by_id(session, campaign_id)
     zone = ZoneInfo(campaign.timezone)
     live = (MessageStatus.SCHEDULED, MessageStatus.SENDING)
     rows = [
