@@ -101,7 +101,7 @@ def _texts(
         return []
     body, when = seen.body, seen.send_at or now
     try:
-        words = schedule_checks.sample(campaign, settings.public_url, body, when)
+        words = schedule_checks.sample(campaign, settings.public_url, body, when, seen.drop)
     except ValidationError:  # among the verdict's errors already
         return []
     texts = []

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from core.models import Consent, ConsentStatus, Fan, FanLink
 from core.services import compose, schedule, schedule_checks
 from core.services.fans import mask_phone
-from core.services.links import album_link
 from messages import catalog, count_segments
 from messages.segments import SegmentInfo
 
@@ -56,12 +55,13 @@ def preview(
         .limit(FANS_SHOWN)
     ).all()
     shown = []
-    # drop-live links the release: the album found live, else the one planned (an id's
-    # length before either is known, so the segments count right)
-    album = campaign.release_album_id or campaign.spotify_album_id or "x" * 22
     drop = template.name == catalog.DROP
     for fan, channel, code in rows:
-        link = album_link(album) if drop else compose.fan_link(public_url, campaign, code)
+        link = (
+            schedule_checks.release_link(campaign)
+            if drop
+            else compose.fan_link(public_url, campaign, code)
+        )
         zone = compose.fan_zone(fan)
         fill = compose.Words(campaign, campaign.artist.name, channel, link, zone, True)
         with schedule.refused_as("text"):
@@ -69,6 +69,6 @@ def preview(
         segments = count_segments(words) if channel == "sms" else None
         shown.append(Shown(_masked(fan, channel), channel, words, segments))
     if not shown:
-        words = compose.sms_text(program, schedule.sample(campaign, public_url, body, moment))
+        words = compose.sms_text(program, schedule.sample(campaign, public_url, body, moment, drop))
         shown.append(Shown("sample", "sms", words, count_segments(words)))
     return shown

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from core.models import Campaign, CampaignStatus, MessageStatus, ScheduledMessage
 from core.services import broadcast, compose
 from core.services.compose import CAP, CAP_WINDOW, sms_text
-from core.services.links import link_url
+from core.services.links import album_link, link_url
 from core.timeutil import as_utc
 from core.validation import ValidationError
 from messages import MessageTemplateError, catalog, count_segments, render_string
@@ -57,9 +57,18 @@ def template_named(name: str) -> MessageTemplate:
     return found
 
 
-def sample(campaign: Campaign, public_url: str, body: str, send_at: datetime) -> str:
-    """The text as a fan would get it at `send_at` (a link of the real length)."""
-    link = link_url(public_url, SAMPLE_CODE)
+def release_link(campaign: Campaign) -> str:
+    """The link drop-live gives: the album found live, else the one planned (else a link of
+    the same length, so SMS segments count right)."""
+    return album_link(campaign.release_album_id or campaign.spotify_album_id or SAMPLE_CODE)
+
+
+def sample(
+    campaign: Campaign, public_url: str, body: str, send_at: datetime, drop: bool = False
+) -> str:
+    """The text as a fan would get it at `send_at`: a personal link of the real length, or
+    for the drop alert the release's link (the album planned until one is found live)."""
+    link = release_link(campaign) if drop else link_url(public_url, SAMPLE_CODE)
     filled = compose.values(campaign, campaign.artist.name, link, None, send_at, True)
     with refused_as("text"):
         return render_string(body, **filled)
@@ -208,7 +217,7 @@ def verdict(
         seen.send_at = seen.attempt(lambda: _moment(campaign, template, request, now))
     body, when = seen.body, seen.send_at
     if body is not None and when is not None and seen.channels:  # every channel renders it
-        text = seen.attempt(lambda: sample(campaign, public_url, body, when))
+        text = seen.attempt(lambda: sample(campaign, public_url, body, when, seen.drop))
         if text is not None and "sms" in seen.channels:
             counted = seen.attempt(lambda: _segments(text, program))
             if counted is not None:

@@ -246,3 +246,14 @@ def test_template_choices_are_the_catalogs() -> None:
         "One day to go",
     )
     assert found["drop-live"].at_drop and not day.at_drop
+
+
+def test_the_drop_alert_links_the_release_not_the_fans_page(
+    db: Session, settings: Settings
+) -> None:
+    campaign = make_campaign(db)
+    shown = preview(db, campaign.id, MessageRequest("drop-live"), settings, utcnow())
+    assert shown.ok and shown.send_at == campaign.release_at
+    assert all(
+        "/album/4aawyAB9vmqN3uQ7FjRGTy" in t.text and "/p/" not in t.text for t in shown.texts
+    )
