@@ -195,3 +195,13 @@ def test_cli_edit_and_close(env: Settings, db: Session, capsys: pytest.CaptureFi
     assert code == 0 and "closed already" in out
     code, _, err = run(capsys, "campaign", "edit", campaign.slug, "--title", "Again")
     assert code == 2 and "closed" in err
+
+
+def test_changeable_tells_a_form_what_it_may_change(db: Session) -> None:
+    campaign = make_campaign(db, "DROP")
+    assert all(campaign_edit.changeable(db, campaign.id).values())
+    join(db, campaign)
+    now = campaign_edit.changeable(db, campaign.id)
+    assert not now["keyword"] and not now["upc"] and now["title"] and now["release_at"]
+    campaign_edit.close(db, campaign.id)
+    assert not any(campaign_edit.changeable(db, campaign.id).values())
