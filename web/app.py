@@ -6,6 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.settings import Settings, load_settings
+from web import artist
 from web.discord_interactions import bp as discord_bp
 from web.fan_pages import bp as fan_pages_bp
 from web.health import bp as health_bp
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(phone_optin_bp)
     app.register_blueprint(spotify_oauth_bp)
     app.register_blueprint(program_pages_bp)
+    artist.register(app)  # after the webhooks: it exempts their blueprints from CSRF
     return app
 
 
