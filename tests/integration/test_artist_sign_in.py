@@ -140,6 +140,17 @@ def test_every_browser_post_needs_the_csrf_token(
     assert response.status_code == 400 and "session has expired" in text_of(response)
 
 
+def test_over_https_a_form_posts_without_a_referer(client: FlaskClient, signed_in: SignIn) -> None:
+    """Our pages send no Referer (Referrer-Policy: no-referrer); the token is what counts."""
+    signed_in(client, "Label")
+    https = "https://localhost"  # the test client's host, over TLS
+    page = client.get("/app/team", base_url=https)
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    token = csrf_of(client, "/app/team")
+    response = client.post("/app/sign-out", data={"csrf_token": token}, base_url=https)
+    assert response.status_code == 302
+
+
 def test_twilio_webhooks_need_no_csrf_token(settings: Settings, db: Session) -> None:
     from tests.factories import make_campaign
     from tests.integration.sms_helpers import AUTH_TOKEN, inbound, post_signed

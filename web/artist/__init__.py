@@ -74,6 +74,10 @@ def register(app: Flask) -> None:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session cookie
+        # Our pages send `Referrer-Policy: no-referrer`, so browsers post without a Referer:
+        # Flask-WTF's HTTPS referrer check would refuse every form. The session-bound token
+        # and the SameSite=Lax session cookie are what stop cross-site posts.
+        WTF_CSRF_SSL_STRICT=False,
     )
     login = LoginManager(app)
     login.login_view = "artist_auth.sign_in"
