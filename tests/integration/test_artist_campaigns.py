@@ -32,7 +32,10 @@ def test_a_team_sees_its_campaigns_and_not_another_teams(
     assert f'href="/app/campaigns/{theirs.id}/messages"' in body  # the campaign sub-navigation
     assert overview.headers["Content-Security-Policy"].startswith("default-src 'self'")
 
-    assert bob.get(f"/app/campaigns/{theirs.id}").status_code == 404
+    hidden = bob.get(f"/app/campaigns/{theirs.id}")
+    assert hidden.status_code == 404 and "belongs to another team" in hidden.get_data(as_text=True)
+    assert hidden.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert theirs.title not in hidden.get_data(as_text=True)
     assert bob.get("/app/campaigns/999999").status_code == 404
     assert theirs.title not in bob.get("/app/campaigns").get_data(as_text=True)
     assert team_b != team_a
@@ -44,3 +47,4 @@ def test_signed_out_visitors_are_sent_to_sign_in(app: Flask) -> None:
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/app/sign-in?next=")
     assert client.get("/app/").headers["Location"] == "/app/campaigns"
+    assert client.get("/nowhere").status_code == 404  # outside /app: Flask's own page, as before

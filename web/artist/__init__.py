@@ -15,17 +15,22 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
 
 from core import runtime
 from core.settings import Settings
 from web.artist import auth, campaigns, context, team
-from web.artist.pages import any_error
+from web.artist.pages import any_error, artist_error
 
 log = logging.getLogger(__name__)
 SIGN_IN_PER_IP = "20/minute"
 SIGN_IN_PER_EMAIL = "5/minute"
 # The forms that check a password: each guess costs the address and the email one try.
 LIMITED_ENDPOINTS = ("artist_auth.sign_in", "artist_auth.accept_invite")
+APP_ERRORS = {
+    403: ("You can't open this", "Your account is not in a team that can see this page."),
+    404: ("We couldn't find that", "There is no such page, or it belongs to another team."),
+}
 # Forms posted by browsers are checked; these are signed by their provider instead.
 EXEMPT_BLUEPRINTS = ("twilio", "discord")
 
@@ -55,6 +60,14 @@ def bad_token(_error: CSRFError) -> ResponseReturnValue:
         "That didn't work",
         "Your session has expired. Open the page again and send the form once more.",
     )
+
+
+def app_http_error(error: HTTPException) -> ResponseReturnValue:
+    """403 and 404 under /app in the app's layout, with our headers; elsewhere as before."""
+    if not request.path.startswith("/app/") or error.code not in APP_ERRORS:
+        return error
+    title, message = APP_ERRORS[error.code]
+    return artist_error(error.code, title, message)
 
 
 def in_zone(value: datetime, zone: str) -> str:
@@ -91,6 +104,8 @@ def register(app: Flask) -> None:
         csrf.exempt(app.blueprints[name])
     app.register_error_handler(CSRFError, bad_token)
     app.register_error_handler(429, too_many)
+    for code in APP_ERRORS:
+        app.register_error_handler(code, app_http_error)
     app.add_template_filter(in_zone, "in_zone")
 
     # Fail open: when Redis is unreachable the limiter logs and lets sign-in through, so an
