@@ -151,3 +151,27 @@ def test_audit_lines_newest_first_with_who(db: Session) -> None:
     assert len(audit.for_campaign(db, campaign.id, limit=1)) == 1
     with pytest.raises(ValueError, match="action"):
         audit.record(db, team_id, user.id, "deleted_everything", campaign.id)
+
+
+@pytest.mark.postgres
+def test_links_tenancy_and_audit_on_postgres(pg_url: str) -> None:
+    from sqlalchemy import create_engine
+
+    from cli import migrate
+
+    migrate.upgrade(pg_url)
+    engine = create_engine(pg_url)
+    with Session(bind=engine, expire_on_commit=False) as db:
+        user = owner(db)
+        team_id = accounts.memberships(db, user.id)[0].team_id
+        campaign = make_campaign(db)
+        tenancy.assign_artist(db, campaign.artist_id, team_id)
+        audit.record(db, team_id, user.id, "edited", campaign.id, "title")
+        db.commit()
+        assert tenancy.team_campaign(db, team_id, campaign.id).artist.team_id == team_id
+        assert [x.who for x in audit.for_campaign(db, campaign.id)] == ["owner@label.example"]
+        raw = accounts.reset_token(db, "owner@label.example")
+        accounts.redeem(db, raw, RESET)
+        with pytest.raises(one_time_links.UsedLink):
+            accounts.redeem(db, raw, RESET)
+    engine.dispose()
