@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,6 +58,8 @@ class Account:
     id: int
     email: str
     teams: tuple[TeamRole, ...] = ()
+    # Changes with the password: a session holding the old one is signed out.
+    stamp: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,9 @@ def load_account(session: Session, user_id: int) -> Account | None:
     user = session.get(User, user_id)
     if user is None:
         return None
-    return Account(id=user.id, email=user.email, teams=tuple(memberships(session, user.id)))
+    stamp = hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+    teams = tuple(memberships(session, user.id))
+    return Account(id=user.id, email=user.email, teams=teams, stamp=stamp)
 
 
 def sign_in(session: Session, email: str, password: str) -> Account | None:

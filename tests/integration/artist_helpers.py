@@ -45,10 +45,11 @@ def signed_in(settings: Settings) -> SignIn:
         with transaction(settings.database_url) as session:
             user, _ = accounts.create_user(session, address, team_name, role)
             team = accounts.team_by_name(session, team_name)
-            assert team is not None
+            account = accounts.load_account(session, user.id)
+            assert team is not None and account is not None
             user_id, team_id = user.id, team.id
         with client.session_transaction() as browser:
-            browser["_user_id"] = str(user_id)
+            browser["_user_id"] = f"{user_id}:{account.stamp}"  # what SignedIn.get_id() gives
             browser["_fresh"] = True
             browser["team_id"] = team_id
         return user_id, team_id

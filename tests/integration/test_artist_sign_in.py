@@ -196,6 +196,17 @@ def test_a_reset_link_works_once_and_expires(settings: Settings, limited: FlaskC
     assert fresh.get("/app/reset/not-a-token").status_code == 404
 
 
+def test_a_reset_signs_out_the_other_browsers(settings: Settings, limited: FlaskClient) -> None:
+    set_password(limited, f"/app/sign-in/{new_user(settings)}")
+    assert limited.get("/app/campaigns").status_code == 200
+    with transaction(settings.database_url) as session:
+        raw = accounts.reset_token(session, "mira@label.example")
+    other = limited.application.test_client()
+    assert set_password(other, f"/app/reset/{raw}", "a brand new password").status_code == 302
+    assert other.get("/app/campaigns").status_code == 200
+    assert limited.get("/app/campaigns").status_code == 302  # the old session is over
+
+
 INVITE_RE = re.compile(r'value="(https://presave\.example\.test/app/invite/[^"]+)"')
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from typing import TypeVar, cast
 
@@ -34,6 +35,10 @@ class SignedIn(UserMixin):
         self.email = account.email
         self.teams = account.teams
 
+    def get_id(self) -> str:
+        """What the session keeps: the id and the password stamp."""
+        return f"{self.id}:{self.account.stamp}"
+
     def team_ids(self) -> list[int]:
         """Ids of the user's teams, oldest membership first."""
         return [team.team_id for team in self.teams]
@@ -43,13 +48,17 @@ class SignedIn(UserMixin):
         return next((t.role for t in self.teams if t.team_id == team_id), None)
 
 
-def load_user(user_id: str) -> SignedIn | None:
-    """Flask-Login's loader: the account behind the session's user id."""
+def load_user(session_id: str) -> SignedIn | None:
+    """Flask-Login's loader: the account behind the session, unless its password changed
+    since the session began (a reset signs out every other browser)."""
+    user_id, _, stamp = session_id.partition(":")
     if not user_id.isdigit():
         return None
     with unit_of_work() as db:
         account = accounts.load_account(db, int(user_id))
-    return None if account is None else SignedIn(account)
+    if account is None or not hmac.compare_digest(account.stamp, stamp):
+        return None
+    return SignedIn(account)
 
 
 def start_session(account: accounts.Account, team_id: int | None = None) -> None:
