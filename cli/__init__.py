@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from cli import campaign, db, discord, release, roles, sandbox, schedule, templates
+from cli import campaign, db, discord, release, roles, sandbox, schedule, templates, user
 from cli.output import Parser, UsageError, fail, refuse_undecodable
 from cli.sandbox import SandboxNotRunning
 from core.redis_conn import RedisStartError
@@ -18,7 +18,7 @@ from core.settings import Settings, SettingsError, load_settings
 from core.validation import ValidationError
 
 # In the order `presave --help` lists them.
-GROUPS = (roles, discord, sandbox, db, campaign, templates, schedule, release)
+GROUPS = (roles, discord, sandbox, db, user, campaign, templates, schedule, release)
 
 
 def build_parser() -> Parser:

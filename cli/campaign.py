@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from cli.output import Group, Parser, message_line, plural, print_json
+from sqlalchemy.orm import Session
+
+from cli.output import Group, Parser, UsageError, message_line, plural, print_json
 from core.db import transaction
-from core.services import campaigns
+from core.services import campaigns, tenancy
 from core.settings import Settings
 
 
@@ -61,6 +63,14 @@ def print_campaign(data: dict[str, object]) -> None:
     print("\n".join(lines))
 
 
+def team_for(session: Session, name: str) -> int:
+    """The id of the team `--team` names; a usage error when there is none."""
+    try:
+        return tenancy.team_id_named(session, name)
+    except tenancy.UnknownTeam as exc:
+        raise UsageError(f"--team: {exc.args[0]}") from None
+
+
 def cmd_campaign_create(settings: Settings, args: argparse.Namespace) -> int:
     """presave campaign create."""
     from core.timeutil import utcnow
@@ -79,7 +89,13 @@ def cmd_campaign_create(settings: Settings, args: argparse.Namespace) -> int:
         force=args.force,
     )
     with transaction(settings.database_url) as session:
+        team_id = None if args.team is None else team_for(session, args.team)
         campaign = campaigns.create_campaign(session, draft, utcnow())
+        if team_id is not None:
+            try:
+                tenancy.adopt_campaign(session, team_id, campaign)
+            except tenancy.ArtistInOtherTeam as exc:
+                raise UsageError(f"--team: {exc}") from None
         data = campaigns.campaign_json(session, campaign, settings.public_url)
     print_json(data) if args.json else print_campaign(data)
     return 0
@@ -176,6 +192,7 @@ def register(sub: Group) -> None:
     _release_flags(create)
     create.add_argument("--no-follow", action="store_true", help="do not follow the artist")
     create.add_argument("--force", action="store_true", help="take a release time in the past")
+    create.add_argument("--team", help="the team whose people manage the artist in the web app")
     create.add_argument("--json", action="store_true")
     create.set_defaults(func=cmd_campaign_create)
     listing = campaign.add_parser("list", help="list campaigns")

@@ -6,10 +6,9 @@ from flask import Blueprint, request, url_for
 from flask.typing import ResponseReturnValue
 
 from core.services import authorization, link_pages, traffic
-from web import csrf, oauth_cookie
+from web import oauth_cookie
 from web.outcomes import respond
 from web.page_support import (
-    error_page,
     install_filters,
     not_found,
     page,
@@ -80,7 +79,6 @@ def fan_link(code: str) -> ResponseReturnValue:
         in_app=traffic.IN_APP_NAMES.get(device),
         quota=link_pages.quota_blocked(view),
         spotify_ready=spotify_app() is not None,
-        csrf_token=csrf.token(),
     )
 
 
@@ -98,12 +96,6 @@ def fan_authorize(code: str) -> ResponseReturnValue:
 @bp.post("/p/<code>/disconnect")
 def fan_disconnect(code: str) -> ResponseReturnValue:
     """Delete the fan's Spotify tokens and cancel the pre-save (CSRF-checked)."""
-    if not csrf.valid():
-        return error_page(
-            400,
-            "That didn't work",
-            "Your session has expired. Open your link again and press Disconnect once more.",
-        )
     with unit_of_work() as session:
         view = link_pages.disconnect(session, code)
     if view is None:

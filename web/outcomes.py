@@ -6,7 +6,7 @@ from flask import redirect, url_for
 from flask.typing import ResponseReturnValue
 
 from core.services.authorization import Claim, Outcome, Result
-from web import csrf, oauth_cookie
+from web import oauth_cookie
 from web.page_support import error_page, not_found, page
 
 STATE_PROBLEMS = {
@@ -67,7 +67,7 @@ def respond(result: Result, browser: str | None = None) -> ResponseReturnValue:
         )
     if outcome == Outcome.CONNECTED and result.page is not None:
         view = result.page
-        return page("fan/connected.html", view=view, card=card, csrf_token=csrf.token())
+        return page("fan/connected.html", view=view, card=card)
     if outcome == Outcome.DENIED and result.claim is not None:
         return page("fan/denied.html", card=card, retry_href=retry_href(result.claim))
     if outcome == Outcome.QUOTA and result.claim is not None:

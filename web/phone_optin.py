@@ -8,7 +8,6 @@ from flask.typing import ResponseReturnValue
 from core import queues, runtime
 from core.services import form_limits, traffic, web_optin
 from core.services.web_optin import WebOptIn, WebOptInStatus
-from web import csrf
 from web.page_support import error_page, not_found, page, settings, spotify_app, unit_of_work
 from workers import entry
 
@@ -41,12 +40,6 @@ LIMIT_PAGES = {
         "We can't take numbers right now, so no text was sent. Please try again in a few minutes.",
     ),
 }
-
-
-@bp.app_template_global("phone_optin_csrf")
-def phone_optin_csrf() -> str:
-    """The session's CSRF token, for the form included in the campaign page."""
-    return csrf.token()
 
 
 @bp.app_template_global("phone_optin_program")
@@ -124,13 +117,9 @@ def respond(result: WebOptIn, source: str, typed: str) -> ResponseReturnValue:
 
 @bp.post("/c/<slug>/text-me")
 def text_me(slug: str) -> ResponseReturnValue:
-    """Check the number and the limits, then ask the number for its YES (one text)."""
-    if not csrf.valid():
-        return error_page(
-            400,
-            "That didn't work",
-            "Your session has expired. Open the page again and enter your number once more.",
-        )
+    """Check the number and the limits, then ask the number for its YES (one text).
+
+    CSRFProtect (web.artist) has checked the form's token before this runs."""
     form, conf = request.form, settings()
     source = traffic.clean_tag(form.get("source")) or traffic.DEFAULT_SOURCE
     number = web_optin.read_number(form.get("phone", ""), form.get("region"))

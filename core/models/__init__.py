@@ -1,5 +1,6 @@
 """All tables, one module per part of the domain."""
 
+from core.models.accounts import AuditEntry, Membership, OneTimeToken, Team, User
 from core.models.analytics import Event
 from core.models.audience import (
     Channel,
@@ -33,6 +34,7 @@ from core.models.spotify import GrantStatus, PreSave, PreSaveStatus, SpotifyGran
 
 __all__ = [
     "Artist",
+    "AuditEntry",
     "Base",
     "Campaign",
     "CampaignStatus",
@@ -51,8 +53,10 @@ __all__ = [
     "FanLink",
     "GrantStatus",
     "InboundMessage",
+    "Membership",
     "MessageStatus",
     "OAuthNonce",
+    "OneTimeToken",
     "OptOut",
     "OutboundText",
     "PageVisit",
@@ -63,5 +67,7 @@ __all__ = [
     "RoleGrantStatus",
     "ScheduledMessage",
     "SpotifyGrant",
+    "Team",
     "UTCDateTime",
+    "User",
 ]

@@ -27,6 +27,8 @@ class Artist(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     spotify_artist_id: Mapped[str | None] = mapped_column(String(22))
+    # The team whose people manage this artist's campaigns in the web app (None: CLI only).
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     campaigns: Mapped[list[Campaign]] = relationship(back_populates="artist")
