@@ -59,8 +59,8 @@ class PreSave(Base):
     __tablename__ = "presaves"
     __table_args__ = (
         UniqueConstraint("campaign_id", "fan_id"),
-        # Counts per status (dashboard, drop status) and the save pace, from the index alone.
-        Index("ix_presaves_campaign_status", "campaign_id", "status"),
+        # Counts per status, markets still waiting, the save pace: from the index alone.
+        Index("ix_presaves_campaign_status_market", "campaign_id", "status", "market"),
         Index("ix_presaves_campaign_saved_at", "campaign_id", "saved_at"),
     )
 

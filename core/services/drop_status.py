@@ -40,32 +40,31 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _minute_of(session: Session) -> ColumnElement[str]:
-    """The UTC minute of a save as text, "YYYY-MM-DD HH:MM", in the database's own words."""
-    if session.get_bind().dialect.name == "sqlite":  # stored as "YYYY-MM-DD HH:MM:SS.ffffff"
-        return func.substr(PreSave.saved_at, 1, 16)
-    return func.to_char(func.timezone("UTC", PreSave.saved_at), "YYYY-MM-DD HH24:MI")
-
-
 def saves_per_minute(
     session: Session, campaign_id: int, now: datetime, minutes: int = PACE_MINUTES
 ) -> list[dict[str, Any]]:
-    """Saves in each of the last `minutes` whole minutes (the current one last), oldest first:
-    one grouped count over the index range of recent saves."""
+    """Saves in each of the last `minutes` whole minutes (the current one last), oldest first.
+
+    One statement of one range count per minute: each counts entries of the
+    (campaign, saved_at) index, with no per-row function and no sort.
+    """
     end = now.astimezone(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
     starts = [end - timedelta(minutes=minutes - i) for i in range(minutes)]
-    minute = _minute_of(session)
-    rows = session.execute(
-        select(minute, func.count())
-        .where(
-            PreSave.campaign_id == campaign_id,
-            PreSave.saved_at >= starts[0],
-            PreSave.saved_at < end,
+    counts = session.execute(
+        select(
+            *(
+                select(func.count())
+                .where(
+                    PreSave.campaign_id == campaign_id,
+                    PreSave.saved_at >= start,
+                    PreSave.saved_at < start + timedelta(minutes=1),
+                )
+                .scalar_subquery()
+                for start in starts
+            )
         )
-        .group_by(minute)
-    )
-    counts = {str(key): int(n) for key, n in rows}
-    return [{"minute": _iso(s), "saves": counts.get(f"{s:%Y-%m-%d %H:%M}", 0)} for s in starts]
+    ).one()
+    return [{"minute": _iso(s), "saves": int(n or 0)} for s, n in zip(starts, counts, strict=True)]
 
 
 def _messages(session: Session, campaign_id: int) -> dict[str, dict[str, int]]:
@@ -133,16 +132,23 @@ def status(session: Session, campaign_id: int, now: datetime) -> dict[str, Any]:
 
 def waiting_markets(session: Session, campaign_id: int) -> set[str]:
     """The markets of the fans whose save still waits (`*` for unknown countries), as the
-    release watch names them; fans saved or given up on no longer make a market pending."""
-    country = func.coalesce(SpotifyGrant.country, PreSave.market)
-    rows = session.scalars(
-        select(country)
+    release watch names them; fans saved or given up on no longer make a market pending.
+
+    The drop copies each fan's market onto the pre-save, so once it ran this reads the
+    (campaign, status, market) index alone; the grants are read only for the others.
+    """
+    waiting = (PreSave.campaign_id == campaign_id, PreSave.status.in_(WAITING))
+    known = session.scalars(
+        select(PreSave.market).where(*waiting, PreSave.market.is_not(None)).distinct()
+    )
+    unknown = session.scalars(
+        select(SpotifyGrant.country)
         .select_from(PreSave)
         .outerjoin(SpotifyGrant, SpotifyGrant.fan_id == PreSave.fan_id)
-        .where(PreSave.campaign_id == campaign_id, PreSave.status.in_(WAITING))
+        .where(*waiting, PreSave.market.is_(None))
         .distinct()
     )
-    return {str(c).upper() if c else ANY for c in rows}
+    return {str(c).upper() if c else ANY for c in [*known, *unknown]}
 
 
 def _waiting_in(markets: list[str], first_find: bool) -> ColumnElement[bool]:

@@ -155,7 +155,7 @@ def timeline(session: Session, campaign_id: int, fan_id: int) -> FanTimeline | N
     if grant is not None and grant.status != GrantStatus.ACTIVE:
         words = f"Spotify authorization {grant.status.replace('_', ' ')}"
         items.append(TimelineItem(grant.updated_at, "grant", None, words))
-    items.sort(key=lambda item: (item.at, item.kind))
+    items.sort(key=lambda item: (item.at, item.kind != "joined", item.kind))
     return FanTimeline(
         fan_id=fan_id,
         display=display_name(phone, discord_id),

@@ -17,7 +17,7 @@ depends_on = None
 INDEXES = (
     ("ix_fan_links_campaign_created_fan", "fan_links", ["campaign_id", "created_at", "fan_id"]),
     ("ix_events_campaign_fan_at", "events", ["campaign_id", "fan_id", "at"]),
-    ("ix_presaves_campaign_status", "presaves", ["campaign_id", "status"]),
+    ("ix_presaves_campaign_status_market", "presaves", ["campaign_id", "status", "market"]),
     ("ix_presaves_campaign_saved_at", "presaves", ["campaign_id", "saved_at"]),
     ("ix_consents_campaign_status_fan", "consents", ["campaign_id", "status", "fan_id"]),
     ("ix_spotify_grants_status", "spotify_grants", ["status"]),

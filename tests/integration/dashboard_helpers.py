@@ -26,8 +26,9 @@ def add_fan(
     fan_id: int | None = None,
     market: str | None = None,
 ) -> int:
-    """A fan (new, or `fan_id`: another channel of a fan already in) joined to the campaign: link, consent, pre-save and grant as
-    asked (a pre-save brings an active grant unless `grant` says otherwise); flushed."""
+    """A fan joined to the campaign (new, or `fan_id`: a fan already in, on another channel):
+    link, consent, pre-save and grant as asked (a pre-save brings an active grant unless
+    `grant` says otherwise); flushed."""
     at = joined or utcnow()
     if fan_id is None:
         n = next(_numbers)

@@ -165,7 +165,7 @@ def test_a_naive_time_in_a_cursor_is_refused(db: Session) -> None:
     import base64
 
     naive = base64.urlsafe_b64encode(b"2026-12-05T00:00:00|3").decode().rstrip("=")
-    with pytest.raises(ValidationError, match="^after: "):
+    with pytest.raises(ValidationError, match=r"^after: "):
         fan_list.decode_cursor(naive)
 
 
