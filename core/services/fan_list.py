@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from core.models import (
@@ -83,13 +83,9 @@ class FanPage:
     next_cursor: str | None
 
 
-def fan_status(campaign_id: int) -> ColumnElement[str]:
-    """The FAN_STATUSES key of each (FanLink, PreSave, SpotifyGrant) row, in SQL."""
-    opted_in = exists().where(
-        Consent.fan_id == FanLink.fan_id,
-        Consent.campaign_id == campaign_id,
-        Consent.status == ConsentStatus.OPTED_IN,
-    )
+def presave_state() -> ColumnElement[str | None]:
+    """The FAN_STATUSES key a (PreSave, SpotifyGrant) row gives, in SQL; NULL when the fan
+    has no live pre-save (then `resolve` decides from their consents)."""
     live_presave = and_(PreSave.status.is_not(None), PreSave.status != PreSaveStatus.CANCELLED)
     return case(
         (PreSave.status == PreSaveStatus.SAVED, "saved"),
@@ -98,9 +94,36 @@ def fan_status(campaign_id: int) -> ColumnElement[str]:
         (and_(live_presave, SpotifyGrant.status == GrantStatus.NEEDS_RECONNECT), "needs_reconnect"),
         (PreSave.status.in_(_PASSED_THROUGH), PreSave.status),
         (PreSave.status == PreSaveStatus.PENDING, "authorized"),
-        (opted_in, "opted_in"),
-        else_="opted_out",
+        else_=None,
     )
+
+
+def resolve(state: str | None, opted_in: bool) -> str:
+    """The fan's status: their pre-save's, else whether a consent of theirs stands."""
+    if state is not None:
+        return state
+    return "opted_in" if opted_in else "opted_out"
+
+
+def status_filter(campaign_id: int, status: str) -> ColumnElement[bool]:
+    """The fans with `status`, as plain conditions on the joined rows: the planner sees
+    which index and how many rows each one means (a CASE would hide that)."""
+    grant_dead = SpotifyGrant.status == GrantStatus.NEEDS_RECONNECT
+    grant_fine = or_(SpotifyGrant.status.is_(None), ~grant_dead)
+    if status in ("opted_in", "opted_out"):
+        consents = exists().where(
+            Consent.fan_id == FanLink.fan_id,
+            Consent.campaign_id == campaign_id,
+            Consent.status == ConsentStatus.OPTED_IN,
+        )
+        none_live = or_(PreSave.status.is_(None), PreSave.status == PreSaveStatus.CANCELLED)
+        return and_(none_live, consents if status == "opted_in" else ~consents)
+    if status == "needs_reconnect":
+        still_used = PreSave.status.in_((PreSaveStatus.PENDING, *_PASSED_THROUGH))
+        return or_(PreSave.status == status, and_(still_used, grant_dead))
+    if status in (PreSaveStatus.SAVED, PreSaveStatus.QUOTA):
+        return PreSave.status == status
+    return and_(PreSave.status == PRESAVE_STATUS_OF[status], grant_fine)
 
 
 def _presaves_in(campaign_id: int, *statuses: str) -> Select[Any]:
@@ -193,14 +216,14 @@ def page(
     a limit out of range, or a cursor this list did not give.
     """
     _check(status, channel, limit)
-    fan_status_expr = fan_status(campaign_id).label("status")
+    state = presave_state().label("state")
     query = (
         select(
             FanLink.fan_id,
             FanLink.created_at,
             Fan.phone_e164,
             Fan.discord_user_id,
-            fan_status_expr,
+            state,
         )
         .join(Fan, Fan.id == FanLink.fan_id)
         .outerjoin(
@@ -215,7 +238,7 @@ def page(
         joined_at, fan_id = decode_cursor(after)
         query = query.where(tuple_(FanLink.created_at, FanLink.fan_id) < (joined_at, fan_id))
     if status is not None:
-        query = query.where(fan_status_expr == status)
+        query = query.where(status_filter(campaign_id, status))
         if _rare(session, campaign_id, status):
             query = query.where(_candidates(campaign_id, status))
     if channel is not None:
@@ -229,14 +252,14 @@ def page(
     found = session.execute(query).all()
     rows, more = found[:limit], len(found) > limit
     fan_ids = [r.fan_id for r in rows]
-    channels = _channels(session, campaign_id, fan_ids)
+    channels, opted_in = _channels(session, campaign_id, fan_ids)
     last_events = _last_events(session, campaign_id, fan_ids)
     page_rows = tuple(
         FanRow(
             fan_id=r.fan_id,
             display=display_name(r.phone_e164, r.discord_user_id),
             channels=channels.get(r.fan_id, ()),
-            status=str(r.status),
+            status=resolve(r.state, r.fan_id in opted_in),
             joined_at=r.created_at,
             last_event_at=last_events.get(r.fan_id),
         )
@@ -247,18 +270,24 @@ def page(
     return FanPage(page_rows, cursor)
 
 
-def _channels(session: Session, campaign_id: int, fan_ids: list[int]) -> dict[int, tuple[str, ...]]:
+def _channels(
+    session: Session, campaign_id: int, fan_ids: list[int]
+) -> tuple[dict[int, tuple[str, ...]], set[int]]:
+    """Each fan's channels (opted out or not), and the fans whose consent stands on one."""
     if not fan_ids:
-        return {}
+        return {}, set()
     rows = session.execute(
-        select(Consent.fan_id, Consent.channel)
+        select(Consent.fan_id, Consent.channel, Consent.status)
         .where(Consent.campaign_id == campaign_id, Consent.fan_id.in_(fan_ids))
         .order_by(Consent.fan_id, Consent.channel)
     )
     out: dict[int, tuple[str, ...]] = {}
-    for fan_id, name in rows:
+    opted_in: set[int] = set()
+    for fan_id, name, status in rows:
         out[fan_id] = (*out.get(fan_id, ()), str(name))
-    return out
+        if status == ConsentStatus.OPTED_IN:
+            opted_in.add(fan_id)
+    return out, opted_in
 
 
 def _last_events(session: Session, campaign_id: int, fan_ids: list[int]) -> dict[int, datetime]:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.models import (
     Consent,
+    ConsentStatus,
     Delivery,
     Event,
     Fan,
@@ -20,7 +21,7 @@ from core.models import (
     ScheduledMessage,
     SpotifyGrant,
 )
-from core.services.fan_list import display_name, fan_status
+from core.services.fan_list import display_name, presave_state, resolve
 
 EVENT_WORDS: dict[str, str] = {
     "optin": "Opted in",
@@ -124,7 +125,7 @@ def _presave_items(presave: PreSave | None) -> list[TimelineItem]:
 def timeline(session: Session, campaign_id: int, fan_id: int) -> FanTimeline | None:
     """The fan's header and story in the campaign; None when the fan is not in it."""
     head = session.execute(
-        select(FanLink, Fan.phone_e164, Fan.discord_user_id, fan_status(campaign_id))
+        select(FanLink, Fan.phone_e164, Fan.discord_user_id, presave_state())
         .join(Fan, Fan.id == FanLink.fan_id)
         .outerjoin(
             PreSave, and_(PreSave.campaign_id == campaign_id, PreSave.fan_id == FanLink.fan_id)
@@ -134,7 +135,7 @@ def timeline(session: Session, campaign_id: int, fan_id: int) -> FanTimeline | N
     ).first()
     if head is None:
         return None
-    link, phone, discord_id, status = head
+    link, phone, discord_id, state = head
     consents = session.execute(
         select(Consent.channel, Consent.status, Consent.at, Consent.source)
         .where(Consent.campaign_id == campaign_id, Consent.fan_id == fan_id)
@@ -160,6 +161,6 @@ def timeline(session: Session, campaign_id: int, fan_id: int) -> FanTimeline | N
         fan_id=fan_id,
         display=display_name(phone, discord_id),
         channels=tuple(str(c.channel) for c in consents),
-        status=str(status),
+        status=resolve(state, any(c.status == ConsentStatus.OPTED_IN for c in consents)),
         items=tuple(items),
     )
