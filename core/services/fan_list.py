@@ -29,7 +29,7 @@ from core.models import (
     PreSaveStatus,
     SpotifyGrant,
 )
-from core.services.fans import mask_phone
+from core.services.fans import display_name
 from core.timeutil import as_utc
 from core.validation import ValidationError
 
@@ -190,15 +190,6 @@ def _check(status: str | None, channel: str | None, limit: int) -> None:
         raise ValidationError("channel", "one of " + ", ".join(CHANNELS))
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationError("limit", f"a number from 1 to {MAX_LIMIT}")
-
-
-def display_name(phone: str | None, discord_user_id: str | None) -> str:
-    """How the list names a fan without showing their number: masked phone, else Discord."""
-    if phone:
-        return mask_phone(phone)
-    if discord_user_id:
-        return f"Discord user …{discord_user_id[-4:]}"
-    return "Spotify only"
 
 
 def page(

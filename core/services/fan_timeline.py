@@ -21,7 +21,8 @@ from core.models import (
     ScheduledMessage,
     SpotifyGrant,
 )
-from core.services.fan_list import display_name, presave_state, resolve
+from core.services.fan_list import presave_state, resolve
+from core.services.fans import display_name
 
 EVENT_WORDS: dict[str, str] = {
     "optin": "Opted in",
