@@ -1,7 +1,7 @@
 """dashboard indexes: the fan list's keyset order, last events, pre-save counts and pace
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-05 07:05:00.000000
 """
 
