@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from core.models import AuditEntry, Campaign, Consent, Fan, MessageStatus, ScheduledMessage
-from core.services import schedule
+from core.services import campaign_edit, schedule
 from core.settings import Settings
 from core.timeutil import utcnow
 from core.validation import ValidationError
@@ -33,6 +33,26 @@ def text_of(response: TestResponse) -> str:
 def count(db: Session, model: type) -> int:
     db.expire_all()
     return int(db.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def scheduled(
+    db: Session, settings: Settings, campaign: Campaign, before: str = "1d"
+) -> ScheduledMessage:
+    """A countdown scheduled as `presave schedule add` does it, committed."""
+    asked = schedule.Request(campaign.slug, f"countdown-{before}", before=before)
+    done = schedule.add(db, settings.public_url, settings.program_name, asked, utcnow())
+    db.commit()
+    return done.message
+
+
+OneMessage = tuple[FlaskClient, Campaign, ScheduledMessage]
+
+
+@pytest.fixture
+def one_message(app: Flask, db: Session, signed_in: SignIn, settings: Settings) -> OneMessage:
+    """A signed-in client of the team whose campaign has one countdown scheduled."""
+    client, campaign = team_campaign(db, app, signed_in)
+    return client, campaign, scheduled(db, settings, campaign)
 
 
 def status_of(db: Session, message_id: int) -> str:
@@ -88,9 +108,7 @@ def test_the_timeline_lists_messages_with_the_release_among_them(
 ) -> None:
     client, campaign = team_campaign(db, app, signed_in)
     for before in ("1d", "7d"):
-        asked = schedule.Request(campaign.slug, f"countdown-{before}", before=before)
-        schedule.add(db, settings.public_url, settings.program_name, asked, utcnow())
-    db.commit()
+        scheduled(db, settings, campaign, before)
     response = client.get(f"/app/campaigns/{campaign.id}/messages")
     body = text_of(response)
     assert response.status_code == 200
@@ -106,9 +124,7 @@ def test_every_route_is_404_for_another_teams_campaign(
     app: Flask, db: Session, signed_in: SignIn, settings: Settings
 ) -> None:
     _, campaign = team_campaign(db, app, signed_in)
-    asked = schedule.Request(campaign.slug, "countdown-1d")
-    message = schedule.add(db, settings.public_url, settings.program_name, asked, utcnow()).message
-    db.commit()
+    message = scheduled(db, settings, campaign)
     bob = app.test_client()
     signed_in(bob, "Team B")
     token = csrf_of(bob, "/app/team")
@@ -133,7 +149,22 @@ def test_the_new_message_form_offers_every_template(
     assert "countdown-1d: One day to go" in body and "drop-live" in body
     assert 'aria-live="polite"' in body and "artist-messages.js" in body and " defer" in body
     assert 'name="action" value="preview"' in body and 'name="action" value="schedule"' in body
+    assert 'value="countdown-1d" selected' in body and "form-error" not in body
     assert count(db, ScheduledMessage) == 0
+
+
+def test_a_closed_campaign_is_refused_for_the_whole_form(
+    app: Flask, db: Session, signed_in: SignIn
+) -> None:
+    client, campaign = team_campaign(db, app, signed_in)
+    campaign_edit.close(db, campaign.id)
+    db.commit()
+    response = posted(client, campaign, "/new", action="schedule")
+    raw = html.unescape(response.get_data(as_text=True))
+    found = re.search(r'class="form-error" role="alert">([^<]*)<', raw)
+    assert response.status_code == 400 and found is not None
+    assert found.group(1) == f"campaign {campaign.slug!r} is closed"
+    assert count(db, ScheduledMessage) == 0 and audit_actions(db) == []
 
 
 def test_preview_shows_the_sms_its_segments_the_spread_and_duration(
@@ -237,13 +268,8 @@ def test_the_page_and_the_fragment_render_the_same_preview(
     assert count(db, ScheduledMessage) == 0
 
 
-def test_posts_without_the_csrf_token_are_refused(
-    app: Flask, db: Session, signed_in: SignIn, settings: Settings
-) -> None:
-    client, campaign = team_campaign(db, app, signed_in)
-    asked = schedule.Request(campaign.slug, "countdown-1d")
-    message = schedule.add(db, settings.public_url, settings.program_name, asked, utcnow()).message
-    db.commit()
+def test_posts_without_the_csrf_token_are_refused(db: Session, one_message: OneMessage) -> None:
+    client, campaign, message = one_message
     base = f"/app/campaigns/{campaign.id}/messages"
     for path in (base + "/new", base + "/preview", f"{base}/{message.id}/cancel"):
         sent = {"template": "countdown-1d", "action": "schedule", "confirm": "yes"}
@@ -254,12 +280,9 @@ def test_posts_without_the_csrf_token_are_refused(
 
 
 def test_cancel_asks_first_then_cancels_and_records_it(
-    app: Flask, db: Session, signed_in: SignIn, settings: Settings
+    db: Session, one_message: OneMessage
 ) -> None:
-    client, campaign = team_campaign(db, app, signed_in)
-    asked = schedule.Request(campaign.slug, "countdown-1d")
-    message = schedule.add(db, settings.public_url, settings.program_name, asked, utcnow()).message
-    db.commit()
+    client, campaign, message = one_message
     path = f"/app/campaigns/{campaign.id}/messages/{message.id}/cancel"
     token = csrf_of(client, f"/app/campaigns/{campaign.id}/messages")
     asking = client.post(path, data={"csrf_token": token})  # the timeline's Cancel button
@@ -284,9 +307,7 @@ def test_another_campaigns_message_cannot_be_cancelled_through_this_campaign(
     client, campaign = team_campaign(db, app, signed_in)
     other = make_campaign(db, "OTHER")
     put_in_team(db, other.artist_id, _team_of(db, campaign))
-    asked = schedule.Request(other.slug, "countdown-1d")
-    message = schedule.add(db, settings.public_url, settings.program_name, asked, utcnow()).message
-    db.commit()
+    message = scheduled(db, settings, other)
     path = f"/app/campaigns/{campaign.id}/messages/{message.id}/cancel"
     token = csrf_of(client, f"/app/campaigns/{campaign.id}/messages")
     assert client.get(path).status_code == 404

@@ -31,7 +31,7 @@ def compose_page(campaign: Any, form: MessageForm, shown: MessagePreview | None)
     status = 400 if shown is not None and not shown.ok else 200
     whole = " ".join(problems.get("", []))
     return page(NEW, status, campaign=campaign, form=form, shown=shown,
-                templates=template_options(), form_error=whole)  # fmt: skip
+                templates=template_options(), page_error=whole)  # fmt: skip
 
 
 def back(campaign_id: int) -> ResponseReturnValue:

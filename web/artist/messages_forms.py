@@ -19,7 +19,7 @@ class MessageForm(FlaskForm):
     """A message from a template. No choice is checked here: every refusal comes from core,
     word for word what `presave schedule add` says (an unknown template included)."""
 
-    template = StringField("Template", validators=[Length(max=100)])
+    template = StringField("Template", validators=[Length(max=100)], default="countdown-1d")
     when = RadioField(
         "When",
         choices=[
