@@ -59,7 +59,11 @@ def test_the_list_pages_by_cursor_and_filters(app: Flask, db: Session, signed_in
     assert f"/fans/{discord}" in on_discord and "Discord user" in on_discord
     assert f"/fans/{saved}" not in on_discord
 
-    for query, field in (("after=nonsense", "after"), ("status=lost", "status"), ("channel=fax", "channel")):
+    for query, field in (
+        ("after=nonsense", "after"),
+        ("status=lost", "status"),
+        ("channel=fax", "channel"),
+    ):
         refused = ours.get(f"/app/campaigns/{cid}/fans?{query}")
         assert refused.status_code == 400 and f"{field}:" in text(refused), query
     assert theirs.get(f"/app/campaigns/{cid}/fans").status_code == 404
