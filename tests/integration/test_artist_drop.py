@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
@@ -12,7 +14,7 @@ from rq import Queue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.models import AuditEntry, Campaign, ReleaseMarket
+from core.models import AuditEntry, Campaign, PreSave, ReleaseMarket
 from core.timeutil import utcnow
 from tests.factories import make_campaign
 from tests.integration.artist_helpers import SignIn, csrf_of, put_in_team
@@ -119,3 +121,36 @@ def test_a_bad_market_is_named_next_to_the_field(
     assert posted.status_code == 400 and 'class="field-error"' in posted.get_data(as_text=True)
     assert db.scalars(select(ReleaseMarket).where(ReleaseMarket.campaign_id == cid)).all() == []
     assert audit_lines(db, cid) == []
+
+
+def test_the_queued_start_saves_the_marked_markets_fans_as_the_cli_start_does(
+    app: Flask,
+    db: Session,
+    signed_in: SignIn,
+    redis_conn: redis.Redis,
+    redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    ours, _, cid = world(app, db, signed_in)
+    settings = app.config["PRESAVE_SETTINGS"]
+    monkeypatch.chdir(tmp_path)  # the job reads its settings from the environment, as workers do
+    for name, value in {
+        "PRESAVE_ENV": "test",
+        "INSTANCE_PATH": str(settings.instance_path),
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": redis_url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    token = csrf_of(ours, f"/app/campaigns/{cid}/drop/mark-live?market=FR")
+    ours.post(f"/app/campaigns/{cid}/drop/mark-live", data={"market": "FR", "csrf_token": token})
+
+    (job,) = Queue("default", connection=redis_conn).jobs
+    assert job.perform() == ["FR"]
+
+    french = set(
+        db.scalars(select(PreSave.id).where(PreSave.campaign_id == cid, PreSave.market == "FR"))
+    )
+    saves = Queue("saves", connection=redis_conn).jobs
+    assert [j.func_name for j in saves] == ["workers.entry.save_chunk"] * len(saves)
+    assert {i for j in saves for i in j.args[1]} == french, "FR's fans, not GB's"
