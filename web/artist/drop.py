@@ -37,6 +37,14 @@ def drop_page(campaign_id: int, form: MarkLiveForm, status: int = 200) -> Respon
         return page(TEMPLATE, status, campaign=campaign, drop=figures, form=form)
 
 
+def market_refused(
+    campaign_id: int, form: MarkLiveForm, exc: ValidationError
+) -> ResponseReturnValue:
+    """The drop page again (400) with the reason next to the market field, as typed."""
+    form.market.errors = [exc.accepted[0].upper() + exc.accepted[1:] + "."]
+    return drop_page(campaign_id, form, 400)
+
+
 @bp.get("/app/campaigns/<int:campaign_id>/drop")
 @login_required
 def drop_view(campaign_id: int) -> ResponseReturnValue:
@@ -66,8 +74,7 @@ def mark_live_confirm(campaign_id: int) -> ResponseReturnValue:
             summary = drop_mark.confirm(db, campaign, form.market.data)
             return page("artist/drop/confirm.html", campaign=campaign, summary=summary, form=form)
     except ValidationError as exc:
-        form.market.errors = [exc.accepted[0].upper() + exc.accepted[1:] + "."]
-        return drop_page(campaign_id, form, 400)
+        return market_refused(campaign_id, form, exc)
 
 
 @bp.post("/app/campaigns/<int:campaign_id>/drop/mark-live")
@@ -82,8 +89,7 @@ def mark_live(campaign_id: int) -> ResponseReturnValue:
                 db, campaign, form.market.data, utcnow(), current_team_id(), current_user_id()
             )
     except ValidationError as exc:
-        form.market.errors = [exc.accepted[0].upper() + exc.accepted[1:] + "."]
-        return drop_page(campaign_id, form, 400)
+        return market_refused(campaign_id, form, exc)
     if done.new_markets:
         runtime.enqueue_quietly(
             settings(), queues.DEFAULT, entry.start_live, campaign_id, done.new_markets
