@@ -62,9 +62,12 @@ def mark_live(
         )
     try:
         new = release_watch.mark_live(session, campaign, album, summary.market, now)
-    except ValidationError as exc:  # too early: only the CLI's --force may do it
+    except ValidationError:  # too early: only the CLI's --force may do it
+        when = campaign.release_at.strftime("%Y-%m-%d %H:%M UTC")
         raise ValidationError(
-            FIELD, f"the release is more than 26 hours away; {exc.accepted} (presave CLI)"
+            FIELD,
+            f"the release ({when}) is more than 26 hours away; only "
+            "`presave release mark-live --force` marks it live this early",
         ) from None
     detail = f"{summary.markets_text}: {summary.fans} fans; newly live: {', '.join(new) or 'none'}"
     audit.record(session, team_id, user_id, "marked_live", campaign.id, detail)

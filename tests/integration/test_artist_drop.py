@@ -154,3 +154,26 @@ def test_the_queued_start_saves_the_marked_markets_fans_as_the_cli_start_does(
     saves = Queue("saves", connection=redis_conn).jobs
     assert [j.func_name for j in saves] == ["workers.entry.save_chunk"] * len(saves)
     assert {i for j in saves for i in j.args[1]} == french, "FR's fans, not GB's"
+
+
+def test_marking_live_days_early_is_left_to_the_cli(
+    app: Flask, db: Session, signed_in: SignIn
+) -> None:
+    client = app.test_client()
+    _, team = signed_in(client, "Team A")
+    campaign = make_campaign(db, "EARLY")  # releases in a week
+    put_in_team(db, campaign.artist_id, team)
+    add_fan(db, campaign.id, presave="pending", market="FR")
+    db.commit()
+    path = f"/app/campaigns/{campaign.id}/drop/mark-live"
+    token = csrf_of(client, f"{path}?market=FR")
+
+    refused = client.post(path, data={"market": "FR", "csrf_token": token})
+
+    body = text(refused)
+    assert refused.status_code == 400 and "more than 26 hours away" in body and "--force" in body
+    assert audit_lines(db, campaign.id) == []
+    assert (
+        db.scalars(select(ReleaseMarket).where(ReleaseMarket.campaign_id == campaign.id)).all()
+        == []
+    )
