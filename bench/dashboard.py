@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import select, text
 
+from bench.dashboard_pages import page_measurements
 from bench.dashboard_seed import Seeded, seed
 from bench.webhook import database_url
 from cli import migrate
@@ -80,6 +81,7 @@ def measurements(url: str, seeded: Seeded, now: datetime, fans: int) -> list[Mea
         ("mark-live summary (GB)", run(drop_status.mark_live_summary, campaign, "GB")),
         ("campaigns overview", run(campaign_overview.overview, [seeded.artist_id], now)),
     ]
+    rows += page_measurements(url, campaign, seeded.artist_id, seeded.sample_fan_id, deep)
     return rows
 
 

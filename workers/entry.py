@@ -41,3 +41,10 @@ def save_chunk(campaign_id: int, presave_ids: list[int]) -> dict[str, int]:
     from workers.fanout import save_chunk as job
 
     return job(campaign_id, presave_ids)
+
+
+def start_live(campaign_id: int, markets: list[str]) -> list[str]:
+    """Start the drop once per newly live market (marked live in the artist app)."""
+    from workers.release_jobs import start_live_job as job
+
+    return job(campaign_id, markets)

@@ -90,6 +90,11 @@ def start_live(
     return started
 
 
+def start_live_job(campaign_id: int, markets: list[str]) -> list[str]:
+    """start_live as a job, on the job's Redis (the CLI calls start_live in-process)."""
+    return start_live(_connection(load_settings()), campaign_id, markets)
+
+
 def watch_tick(
     connection: redis.Redis | None = None,
     *,

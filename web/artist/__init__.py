@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from core import runtime
 from core.settings import Settings
-from web.artist import auth, campaigns, context, messages, team
+from web.artist import auth, campaigns, context, drop, fans, messages, team
 from web.artist.pages import any_error, artist_error
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(campaigns.bp)
     app.register_blueprint(messages.bp)
+    app.register_blueprint(fans.bp)
+    app.register_blueprint(drop.bp)
     for name in EXEMPT_BLUEPRINTS:
         csrf.exempt(app.blueprints[name])
     app.register_error_handler(CSRFError, bad_token)
