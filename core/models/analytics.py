@@ -15,7 +15,11 @@ class Event(Base):
     """One thing that happened, with where it came from."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_campaign_kind", "campaign_id", "kind"),)
+    __table_args__ = (
+        Index("ix_events_campaign_kind", "campaign_id", "kind"),
+        # A fan's last event in a campaign (the fan list), read from the index alone.
+        Index("ix_events_campaign_fan_at", "campaign_id", "fan_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))

@@ -15,7 +15,11 @@ class FanLink(Base):
     """The code behind `PUBLIC_URL/p/<code>`: bound to one fan and one campaign, reusable."""
 
     __tablename__ = "fan_links"
-    __table_args__ = (UniqueConstraint("fan_id", "campaign_id"),)
+    __table_args__ = (
+        UniqueConstraint("fan_id", "campaign_id"),
+        # The artist's fan list: a campaign's fans newest first, paged by (joined, fan).
+        Index("ix_fan_links_campaign_created_fan", "campaign_id", "created_at", "fan_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, UTCDateTime
@@ -74,7 +74,11 @@ class Delivery(SendState, Base):
     """One message to one fan on one channel: unique, so nobody is texted twice."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("message_id", "fan_id", "channel"),)
+    __table_args__ = (
+        UniqueConstraint("message_id", "fan_id", "channel"),
+        # A message's deliveries per channel and status (drop status), from the index alone.
+        Index("ix_deliveries_message_channel_status", "message_id", "channel", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("scheduled_messages.id"), index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, UTCDateTime
@@ -46,7 +46,7 @@ class SpotifyGrant(Base):
     access_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     scopes: Mapped[str] = mapped_column(String(200), default="")
     country: Mapped[str | None] = mapped_column(String(2))
-    status: Mapped[str] = mapped_column(String(20), default=GrantStatus.ACTIVE)
+    status: Mapped[str] = mapped_column(String(20), default=GrantStatus.ACTIVE, index=True)
     authorized_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Set when the refresh token will die before a release the fan pre-saved: ask to reconnect.
     reconnect_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -57,7 +57,12 @@ class PreSave(Base):
     """One fan's pre-save of one campaign: unique per (campaign, fan)."""
 
     __tablename__ = "presaves"
-    __table_args__ = (UniqueConstraint("campaign_id", "fan_id"),)
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "fan_id"),
+        # Counts per status, markets still waiting, the save pace: from the index alone.
+        Index("ix_presaves_campaign_status_market", "campaign_id", "status", "market"),
+        Index("ix_presaves_campaign_saved_at", "campaign_id", "saved_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)

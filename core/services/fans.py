@@ -43,6 +43,15 @@ def mask_phone(e164: str) -> str:
     return e164[:3] + "*" * max(0, len(e164) - 5) + e164[-2:]
 
 
+def display_name(phone: str | None, discord_user_id: str | None) -> str:
+    """How the list names a fan without showing their number: masked phone, else Discord."""
+    if phone:
+        return mask_phone(phone)
+    if discord_user_id:
+        return f"Discord user …{discord_user_id[-4:]}"
+    return "Spotify only"
+
+
 def _place_values(place: Place) -> dict[str, str]:
     values = {}
     if place.country and len(place.country.strip()) == 2:
