@@ -18,7 +18,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import Artist, Campaign, MessageStatus, ScheduledMessage
-from core.services import artwork, audit, campaign_edit, campaign_fields, campaigns, tenancy
+from core.services import (
+    artwork,
+    audit,
+    campaign_edit,
+    campaign_fields,
+    campaign_overview,
+    campaigns,
+    tenancy,
+)
 from core.services.campaign_fields import FieldErrors
 from core.validation import ValidationError
 
@@ -175,3 +183,26 @@ def close(
         detail = f"{done.messages_cancelled} waiting messages cancelled"
         audit.record(session, team_id, user_id, "closed", campaign_id, detail)
     return done
+
+
+def countdown(release_at: datetime, now: datetime) -> str:
+    """How far the release is, in words: `in 3 days 4 h`, `in 40 min`, `2 days ago`."""
+    seconds = int((release_at - now).total_seconds())
+    ahead, left = seconds >= 0, abs(seconds)
+    days, hours, minutes = left // 86400, left % 86400 // 3600, left % 3600 // 60
+    if days:
+        words = f"{days} day{'s' * (days != 1)}" + (f" {hours} h" if hours else "")
+    elif hours:
+        words = f"{hours} h" + (f" {minutes} min" if minutes else "")
+    elif minutes:
+        words = f"{minutes} min"
+    else:
+        return "now"
+    return f"in {words}" if ahead else f"{words} ago"
+
+
+def summary(session: Session, campaign_id: int, now: datetime) -> campaign_overview.CampaignRow:
+    """The campaign's row of the campaigns page: its state and counts."""
+    campaign = campaigns.by_id(session, campaign_id)
+    rows = campaign_overview.overview(session, [campaign.artist_id], now)
+    return next(row for row in rows if row.id == campaign_id)

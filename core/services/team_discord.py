@@ -64,9 +64,7 @@ def servers(session: Session, campaign_id: int) -> list[Server]:
     return found
 
 
-def allow(
-    session: Session, who: tuple[int, int], campaign: Campaign, guild_id: str | None
-) -> bool:
+def allow(session: Session, who: tuple[int, int], campaign: Campaign, guild_id: str | None) -> bool:
     """Let the server bind the campaign (`who` is (team_id, user_id)); False when it
     already could. ValidationError("guild_id") for a malformed server id."""
     guild = discord_bindings.guild_snowflake(guild_id, FIELD)

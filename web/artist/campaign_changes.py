@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response as Redirect
 
 from core.services import artwork, campaign_edit, team_campaigns
 from core.services.campaign_fields import FieldErrors
@@ -36,7 +37,7 @@ def edit_page(
     )
 
 
-def to_overview(campaign_id: int, message: str) -> Response:
+def to_overview(campaign_id: int, message: str) -> Redirect:
     """Back to the campaign's overview, saying what happened."""
     flash(message)
     return redirect(url_for("artist_campaigns.campaign_overview", campaign_id=campaign_id))

@@ -4,11 +4,18 @@ campaign_discord add their views to it)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
-from core.services import audit, campaign_edit, campaigns, team_campaigns, tenancy
+from core.services import (
+    audit,
+    campaign_edit,
+    campaigns,
+    team_campaigns,
+    tenancy,
+)
+from core.services import campaign_overview as overview
 from core.services.campaign_fields import FieldErrors
 from core.timeutil import utcnow
 from web.artist.campaign_forms import COMMON_ZONES, NewCampaignForm, place_errors
@@ -22,9 +29,12 @@ from web.artist.context import (
 from web.page_support import page, settings, unit_of_work
 
 bp = Blueprint("artist_campaigns", __name__)
+bp.add_app_template_filter(team_campaigns.countdown, "countdown")
 
 
-def form_page(template: str, form: FlaskForm, errors: dict[str, str] | None = None, **ctx: object):  # type: ignore[no-untyped-def]
+def form_page(
+    template: str, form: FlaskForm, errors: dict[str, str] | None = None, **ctx: object
+) -> Response:
     """A form page: 400 with each refusal next to its field (input kept), 200 the first time."""
     form_error = place_errors(form, errors or {})
     status = 400 if form.is_submitted() else 200
@@ -41,9 +51,11 @@ def home() -> ResponseReturnValue:
 @login_required
 def campaign_list() -> ResponseReturnValue:
     """The current team's campaigns."""
+    now = utcnow()
     with unit_of_work() as db:
-        rows = tenancy.team_campaigns(db, current_team_id())
-        return page("artist/campaigns/list.html", campaigns=rows)
+        artist_ids = tenancy.team_artist_ids(db, current_team_id())
+        rows = overview.overview(db, artist_ids, now)
+    return page("artist/campaigns/list.html", campaigns=rows, now=now)
 
 
 @bp.route("/app/campaigns/new", methods=["GET", "POST"])
@@ -85,10 +97,12 @@ def keyword_check() -> ResponseReturnValue:
 def campaign_overview(campaign_id: int) -> ResponseReturnValue:
     """One campaign: key facts, status, counts, public link, and its audit log."""
     with unit_of_work() as db:
-        campaign = campaign_or_404(db, campaign_id)
+        campaign, now = campaign_or_404(db, campaign_id), utcnow()
         return page(
             "artist/campaigns/overview.html",
             campaign=campaign,
+            row=team_campaigns.summary(db, campaign_id, now),
+            now=now,
             audit_lines=audit.for_campaign(db, campaign.id),
             link=campaigns.campaign_public_link(settings().public_url, campaign),
         )
