@@ -19,6 +19,14 @@ from web.page_support import page, settings, unit_of_work
 EDIT_LIMIT = artwork.MAX_BYTES + 64 * 1024
 
 
+@bp.url_value_preprocessor
+def larger_upload(endpoint: str | None, _values: dict[str, object] | None) -> None:
+    """Let the edit form carry its image. This runs before any before_request (CSRFProtect
+    reads the body there), so the limit is raised before anything reads it."""
+    if endpoint == "artist_campaigns.campaign_edit_form":
+        request.max_content_length = EDIT_LIMIT
+
+
 def edit_page(
     db: Session, form: EditCampaignForm, campaign_id: int, errors: dict[str, str] | None = None
 ) -> Response:
@@ -47,7 +55,6 @@ def to_overview(campaign_id: int, message: str) -> Redirect:
 @login_required
 def campaign_edit_form(campaign_id: int) -> ResponseReturnValue:
     """`presave campaign edit` as a form, with an uploaded image or an https address."""
-    request.max_content_length = EDIT_LIMIT  # before the form reads the body
     form, who = EditCampaignForm(), (current_team_id(), current_user_id())
     try:
         with unit_of_work() as db:
