@@ -19,6 +19,7 @@ from core.settings import Settings
 from core.timeutil import utcnow
 from tests.factories import make_campaign
 from tests.integration.artist_helpers import SignIn, csrf_of, put_in_team
+from tests.integration.campaign_form_data import campaign_form
 
 GUILD = "123456789012345678"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
@@ -38,20 +39,13 @@ def ours(app: Flask, db: Session, signed_in: SignIn) -> tuple[FlaskClient, Campa
 
 
 def edit_form(csrf: str, **changes: object) -> dict[str, object]:
-    form: dict[str, object] = {
-        "csrf_token": csrf,
-        "title": "Night Bloom (deluxe)",
-        "keyword": "BLOOM",
-        "release_local": "2031-06-01T20:00",
-        "timezone": "Europe/Berlin",
-        "spotify_album_id": "4aawyAB9vmqN3uQ7FjRGTy",
-        "upc": "",
-        "isrc": "",
-        "spotify_artist_id": "",
-        "follow": "y",
-    }
-    form.update(changes)
-    return form
+    """The edit form of `ours`' campaign: a new title, release time and zone, unless changed."""
+    form = campaign_form(
+        csrf, title="Night Bloom (deluxe)", keyword="BLOOM", release_local="2031-06-01T20:00",
+        timezone="Europe/Berlin",
+    )  # fmt: skip
+    del form["artist"]
+    return form | changes
 
 
 def stored(db: Session, campaign_id: int) -> Campaign:
@@ -59,6 +53,13 @@ def stored(db: Session, campaign_id: int) -> Campaign:
     found = db.get(Campaign, campaign_id)
     assert found is not None
     return found
+
+
+def untouched(db: Session, campaign_id: int, title: str) -> None:
+    """Nothing was written: not the campaign, no allowance, no audit entry."""
+    found = stored(db, campaign_id)
+    assert found.title != title and found.status == CampaignStatus.OPEN
+    assert db.scalar(select(DiscordAllowance)) is None and actions(db) == []
 
 
 def actions(db: Session) -> list[tuple[str, str]]:
@@ -83,9 +84,7 @@ def test_every_route_is_404_for_another_teams_campaign(
     }
     for path, form in posts.items():
         assert bob.post(path, data=form).status_code == 404, path
-    found = stored(db, campaign.id)
-    assert found.title != "Stolen" and found.status == CampaignStatus.OPEN
-    assert db.scalar(select(DiscordAllowance)) is None and actions(db) == []
+    untouched(db, campaign.id, "Stolen")
 
 
 def test_posts_without_csrf_are_refused(app: Flask, db: Session, signed_in: SignIn) -> None:
@@ -95,9 +94,7 @@ def test_posts_without_csrf_are_refused(app: Flask, db: Session, signed_in: Sign
     assert client.post(f"{base}/close").status_code == 400
     assert client.post(f"{base}/discord/allow", data={"guild_id": GUILD}).status_code == 400
     assert client.post(f"{base}/discord/revoke", data={"guild_id": GUILD}).status_code == 400
-    found = stored(db, campaign.id)
-    assert found.title != "No token" and found.status == CampaignStatus.OPEN
-    assert db.scalar(select(DiscordAllowance)) is None and actions(db) == []
+    untouched(db, campaign.id, "No token")
 
 
 def test_an_edit_saves_and_is_logged(app: Flask, db: Session, signed_in: SignIn) -> None:

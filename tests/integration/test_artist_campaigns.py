@@ -13,6 +13,7 @@ from core.models import Campaign
 from core.services import audit, campaign_edit, team_campaigns
 from tests.factories import make_campaign
 from tests.integration.artist_helpers import SignIn, csrf_of, put_in_team
+from tests.integration.campaign_form_data import campaign_form
 
 
 def test_a_team_sees_its_campaigns_and_not_another_teams(
@@ -53,23 +54,9 @@ def test_signed_out_visitors_are_sent_to_sign_in(app: Flask) -> None:
     assert client.get("/nowhere").status_code == 404  # outside /app: Flask's own page, as before
 
 
-def new_form(csrf: str, **changes: str) -> dict[str, str]:
+def new_form(csrf: str, **changes: str) -> dict[str, object]:
     """A valid new-campaign form, with `changes`."""
-    form = {
-        "csrf_token": csrf,
-        "artist": "Lio Hart",
-        "title": "Paper Moons",
-        "keyword": "moons",
-        "release_local": "2030-03-05T00:00",
-        "timezone": "America/New_York",
-        "spotify_album_id": "4aawyAB9vmqN3uQ7FjRGTy",
-        "upc": "",
-        "isrc": "",
-        "spotify_artist_id": "",
-        "follow": "y",
-    }
-    form.update(changes)
-    return form
+    return campaign_form(csrf, **changes)
 
 
 def test_the_list_shows_status_zone_countdown_and_counts(

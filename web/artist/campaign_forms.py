@@ -100,6 +100,11 @@ class ReleaseFields(FlaskForm):
     follow = BooleanField("Fans also follow the artist on Spotify", default=True)
     force = BooleanField("Save it although that time has passed")
 
+    def release_ids(self) -> dict[str, str | None]:
+        """The release and artist ids typed (empty: not given)."""
+        names = ("spotify_album_id", "upc", "isrc", "spotify_artist_id")
+        return {name: optional(getattr(self, name).data) for name in names}
+
     def release_at(self) -> str | None:
         """The release time as the command line takes it (ISO 8601 with an offset)."""
         return team_campaigns.local_release(self.release_local.data, self.timezone.data)
@@ -118,12 +123,9 @@ class NewCampaignForm(ReleaseFields):
             keyword=self.keyword.data,
             release_at=self.release_at(),
             timezone=self.timezone.data,
-            spotify_album_id=optional(self.spotify_album_id.data),
-            upc=optional(self.upc.data),
-            isrc=optional(self.isrc.data),
-            spotify_artist_id=optional(self.spotify_artist_id.data),
             follow=bool(self.follow.data),
             force=bool(self.force.data),
+            **self.release_ids(),
         )
 
 
@@ -151,12 +153,9 @@ class EditCampaignForm(ReleaseFields):
             keyword=self.keyword.data if self.keyword.raw_data else None,
             release_at=self.release_at() if sent else None,
             timezone=self.timezone.data if self.timezone.raw_data else None,
-            spotify_album_id=optional(self.spotify_album_id.data),
-            upc=optional(self.upc.data),
-            isrc=optional(self.isrc.data),
-            spotify_artist_id=optional(self.spotify_artist_id.data),
             follow=bool(self.follow.data),
             force=bool(self.force.data),
+            **self.release_ids(),
         )
 
     def artwork(self) -> ArtworkGiven:
