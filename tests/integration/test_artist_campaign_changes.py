@@ -181,6 +181,15 @@ def test_artwork_upload_over_a_megabyte_and_url(
     )
     assert 'id="artwork_url-error">An https:// address' in text(bad_url)
     assert stored(db, campaign.id).artwork_url == url
+    over = PNG + b"\0" * artwork.MAX_BYTES  # just over 2 MB: the field says so
+    form = edit_form(csrf_of(client, path), artwork_file=(io.BytesIO(over), "big.png"))
+    refused = client.post(path, data=form, content_type="multipart/form-data")
+    assert 'id="artwork_file-error">A PNG, JPEG or WebP image of at most 2 MB' in text(refused)
+    huge = over * 2  # far over: the body is refused before it is read
+    form = edit_form(csrf_of(client, path), artwork_file=(io.BytesIO(huge), "big.png"))
+    too_big = client.post(path, data=form, content_type="multipart/form-data")
+    assert too_big.status_code == 413 and "at most 2 MB" in text(too_big)
+    assert too_big.headers["Content-Security-Policy"].startswith("default-src 'self'")
     good = edit_form(csrf_of(client, path), artwork_url="https://cdn.example/cover.jpg")
     assert client.post(path, data=good).status_code == 302
     assert stored(db, campaign.id).artwork_url == "https://cdn.example/cover.jpg"
@@ -202,6 +211,13 @@ def test_close_says_what_happens_then_closes_and_logs(
     assert stored(db, campaign.id).status == CampaignStatus.CLOSED
     assert actions(db) == [("closed", "1 waiting messages cancelled")]
     assert "Closed: its keyword is free" in text(client.get(response.headers["Location"]))
+    closed_edit = text(client.get(f"/app/campaigns/{campaign.id}/edit"))
+    assert "This campaign is closed: it can't be changed." in closed_edit
+    assert "Save changes" not in closed_edit
+    refused = client.post(
+        f"/app/campaigns/{campaign.id}/edit", data=edit_form(csrf_of(client, path))
+    )
+    assert refused.status_code == 400 and "is closed: it is not edited" in text(refused)
     again = client.post(path, data={"csrf_token": csrf_of(client, f"/app/campaigns/{campaign.id}")})
     assert again.status_code == 302 and len(actions(db)) == 1
 

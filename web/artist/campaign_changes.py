@@ -13,6 +13,7 @@ from core.timeutil import utcnow
 from web.artist.campaign_forms import ConfirmForm, EditCampaignForm
 from web.artist.campaigns import bp, form_page
 from web.artist.context import campaign_or_404, current_team_id, current_user_id, login_required
+from web.artist.pages import artist_error
 from web.page_support import page, settings, unit_of_work
 
 # The app takes at most 1 MB per request; this form carries an image of up to 2 MB.
@@ -25,6 +26,18 @@ def larger_upload(endpoint: str | None, _values: dict[str, object] | None) -> No
     reads the body there), so the limit is raised before anything reads it."""
     if endpoint == "artist_campaigns.campaign_edit_form":
         request.max_content_length = EDIT_LIMIT
+
+
+def too_large(_error: Exception) -> Response:
+    """A body over the limit (an image over 2 MB): say so in the app's layout."""
+    return artist_error(
+        413,
+        "That file is too large",
+        "Cover art can be at most 2 MB. Go back and pick a smaller image.",
+    )
+
+
+bp.register_error_handler(413, too_large)
 
 
 def edit_page(
