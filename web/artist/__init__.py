@@ -19,7 +19,17 @@ from werkzeug.exceptions import HTTPException
 
 from core import runtime
 from core.settings import Settings
-from web.artist import auth, campaigns, context, drop, fans, messages, team
+from web.artist import (
+    auth,
+    campaign_changes,
+    campaign_discord,
+    campaigns,
+    context,
+    drop,
+    fans,
+    messages,
+    team,
+)
 from web.artist.pages import any_error, artist_error
 
 log = logging.getLogger(__name__)
@@ -128,4 +138,4 @@ def register(app: Flask) -> None:
         app.view_functions[endpoint] = per_ip(per_email(app.view_functions[endpoint]))  # type: ignore[assignment]
 
 
-__all__ = ["register", "team"]  # team adds its views to auth.bp on import
+__all__ = ["campaign_changes", "campaign_discord", "register", "team"]  # they add views on import

@@ -1,15 +1,44 @@
-"""The team's campaigns: a list and an overview (blueprint `artist_campaigns`)."""
+"""The team's campaigns: the list, a new campaign, the keyword check and the overview
+(blueprint `artist_campaigns`; edit and close in campaign_changes, Discord in
+campaign_discord add their views to it)."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Response, flash, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
 
-from core.services import audit, tenancy
-from web.artist.context import campaign_or_404, current_team_id, go, login_required
-from web.page_support import page, unit_of_work
+from core.services import (
+    audit,
+    campaign_edit,
+    campaigns,
+    team_campaigns,
+    tenancy,
+)
+from core.services import campaign_overview as overview
+from core.services.campaign_fields import FieldErrors
+from core.timeutil import utcnow
+from web.artist.campaign_forms import COMMON_ZONES, NewCampaignForm, place_errors
+from web.artist.context import (
+    campaign_or_404,
+    current_team_id,
+    current_user_id,
+    go,
+    login_required,
+)
+from web.page_support import page, settings, unit_of_work
 
 bp = Blueprint("artist_campaigns", __name__)
+bp.add_app_template_filter(team_campaigns.countdown, "countdown")
+
+
+def form_page(
+    template: str, form: FlaskForm, errors: dict[str, str] | None = None, **ctx: object
+) -> Response:
+    """A form page: 400 with each refusal next to its field (input kept), 200 the first time."""
+    form_error = place_errors(form, errors or {})
+    status = 400 if form.is_submitted() else 200
+    return page(template, status, form=form, form_error=form_error, zones=COMMON_ZONES, **ctx)
 
 
 @bp.get("/app/")
@@ -22,16 +51,58 @@ def home() -> ResponseReturnValue:
 @login_required
 def campaign_list() -> ResponseReturnValue:
     """The current team's campaigns."""
+    now = utcnow()
     with unit_of_work() as db:
-        rows = tenancy.team_campaigns(db, current_team_id())
-        return page("artist/campaigns.html", campaigns=rows)
+        artist_ids = tenancy.team_artist_ids(db, current_team_id())
+        rows = overview.overview(db, artist_ids, now)
+    return page("artist/campaigns/list.html", campaigns=rows, now=now)
+
+
+@bp.route("/app/campaigns/new", methods=["GET", "POST"])
+@login_required
+def campaign_new() -> ResponseReturnValue:
+    """`presave campaign create` as a form; the artist joins the signed-in team."""
+    form = NewCampaignForm()
+    if not form.validate_on_submit():
+        return form_page("artist/campaigns/new.html", form)
+    try:
+        with unit_of_work() as db:
+            made = team_campaigns.create(
+                db, current_team_id(), current_user_id(), form.draft(), utcnow()
+            )
+            campaign_id, title = made.id, made.title
+    except FieldErrors as exc:
+        return form_page("artist/campaigns/new.html", form, exc.errors)
+    flash(f"{title} is created.")
+    return redirect(url_for("artist_campaigns.campaign_overview", campaign_id=campaign_id))
+
+
+@bp.get("/app/keyword-check")
+@login_required
+def keyword_check() -> ResponseReturnValue:
+    """Whether a keyword is free (the form asks as the artist types): {available, reason}."""
+    keyword = request.args.get("keyword", "")[:100]
+    campaign_id = request.args.get("campaign", type=int)
+    with unit_of_work() as db:
+        if campaign_id is not None:
+            campaign_or_404(db, campaign_id)
+        free = campaign_edit.keyword_available(db, keyword, campaign_id)
+    response = jsonify(available=free.available, reason=free.reason)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/app/campaigns/<int:campaign_id>")
 @login_required
 def campaign_overview(campaign_id: int) -> ResponseReturnValue:
-    """One campaign: title, keyword, release time in its zone, and its audit log."""
+    """One campaign: key facts, status, counts, public link, and its audit log."""
     with unit_of_work() as db:
-        campaign = campaign_or_404(db, campaign_id)
-        lines = audit.for_campaign(db, campaign.id)
-        return page("artist/campaign.html", campaign=campaign, audit_lines=lines)
+        campaign, now = campaign_or_404(db, campaign_id), utcnow()
+        return page(
+            "artist/campaigns/overview.html",
+            campaign=campaign,
+            row=team_campaigns.summary(db, campaign_id, now),
+            now=now,
+            audit_lines=audit.for_campaign(db, campaign.id),
+            link=campaigns.campaign_public_link(settings().public_url, campaign),
+        )
