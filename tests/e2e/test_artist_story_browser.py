@@ -59,16 +59,15 @@ def schedule_countdown(page: Any, up: Up, campaign_id: int) -> None:
     page.get_by_label("SMS", exact=True).check()
     page.get_by_role("button", name="Preview").click()
     preview = page.locator(".preview-section")
-    assert "GSM-7" in preview.inner_text(), preview.inner_text()
-    assert "1 SMS fan" in " ".join(preview.inner_text().split()) or "SMS" in preview.inner_text()
+    shown = " ".join(preview.inner_text().split())
+    assert "GSM-7" in shown and "Night Bloom" in shown, shown
+    assert "SMS: 1 fan (1 at the send time, 0 held for quiet hours)" in shown, shown
     page.get_by_role("button", name="Schedule").click()
     page.wait_for_url(f"{up.url}/app/campaigns/{campaign_id}/messages")
     assert "countdown-1h" in page.locator("main").inner_text()
 
 
-def test_artist_runs_a_release_from_the_browser(
-    tmp_path: Path, redis_url: str, page: Any
-) -> None:
+def test_artist_runs_a_release_from_the_browser(tmp_path: Path, redis_url: str, page: Any) -> None:
     csp_errors: list[str] = []
     page.on("console", lambda m: csp_errors.append(m.text) if "Content Security" in m.text else 0)
     with presave_up(tmp_path, REDIS_URL=redis_url) as up:
@@ -99,14 +98,13 @@ def test_artist_runs_a_release_from_the_browser(
         assert saved.inner_text() == "0"
         page.get_by_role("button", name="Review before marking live").click()
         confirm = page.get_by_role("button", name=re.compile(r"^Mark live in "))
-        assert "1 fans will have the release saved now" in page.locator("main").inner_text()
+        assert "US: 1 fan will have the release saved now" in page.locator("main").inner_text()
         confirm.click()
         page.wait_for_url(f"{up.url}/app/campaigns/{campaign_id}/drop")
         # The page polls drop.json: the save shows up without a reload.
-        page.wait_for_function(
-            "document.querySelector(\"[data-drop='presaves.saved']\").textContent.trim() === '1'",
-            timeout=60_000,
-        )
+        from playwright.sync_api import expect  # imported here: the module loads without it
+
+        expect(saved).to_have_text("1", timeout=60_000)
         user = http.get(f"{sandbox_base(up)}/_sandbox/users/fan-1", timeout=5).json()
         assert f"spotify:album:{ALBUM}" in user["saved"]
 
