@@ -3,7 +3,9 @@ signed in as a member of the team that owns the campaign (server time, no networ
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -43,7 +45,9 @@ def signed_in_client(url: str, artist_id: int) -> FlaskClient:
 def page_measurements(
     url: str, campaign_id: int, artist_id: int, fan_id: int, deep: str
 ) -> list[Measurement]:
-    """GETs of the fans list (first, deep, filtered), a timeline, the drop page and JSON."""
+    """GETs of every artist page of the campaign (fans list first, deep and filtered, a
+    timeline, drop page and JSON, campaigns, overview, edit, close, Discord, messages, new
+    message, mark-live confirmation) and the POST of a message's live preview."""
     client = signed_in_client(url, artist_id)
     base = f"/app/campaigns/{campaign_id}"
 
@@ -55,7 +59,25 @@ def page_measurements(
 
         return call
 
+    token = csrf_token(client, f"{base}/messages/new")
+    preview = {"csrf_token": token, "template": "countdown-1h", "when": "before",
+               "channels": ["sms", "discord"]}  # fmt: skip
+
+    def post_preview() -> object:
+        response = client.post(f"{base}/messages/preview", data=preview)
+        assert response.status_code == 200, response.status_code
+        return response
+
     return [
+        ("page: campaigns", get("/app/campaigns")),
+        ("page: overview", get(base)),
+        ("page: edit", get(f"{base}/edit")),
+        ("page: close (confirm)", get(f"{base}/close")),
+        ("page: discord", get(f"{base}/discord")),
+        ("page: messages", get(f"{base}/messages")),
+        ("page: new message", get(f"{base}/messages/new")),
+        ("page: message preview (POST)", post_preview),
+        ("page: mark live (confirm GB)", get(f"{base}/drop/mark-live?market=GB")),
         ("page: fans, first", get(f"{base}/fans")),
         ("page: fans, deep cursor", get(f"{base}/fans?after={deep}")),
         ("page: fans, status=saved", get(f"{base}/fans?status=saved")),
@@ -64,3 +86,11 @@ def page_measurements(
         ("page: drop", get(f"{base}/drop")),
         ("page: drop.json", get(f"{base}/drop.json")),
     ]
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    """The CSRF token of the form on `path` for this client's session."""
+    body = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', body)
+    assert found is not None, f"no CSRF token on {path}"
+    return html.unescape(found.group(1))
