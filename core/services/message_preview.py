@@ -154,6 +154,15 @@ def spread(session: Session, campaign_id: int, when: datetime) -> list[ZoneSprea
     ]  # fmt: skip
 
 
+def _expiring(zones: list[ZoneSpread], release_at: datetime, drop: bool) -> list[str]:
+    """A countdown expires at the release: fans whose quiet hours last past it never get it."""
+    late = sum(z.fans for z in zones if z.held_until is not None and z.held_until >= release_at)
+    if drop or not late:
+        return []
+    fans = "1 SMS fan is" if late == 1 else f"{late:,} SMS fans are"
+    return [f"{fans} in quiet hours until after the release: they will not get this countdown"]
+
+
 def preview(
     session: Session, campaign_id: int, request: MessageRequest, settings: Settings, now: datetime
 ) -> MessagePreview:
@@ -172,6 +181,7 @@ def preview(
     discord = _fans(session, campaign.id, "discord") if "discord" in channels else 0
     zones = spread(session, campaign.id, seen.send_at) if sms and seen.send_at else []
     at_send = sum(z.fans for z in zones if z.held_until is None)
+    warnings = [*seen.warnings, *_expiring(zones, campaign.release_at, seen.drop)]
     return MessagePreview(
         campaign_id=campaign.id, timezone=campaign.timezone, channels=channels,
         send_at=seen.send_at, send_at_local=_local(seen.send_at, campaign.timezone),
@@ -179,5 +189,5 @@ def preview(
         sms_held=sum(z.fans for z in zones) - at_send, spread=zones,
         mps=settings.twilio_mps, discord_rps=settings.discord_max_rps,
         sms_seconds=sms / settings.twilio_mps, discord_seconds=discord / settings.discord_max_rps,
-        errors=[Problem(e.field, e.accepted) for e in seen.errors], warnings=seen.warnings,
+        errors=[Problem(e.field, e.accepted) for e in seen.errors], warnings=warnings,
     )  # fmt: skip

@@ -257,3 +257,28 @@ def test_the_drop_alert_links_the_release_not_the_fans_page(
     assert all(
         "/album/4aawyAB9vmqN3uQ7FjRGTy" in t.text and "/p/" not in t.text for t in shown.texts
     )
+
+
+def test_fans_in_quiet_hours_past_the_release_are_warned_about(
+    db: Session, settings: Settings
+) -> None:
+    # The release at 05:00 in Chicago: a one-hour countdown at 04:00 there is held to 08:00,
+    # after the release, when countdowns expire; Tokyo (19:00) gets it at the send time.
+    day = (datetime.now(UTC) + timedelta(days=10)).date()
+    release = datetime(day.year, day.month, day.day, 11, 0, tzinfo=UTC)  # 05:00 CST
+    campaign = make_campaign(db, release_at=release.isoformat(), timezone="America/Chicago")
+    for n in range(2):
+        fan(db, campaign, n, "America/Chicago")
+    fan(db, campaign, 10, "Asia/Tokyo")
+    db.commit()
+    shown = preview(db, campaign.id, MessageRequest("countdown-1h"), settings, utcnow())
+    assert shown.ok, shown.errors
+    assert (shown.sms_at_send, shown.sms_held) == (1, 2)
+    assert "2 SMS fans are in quiet hours until after the release: they will not get this " \
+        "countdown" in shown.warnings  # fmt: skip
+    later = release + timedelta(hours=14)  # sent at 18:00 in Chicago, 09:00 in Tokyo
+    campaign.release_at = later
+    db.commit()
+    awake = preview(db, campaign.id, MessageRequest("countdown-1h"), settings, utcnow())
+    assert awake.sms_held == 0
+    assert not [w for w in awake.warnings if "after the release" in w], awake.warnings
