@@ -14,20 +14,17 @@ from sqlalchemy.orm import Session
 from core.db import transaction
 from core.services import accounts
 from core.settings import Settings
+from tests.e2e.artist_browser import (
+    accessible_at_both_sizes,
+    csp_complaints,
+    no_axe_violations,
+    set_password_from_link,
+)
 from tests.e2e.conftest import LiveServer
-from tests.e2e.test_artist_pages_browser import PASSWORD, SIZES, fits, no_axe_violations
 from tests.factories import make_campaign
 
 pytestmark = pytest.mark.browser
 GUILD = "123456789012345678"
-
-
-def check_both_sizes(page: Any, url: str) -> None:
-    for width, height in SIZES:
-        page.set_viewport_size({"width": width, "height": height})
-        page.goto(url)
-        no_axe_violations(page)
-        fits(page)
 
 
 def test_create_edit_allow_and_close_a_campaign(
@@ -39,15 +36,10 @@ def test_create_edit_allow_and_close_a_campaign(
     with transaction(settings.database_url) as session:
         _, raw = accounts.create_user(session, "mira@label.example", "Mira Vale crew")
     make_campaign(db, "TAKEN", artist="Someone Else")  # another team's keyword
-    csp_errors: list[str] = []
-    page.on("console", lambda m: csp_errors.append(m.text) if "Content Security" in m.text else 0)
+    csp_errors = csp_complaints(page)
     base = live_server.base_url
-    page.goto(f"{base}/app/sign-in/{raw}")
-    page.get_by_label("New password").fill(PASSWORD)
-    page.get_by_label("Type it again").fill(PASSWORD)
-    page.get_by_role("button", name="Set password and sign in").click()
-    page.wait_for_url(f"{base}/app/campaigns")
-    check_both_sizes(page, f"{base}/app/campaigns")
+    set_password_from_link(page, f"{base}/app/sign-in/{raw}", f"{base}/app/campaigns")
+    accessible_at_both_sizes(page, f"{base}/app/campaigns")
 
     page.get_by_role("link", name="New campaign").click()
     page.wait_for_url(f"{base}/app/campaigns/new")
@@ -75,20 +67,20 @@ def test_create_edit_allow_and_close_a_campaign(
     overview = page.url
     assert "Paper Moons is created." in page.locator("[role=status]").inner_text()
     assert "created (Paper Moons)" in page.locator("#main").inner_text()
-    check_both_sizes(page, overview)
-    check_both_sizes(page, f"{base}/app/campaigns")  # now with a row (a card on the phone)
-    check_both_sizes(page, f"{base}/app/campaigns/new")
+    accessible_at_both_sizes(page, overview)
+    accessible_at_both_sizes(page, f"{base}/app/campaigns")  # now with a row (a card on the phone)
+    accessible_at_both_sizes(page, f"{base}/app/campaigns/new")
 
     page.goto(overview)
     page.get_by_role("link", name="Edit the campaign").click()
-    check_both_sizes(page, page.url)
+    accessible_at_both_sizes(page, page.url)
     page.get_by_label("Title").fill("Paper Moons (deluxe)")
     page.get_by_role("button", name="Save changes").click()
     page.wait_for_url(overview)
     assert "Saved: title." in page.locator("[role=status]").inner_text()
 
     page.get_by_role("navigation", name="Campaign").get_by_role("link", name="Discord").click()
-    check_both_sizes(page, page.url)
+    accessible_at_both_sizes(page, page.url)
     page.get_by_label("Server id").fill("12")
     page.get_by_role("button", name="Allow this server").click()
     assert "17-20 digits" in page.locator("#guild_id-error").inner_text()
@@ -96,14 +88,14 @@ def test_create_edit_allow_and_close_a_campaign(
     page.get_by_label("Server id").fill(GUILD)
     page.get_by_role("button", name="Allow this server").click()
     assert "Allowed, not set up yet" in page.locator("#main").inner_text()
-    check_both_sizes(page, page.url)
+    accessible_at_both_sizes(page, page.url)
 
     page.goto(overview)
     page.get_by_role("link", name="Close the campaign").click()
-    check_both_sizes(page, page.url)
+    accessible_at_both_sizes(page, page.url)
     assert "keyword MOONS is freed" in page.locator("#main").inner_text()
     page.get_by_role("button", name="Close the campaign").click()
     page.wait_for_url(overview)
     assert "Closed: its keyword is free" in page.locator("[role=status]").inner_text()
-    check_both_sizes(page, overview)
+    accessible_at_both_sizes(page, overview)
     assert csp_errors == [] and live_server.outside_requests == []

@@ -15,8 +15,14 @@ from core.models import PreSave
 from core.services import accounts, tenancy
 from core.settings import Settings
 from core.timeutil import utcnow
+from tests.e2e.artist_browser import (
+    SIZES,
+    csp_complaints,
+    fits,
+    no_axe_violations,
+    set_password_from_link,
+)
 from tests.e2e.conftest import LiveServer
-from tests.e2e.test_artist_pages_browser import PASSWORD, SIZES, fits, no_axe_violations
 from tests.factories import make_campaign
 from tests.integration.dashboard_helpers import add_fan
 
@@ -45,15 +51,10 @@ def test_fans_and_drop_pages_are_accessible_and_the_drop_page_stays_live(
     add_fan(db, campaign_id, channel="discord")
     db.commit()
     live_server.bind(create_app(settings.with_overrides(public_url=live_server.base_url)))
-    csp_errors: list[str] = []
-    page.on("console", lambda m: csp_errors.append(m.text) if "Content Security" in m.text else 0)
+    csp_errors = csp_complaints(page)
 
     base = live_server.base_url
-    page.goto(f"{base}/app/sign-in/{raw}")
-    page.get_by_label("New password").fill(PASSWORD)
-    page.get_by_label("Type it again").fill(PASSWORD)
-    page.get_by_role("button", name="Set password and sign in").click()
-    page.wait_for_url(f"{base}/app/campaigns")
+    set_password_from_link(page, f"{base}/app/sign-in/{raw}", f"{base}/app/campaigns")
     paths = ("fans", f"fans/{fan}", "fans?status=authorized", "drop", "drop/mark-live?market=FR")
     for width, height in SIZES:
         page.set_viewport_size({"width": width, "height": height})

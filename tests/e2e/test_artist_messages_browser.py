@@ -15,20 +15,17 @@ from core.models import MessageStatus, ScheduledMessage
 from core.services import accounts, tenancy
 from core.services.one_time_links import SIGN_IN
 from core.settings import Settings
+from tests.e2e.artist_browser import (
+    PASSWORD,
+    accessible_at_both_sizes,
+    csp_complaints,
+    no_axe_violations,
+)
 from tests.e2e.conftest import LiveServer
-from tests.e2e.test_artist_pages_browser import PASSWORD, SIZES, fits, no_axe_violations
 from tests.factories import make_campaign
 
 pytestmark = pytest.mark.browser
 EMAIL = "mira@messages.example"
-
-
-def accessible_at_both_sizes(page: Any, url: str) -> None:
-    for width, height in SIZES:
-        page.set_viewport_size({"width": width, "height": height})
-        page.goto(url)
-        no_axe_violations(page)
-        fits(page)
 
 
 def test_schedule_a_message_with_its_live_preview_then_cancel_it(
@@ -44,8 +41,7 @@ def test_schedule_a_message_with_its_live_preview_then_cancel_it(
     tenancy.assign_artist(db, campaign.artist_id, crew)
     db.commit()
     live_server.bind(create_app(settings.with_overrides(public_url=live_server.base_url)))
-    csp_errors: list[str] = []
-    page.on("console", lambda m: csp_errors.append(m.text) if "Content Security" in m.text else 0)
+    csp_errors = csp_complaints(page)
     base = live_server.base_url
     page.goto(f"{base}/app/sign-in")
     page.get_by_label("Email").fill(EMAIL)

@@ -11,24 +11,17 @@ from sqlalchemy.orm import Session
 from core.db import transaction
 from core.services import accounts, audit, tenancy
 from core.settings import Settings
+from tests.e2e.artist_browser import (
+    SIZES,
+    csp_complaints,
+    fits,
+    no_axe_violations,
+    set_password_from_link,
+)
 from tests.e2e.conftest import LiveServer
 from tests.factories import make_campaign
 
 pytestmark = pytest.mark.browser
-SIZES = [(390, 844), (1280, 800)]
-PASSWORD = "correct horse battery"
-
-
-def no_axe_violations(page: Any) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
-
-
-def fits(page: Any) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
 
 
 def test_sign_in_from_the_link_and_the_pages_are_accessible(
@@ -44,8 +37,7 @@ def test_sign_in_from_the_link_and_the_pages_are_accessible(
     tenancy.assign_artist(db, campaign.artist_id, team_id)
     audit.record(db, team_id, None, "created", campaign.id, "from the CLI")
     db.commit()
-    csp_errors: list[str] = []
-    page.on("console", lambda m: csp_errors.append(m.text) if "Content Security" in m.text else 0)
+    csp_errors = csp_complaints(page)
 
     base = live_server.base_url
     for width, height in SIZES:
@@ -55,10 +47,7 @@ def test_sign_in_from_the_link_and_the_pages_are_accessible(
         fits(page)
     page.goto(f"{base}/app/sign-in/{raw}")
     no_axe_violations(page)
-    page.get_by_label("New password").fill(PASSWORD)
-    page.get_by_label("Type it again").fill(PASSWORD)
-    page.get_by_role("button", name="Set password and sign in").click()
-    page.wait_for_url(f"{base}/app/campaigns")
+    set_password_from_link(page, f"{base}/app/sign-in/{raw}", f"{base}/app/campaigns")
     assert "Your password is set" in page.locator("[role=status]").inner_text()
     for width, height in SIZES:
         page.set_viewport_size({"width": width, "height": height})

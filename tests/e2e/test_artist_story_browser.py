@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from core.timeutil import utcnow
+from tests.e2e.artist_browser import csp_complaints, set_password_from_link
 from tests.integration.story_helpers import (
     ALBUM,
     awake_phone,
@@ -25,7 +26,6 @@ from tests.integration.story_helpers import (
 from tests.integration.up_helpers import Up, presave_up
 
 pytestmark = pytest.mark.browser
-PASSWORD = "correct horse battery"
 
 
 def sign_in_link(up: Up) -> str:
@@ -68,15 +68,10 @@ def schedule_countdown(page: Any, up: Up, campaign_id: int) -> None:
 
 
 def test_artist_runs_a_release_from_the_browser(tmp_path: Path, redis_url: str, page: Any) -> None:
-    csp_errors: list[str] = []
-    page.on("console", lambda m: csp_errors.append(m.text) if "Content Security" in m.text else 0)
+    csp_errors = csp_complaints(page)
     with presave_up(tmp_path, REDIS_URL=redis_url) as up:
         up.wait_for("presave is up")
-        page.goto(sign_in_link(up))
-        page.get_by_label("New password").fill(PASSWORD)
-        page.get_by_label("Type it again").fill(PASSWORD)
-        page.get_by_role("button", name="Set password and sign in").click()
-        page.wait_for_url(f"{up.url}/app/campaigns")
+        set_password_from_link(page, sign_in_link(up), f"{up.url}/app/campaigns")
 
         campaign_id = create_campaign(page, up)
         phone = awake_phone(minutes=5)
