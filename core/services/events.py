@@ -1,4 +1,7 @@
-"""Record analytics events."""
+"""Record analytics events: the only way rows get into `events`.
+
+Every step of a campaign's funnel is an event; analytics count them in unique fans.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,18 @@ from core.timeutil import utcnow
 
 _TABLE: Table = Event.__table__  # type: ignore[assignment]
 _INSERT = insert(_TABLE).returning(_TABLE.c.id)
+_FIELDS = ("campaign_id", "fan_id", "channel", "source", "country", "region")
+
+# The funnel's steps, in order. A page view has no fan (counted in views); the others are
+# counted once per fan and campaign, at the fan's first event of that kind.
+PAGE_VIEW = "page_view"
+OPT_IN = "optin"  # SMS keyword, web text-me confirmed, Discord /presave
+LINK_OPENED = "link_click"
+AUTHORIZED = "spotify_authorized"
+SAVED = "saved"  # the release saved to the fan's library (country: the market)
+DROP_DELIVERED = "drop_delivered"  # the drop-day message reached the fan (channel)
+RELEASE_CLICKED = "release_click"  # the fan opened the release through /r/<code>
+FUNNEL = (PAGE_VIEW, OPT_IN, LINK_OPENED, AUTHORIZED, SAVED, DROP_DELIVERED, RELEASE_CLICKED)
 
 
 def record(
@@ -35,3 +50,14 @@ def record(
         "region": region,
     }
     return int(session.execute(_INSERT, values).scalar_one())
+
+
+def record_many(session: Db, kind: str, rows: list[dict[str, object]]) -> int:
+    """Insert one `kind` event per row now, in one statement (drop day's batches); each row
+    may give the fields `record` takes. Returns how many were written."""
+    if not rows:
+        return 0
+    at = utcnow()
+    values = [{"kind": kind, "at": at, **{f: row.get(f) for f in _FIELDS}} for row in rows]
+    session.execute(insert(_TABLE), values)
+    return len(values)
