@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import html
+import logging
 import re
+import socket
 from datetime import timedelta
 
 import pytest
@@ -172,12 +174,28 @@ def test_sign_in_is_limited_per_email(settings: Settings, limited: FlaskClient) 
     assert other.status_code == 401
 
 
-def test_sign_in_works_when_the_limiter_store_is_down(settings: Settings) -> None:
-    app = create_app(settings.with_overrides(redis_url="redis://127.0.0.1:1/0"))
+def test_sign_in_works_when_the_limiter_store_is_down(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(settings.with_overrides(redis_url=f"redis://127.0.0.1:{refusing_port()}/0"))
     set_password(app.test_client(), f"/app/sign-in/{new_user(settings)}")
+    caplog.clear()
+    caplog.set_level(logging.INFO)
     for _ in range(7):  # past the per-email limit: the limiter fails open
         response = sign_in(app.test_client(), "mira@label.example", PASSWORD)
         assert response.status_code == 302
+    assert [r for r in caplog.records if r.exc_info] == [], "no traceback per sign-in"
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(said) == 1, said
+    assert "rate limits are off" in said[0] and "can't be reached" in said[0]
+    assert "\n" not in said[0]
+
+
+def refusing_port() -> int:
+    """A loopback port nothing listens on (bound, then closed): connections are refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def test_a_reset_link_works_once_and_expires(settings: Settings, limited: FlaskClient) -> None:

@@ -27,6 +27,7 @@ from web.artist import (
     context,
     drop,
     fans,
+    limit_store,
     messages,
     team,
 )
@@ -122,13 +123,13 @@ def register(app: Flask) -> None:
         app.register_error_handler(code, app_http_error)
     app.add_template_filter(in_zone, "in_zone")
 
-    # Fail open: when Redis is unreachable the limiter logs and lets sign-in through, so an
-    # outage of Redis never locks every artist out (argon2 still makes guessing slow).
+    # Fail open: when Redis is unreachable sign-in goes through, so an outage of Redis never
+    # locks every artist out (argon2 still makes guessing slow); limit_store logs it once.
     limiter = Limiter(
         key_func=get_remote_address,
         storage_uri=limiter_storage(settings),
         storage_options={"socket_connect_timeout": 1, "socket_timeout": 1},
-        swallow_errors=True,
+        swallow_errors=False,
         key_prefix="presave-limit",
         headers_enabled=False,
     )
@@ -136,6 +137,7 @@ def register(app: Flask) -> None:
     # Flask-Limiter checks in an app-wide before_request hook, about 50 µs on every request,
     # the webhooks' included; only the sign-in blueprint has limits, so the check runs there.
     app.before_request_funcs[None].remove(limiter._check_request_limit)
+    limit_store.guard(limiter)
     app.before_request_funcs.setdefault(LIMITED_BLUEPRINT, []).append(limiter._check_request_limit)
     per_email = limiter.limit(SIGN_IN_PER_EMAIL, key_func=email_key, methods=["POST"])
     per_ip = limiter.limit(SIGN_IN_PER_IP, methods=["POST"])
