@@ -8,12 +8,16 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from core import runtime
 from core.markets import market_code
 from core.models import Campaign
+from core.redis_conn import is_up
 from core.services import audit, drop_status, release_watch
+from core.settings import Settings
 from core.validation import ValidationError
 
 FIELD = "market"
+QUEUE_TIMEOUT = 1.0  # seconds: how long the page waits for the job queue to answer
 
 
 @dataclass(frozen=True)
@@ -72,3 +76,18 @@ def mark_live(
     detail = f"{summary.markets_text}: {summary.fans} fans; newly live: {', '.join(new) or 'none'}"
     audit.record(session, team_id, user_id, "marked_live", campaign.id, detail)
     return Marked(summary, new)
+
+
+def queue_reachable(settings: Settings) -> bool:
+    """Whether the job queue (Redis) answers now: the drop's start is queued there, so
+    the page marks nothing live when it does not."""
+    return is_up(runtime.redis_url(settings), timeout=QUEUE_TIMEOUT)
+
+
+def cli_command(campaign: Campaign, raw: str | None) -> str:
+    """The command that marks the same market(s) live on the server (ValidationError
+    naming `market` for a bad code)."""
+    market = parse_market(raw)
+    return f"presave release mark-live {campaign.slug} " + (
+        f"--market {market}" if market else "--all-markets"
+    )

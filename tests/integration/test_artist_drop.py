@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import AuditEntry, Campaign, PreSave, ReleaseMarket
+from core.services import drop_mark
 from core.timeutil import utcnow
 from tests.factories import make_campaign
 from tests.integration.artist_helpers import SignIn, csrf_of, put_in_team
@@ -177,3 +179,59 @@ def test_marking_live_days_early_is_left_to_the_cli(
         db.scalars(select(ReleaseMarket).where(ReleaseMarket.campaign_id == campaign.id)).all()
         == []
     )
+
+
+def test_with_the_queue_down_nothing_is_marked_and_the_page_says_what_to_run(
+    app: Flask, db: Session, signed_in: SignIn
+) -> None:
+    ours, _, cid = world(app, db, signed_in)
+    token = csrf_of(ours, f"/app/campaigns/{cid}/drop/mark-live?market=FR")
+    app.config["PRESAVE_SETTINGS"] = app.config["PRESAVE_SETTINGS"].with_overrides(
+        redis_url=f"redis://127.0.0.1:{refusing_port()}/0"
+    )
+    for market, where in (("FR", "--market FR"), ("", "--all-markets")):
+        down = ours.post(
+            f"/app/campaigns/{cid}/drop/mark-live", data={"market": market, "csrf_token": token}
+        )
+        body = text(down)
+        assert down.status_code == 503, body
+        assert "The release was not marked live and nothing was changed" in body
+        assert "job queue (Redis) can't be reached" in body
+        assert f"presave release mark-live {slug_of(db, cid)} {where}" in body
+    assert db.scalars(select(ReleaseMarket).where(ReleaseMarket.campaign_id == cid)).all() == []
+    assert db.get(Campaign, cid).detected_at is None  # type: ignore[union-attr]
+    assert audit_lines(db, cid) == []
+
+
+def test_a_queue_lost_after_marking_is_said_plainly(
+    app: Flask, db: Session, signed_in: SignIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ours, _, cid = world(app, db, signed_in)
+    token = csrf_of(ours, f"/app/campaigns/{cid}/drop/mark-live?market=FR")
+    app.config["PRESAVE_SETTINGS"] = app.config["PRESAVE_SETTINGS"].with_overrides(
+        redis_url=f"redis://127.0.0.1:{refusing_port()}/0"
+    )
+    # the queue answered the check, then went away before the start was queued
+    monkeypatch.setattr(drop_mark, "queue_reachable", lambda _settings: True)
+    done = ours.post(
+        f"/app/campaigns/{cid}/drop/mark-live", data={"market": "FR", "csrf_token": token}
+    )
+    assert done.status_code == 302
+    shown = text(ours.get(done.headers["Location"]))
+    assert "Marked live in FR, but the drop could not be started" in shown
+    assert "start the drop on their own within a minute of the queue coming back" in shown
+    assert "saving the release for" not in shown
+    assert audit_lines(db, cid) == [("marked_live", "FR: 2 fans; newly live: FR")]
+
+
+def slug_of(db: Session, cid: int) -> str:
+    campaign = db.get(Campaign, cid)
+    assert campaign is not None
+    return campaign.slug
+
+
+def refusing_port() -> int:
+    """A loopback port nothing listens on (bound, then closed): connections are refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -4,6 +4,7 @@ confirmation (blueprint `artist_drop`)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, flash, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
@@ -19,6 +20,13 @@ from workers import entry
 
 bp = Blueprint("artist_drop", __name__)
 TEMPLATE = "artist/drop/status.html"
+QUEUE_DOWN_TEMPLATE = "artist/drop/queue_down.html"
+# The rare case where the queue answered before marking and went away just after.
+QUEUE_LOST = (
+    "Marked live in {markets}, but the drop could not be started: the job queue (Redis) "
+    "stopped answering. The release is recorded as live, so the workers start the drop on "
+    "their own within a minute of the queue coming back; tell the operator Redis is down."
+)
 
 
 @bp.app_template_filter("iso_in_zone")
@@ -85,15 +93,33 @@ def mark_live(campaign_id: int) -> ResponseReturnValue:
     try:
         with unit_of_work() as db:
             campaign = campaign_or_404(db, campaign_id)
+            command = drop_mark.cli_command(campaign, form.market.data)
+            if not drop_mark.queue_reachable(settings()):
+                return queue_down(campaign, command)
             done = drop_mark.mark_live(
                 db, campaign, form.market.data, utcnow(), current_team_id(), current_user_id()
             )
     except ValidationError as exc:
         return market_refused(campaign_id, form, exc)
-    if done.new_markets:
-        runtime.enqueue_quietly(
-            settings(), queues.DEFAULT, entry.start_live, campaign_id, done.new_markets
-        )
     summary = done.summary
-    flash(f"Marked live in {summary.markets_text}: saving the release for {summary.fans:,} fans.")
+    if start_drop(campaign_id, done.new_markets):
+        flash(
+            f"Marked live in {summary.markets_text}: saving the release for {summary.fans:,} fans."
+        )
+    else:
+        flash(QUEUE_LOST.format(markets=summary.markets_text))
     return redirect(url_for("artist_drop.drop_view", campaign_id=campaign_id))
+
+
+def start_drop(campaign_id: int, markets: list[str]) -> bool:
+    """Queue the drop's start for the newly live markets; False when the queue is gone."""
+    if not markets:
+        return True
+    return runtime.enqueue_quietly(
+        settings(), queues.DEFAULT, entry.start_live, campaign_id, markets
+    )
+
+
+def queue_down(campaign: Any, command: str) -> ResponseReturnValue:
+    """503: the job queue can't be reached, so nothing was marked; what to run instead."""
+    return page(QUEUE_DOWN_TEMPLATE, 503, campaign=campaign, command=command)
