@@ -101,3 +101,45 @@ def snowflake(env: Mapping[str, str], name: str) -> str | None:
     if raw is not None and not (raw.isdigit() and 17 <= len(raw) <= 20):
         raise SettingsError(f"{name}: expected a Discord id (17 to 20 digits), got {raw!r}")
     return raw
+
+
+SMTP_SCHEMES = {"smtp": 587, "smtp+ssl": 465}
+
+
+def smtp_url(env: Mapping[str, str], name: str) -> str | None:
+    """An SMTP server: smtp://[user:password@]host[:port] (STARTTLS, port 587 by default;
+    plain only on a loopback host) or smtp+ssl://... (TLS from the start, port 465)."""
+    raw = text(env, name)
+    if raw is None:
+        return None
+    expected = "smtp://user:password@host:587 or smtp+ssl://user:password@host:465"
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        raise SettingsError(f"{name}: the port is not a number from 1 to 65535") from None
+    if parts.scheme not in SMTP_SCHEMES or not parts.hostname:
+        raise SettingsError(f"{name}: expected {expected}")
+    if port == 0 or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise SettingsError(f"{name}: expected {expected}, with nothing after the port")
+    if (parts.username is None) != (parts.password is None):
+        raise SettingsError(f"{name}: give both the user and the password, or neither")
+    return raw
+
+
+def mail_address(env: Mapping[str, str], name: str) -> str | None:
+    """An address mail is sent from: name@example.com or `Name <name@example.com>`."""
+    from email.headerregistry import Address
+    from email.utils import parseaddr
+
+    raw = text(env, name)
+    if raw is None:
+        return None
+    display, address = parseaddr(raw)
+    local, at, domain = address.rpartition("@")
+    if not at or not local or "." not in domain or any(c in raw for c in "\r\n"):
+        raise SettingsError(
+            f"{name}: expected an address such as presave@example.com or "
+            f"'Presave <presave@example.com>', got {raw!r}"
+        )
+    return str(Address(display, local, domain)) if display else address

@@ -64,6 +64,9 @@ class Settings:
     # Providers `presave up` pointed at its local stand-ins (PRESAVE_SANDBOX), and where.
     sandboxed: tuple[str, ...] = ()
     sandbox_url: str | None = None
+    # Outgoing mail (password reset links); without SMTP_URL the server sends no mail.
+    smtp_url: str | None = field(default=None, repr=False)  # may carry a password
+    mail_from: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -183,6 +186,11 @@ def load_settings(
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
 
+    smtp = read.smtp_url(env, "SMTP_URL")
+    mail_from = read.mail_address(env, "MAIL_FROM")
+    if smtp and not mail_from:
+        raise SettingsError("MAIL_FROM: required when SMTP_URL is set (the sender's address)")
+
     return Settings(
         env=mode,
         instance_path=instance,
@@ -224,4 +232,6 @@ def load_settings(
         trusted_proxies=read.count(env, "TRUSTED_PROXIES", 0, 5),
         sandboxed=_providers(env, "PRESAVE_SANDBOX"),
         sandbox_url=_sandbox_url(env),
+        smtp_url=smtp,
+        mail_from=mail_from,
     )

@@ -48,3 +48,10 @@ def start_live(campaign_id: int, markets: list[str]) -> list[str]:
     from workers.release_jobs import start_live_job as job
 
     return job(campaign_id, markets)
+
+
+def send_password_reset(email: str) -> bool:
+    """Mail a one-time password reset link, if an account uses `email`."""
+    from workers.jobs import send_password_reset as job
+
+    return job(email)

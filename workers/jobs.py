@@ -37,3 +37,11 @@ def replay_inbound() -> dict[str, int]:
     done = replay(job.connection, load_settings())
     enqueue_outbound(job.connection, done.text_ids)
     return {"answered": done.answered, "replies": len(done.text_ids), "left": done.left}
+
+
+def send_password_reset(email: str) -> bool:
+    """Mail a password reset link if an account uses `email` (the artist app's form)."""
+    from core.services.password_reset import send_link
+    from core.settings import load_settings
+
+    return send_link(load_settings(), email)

@@ -38,7 +38,11 @@ SIGN_IN_PER_IP = "20/minute"
 SIGN_IN_PER_EMAIL = "5/minute"
 # The forms that check a password: each guess costs the address and the email one try.
 LIMITED_BLUEPRINT = "artist_auth"
-LIMITED_ENDPOINTS = (f"{LIMITED_BLUEPRINT}.sign_in", f"{LIMITED_BLUEPRINT}.accept_invite")
+LIMITED_ENDPOINTS: tuple[str, ...] = (
+    f"{LIMITED_BLUEPRINT}.sign_in",
+    f"{LIMITED_BLUEPRINT}.accept_invite",
+    f"{LIMITED_BLUEPRINT}.forgot",  # mails a reset link: each ask costs one try too
+)
 APP_ERRORS = {
     403: ("You can't open this", "Your account is not in a team that can see this page."),
     404: ("We couldn't find that", "There is no such page, or it belongs to another team."),

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+
+import redis
 from flask import Blueprint, flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from core import queues, runtime
 from core.services import accounts
 from core.services.one_time_links import INVITE, RESET, SIGN_IN, LinkRefused, UnknownLink
 from web.artist.context import end_session, go, safe_next, start_session
-from web.artist.forms import AcceptInviteForm, SetPasswordForm, SignInForm
+from web.artist.forms import AcceptInviteForm, ForgotForm, SetPasswordForm, SignInForm
 from web.artist.pages import artist_error
-from web.page_support import page, unit_of_work
+from web.page_support import page, settings, unit_of_work
+from workers import entry
 
 bp = Blueprint("artist_auth", __name__)
+log = logging.getLogger(__name__)
+FORGOT = "artist/forgot.html"
 NO_MATCH = "That email and password don't match an account. Check both and try again."
 HOME = "artist_campaigns.campaign_list"
 
@@ -51,6 +58,28 @@ def sign_in() -> ResponseReturnValue:
         return page("artist/sign_in.html", 401, form=form, form_error=NO_MATCH)
     start_session(account)
     return redirect(safe_next(url_for(HOME)))
+
+
+@bp.route("/app/forgot", methods=["GET", "POST"])
+def forgot() -> ResponseReturnValue:
+    """Ask for a reset link by email (SMTP_URL set); the answer is the same whether or not
+    an account uses the address: the job looks it up. Without SMTP, who to ask instead."""
+    form, mails = ForgotForm(), settings().smtp_url is not None
+    if not mails or not form.validate_on_submit():
+        return page(FORGOT, 400 if mails and form.is_submitted() else 200, form=form, mails=mails)
+    queued = queue_reset_mail(form.email.data or "")
+    return page(FORGOT, 200 if queued else 503, form=form, mails=True, asked=True, queued=queued)
+
+
+def queue_reset_mail(email: str) -> bool:
+    """Queue the reset mail's job; False when the job queue (Redis) can't be reached."""
+    try:
+        queue = queues.queue(queues.DEFAULT, runtime.redis_client(settings()))
+        queue.enqueue(entry.send_password_reset, email)
+    except (redis.RedisError, OSError) as exc:
+        log.warning("password reset mail not queued: the job queue can't be reached (%s)", exc)
+        return False
+    return True
 
 
 @bp.post("/app/sign-out")

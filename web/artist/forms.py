@@ -41,6 +41,12 @@ class SignInForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
 
 
+class ForgotForm(FlaskForm):
+    """The address to send a password reset link to."""
+
+    email = StringField("Email", validators=[DataRequired("Enter your email."), valid_email])
+
+
 class SetPasswordForm(FlaskForm):
     """A new password, typed twice (one-time sign-in and reset links)."""
 
