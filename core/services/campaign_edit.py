@@ -8,12 +8,14 @@ out through the same path as `presave schedule cancel`, and frees the keyword.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from core import validation
 from core.models import Campaign, CampaignStatus, Consent, MessageStatus, PreSave, ScheduledMessage
 from core.services import broadcast, campaign_fields, campaigns
 from core.services.campaign_fields import Availability, FieldErrors
@@ -31,6 +33,14 @@ PROMISED = {
     "spotify_artist_id": "spotify-artist-id",
 }
 WHY_PROMISED = "fans have joined this campaign for it, so it stays as they were told"
+# Each promised field as stored, from what was typed (the checks create makes).
+AS_STORED: dict[str, Callable[[str], str]] = {
+    "keyword": validation.keyword,
+    "spotify_album_id": lambda raw: validation.spotify_id("spotify-album-id", raw),
+    "upc": validation.upc,
+    "isrc": validation.isrc,
+    "spotify_artist_id": lambda raw: validation.spotify_id("spotify-artist-id", raw),
+}
 
 
 @dataclass(frozen=True)
@@ -92,10 +102,51 @@ def _merged(campaign: Campaign, changes: CampaignChanges) -> campaign_fields.Unc
     )
 
 
-def _promised_changes(campaign: Campaign, checked: campaign_fields.CampaignFields) -> list[str]:
+def _as_stored(attr: str, typed: str | None) -> str | None:
+    """A promised field as it would be stored; a malformed one as typed (a change too)."""
+    if typed is None:
+        return None
+    try:
+        return AS_STORED[attr](typed)
+    except validation.ValidationError:
+        return typed
+
+
+def _promised_changes(campaign: Campaign, merged: campaign_fields.Unchecked) -> list[str]:
+    """The promised fields the edit would change, whether or not the rest of it is valid."""
     return [
-        attr for attr in PROMISED if getattr(checked, attr) != getattr(campaign, attr)
+        attr for attr in PROMISED
+        if _as_stored(attr, getattr(merged, attr)) != getattr(campaign, attr)
     ]  # fmt: skip
+
+
+def _new_release_time(merged: campaign_fields.Unchecked) -> datetime | None:
+    """The release time typed, if it reads as one."""
+    try:
+        return validation.release_time(merged.release_at)
+    except validation.ValidationError:
+        return None
+
+
+def _rule_errors(
+    session: Session, campaign: Campaign, merged: campaign_fields.Unchecked
+) -> dict[str, str]:
+    """What an edit may not change now, checked on the input as typed so that it is said
+    together with every other field's error."""
+    errors: dict[str, str] = {}
+    if has_fans(session, campaign.id):
+        for attr in _promised_changes(campaign, merged):
+            errors[PROMISED[attr]] = f"not changed: {WHY_PROMISED}"
+    release_at = _new_release_time(merged)
+    moved = release_at is not None and release_at != campaign.release_at
+    if moved and campaign.detected_at is not None:
+        errors["release-at"] = "not changed: the release was found live already"
+    elif moved and release_at and (late := _countdowns_after(session, campaign, release_at)):
+        listed = ", ".join(str(i) for i in late)
+        errors["release-at"] = (
+            f"countdown messages {listed} would go out after it; cancel them first"
+        )
+    return errors
 
 
 def _countdowns_after(session: Session, campaign: Campaign, release_at: datetime) -> list[int]:
@@ -120,21 +171,16 @@ def edit(
     campaign = campaigns.by_id(session, campaign_id)
     if campaign.status != CampaignStatus.OPEN:
         raise FieldErrors({"campaign": f"campaign {campaign.slug!r} is closed: it is not edited"})
-    checked = campaign_fields.check(session, _merged(campaign, changes), now, campaign.id)
-    errors: dict[str, str] = {}
-    if has_fans(session, campaign.id):
-        for attr in _promised_changes(campaign, checked):
-            errors[PROMISED[attr]] = f"not changed: {WHY_PROMISED}"
-    moved = checked.release_at != campaign.release_at
-    if moved and campaign.detected_at is not None:
-        errors["release-at"] = "not changed: the release was found live already"
-    elif moved and (late := _countdowns_after(session, campaign, checked.release_at)):
-        listed = ", ".join(str(i) for i in late)
-        errors["release-at"] = (
-            f"countdown messages {listed} would go out after it; cancel them first"
-        )
+    merged = _merged(campaign, changes)
+    errors = _rule_errors(session, campaign, merged)  # first: what no input can change now
+    try:
+        checked = campaign_fields.check(session, merged, now, campaign.id)
+    except FieldErrors as exc:
+        others = {key: said for key, said in exc.errors.items() if key not in errors}
+        raise FieldErrors(errors | others) from None
     if errors:
         raise FieldErrors(errors)
+    moved = checked.release_at != campaign.release_at
     for attr in ("title", "keyword", "release_at", "timezone", *PROMISED):
         setattr(campaign, attr, getattr(checked, attr))
     if changes.follow is not None:

@@ -153,6 +153,32 @@ def test_promised_fields_are_read_only_once_fans_joined(
     assert stored(db, campaign.id).title == "Renamed"
 
 
+def test_every_refusal_is_shown_at_once_promised_fields_included(
+    app: Flask, db: Session, signed_in: SignIn
+) -> None:
+    client, campaign, _ = ours(app, db, signed_in)
+    path = f"/app/campaigns/{campaign.id}/edit"
+    token = csrf_of(client, path)  # the form was opened before the first fan joined
+    fan = Fan(phone_e164="+14155550101", country="US")
+    db.add(fan)
+    db.flush()
+    db.add(Consent(fan_id=fan.id, campaign_id=campaign.id, channel="sms", sender="x", source="sms"))
+    db.commit()
+    bad = edit_form(
+        token, keyword="OTHER", title="a\u202eb", release_local="soon",
+        artwork_url="http://x.example/a.png",
+    )  # fmt: skip
+    response = client.post(path, data=bad)
+    body = text(response)
+    assert response.status_code == 400
+    assert 'id="keyword-error">Not changed: fans have joined' in body
+    assert 'id="title-error">' in body and "bidirectional" in body
+    assert 'id="release_local-error">A date and time, e.g. 2027-03-05 00:00' in body
+    assert 'id="artwork_url-error">An https:// address' in body
+    assert 'value="OTHER"' in body and 'value="soon"' in body  # as typed
+    assert stored(db, campaign.id).keyword == "BLOOM" and actions(db) == []
+
+
 def test_artwork_upload_over_a_megabyte_and_url(
     app: Flask, db: Session, signed_in: SignIn, settings: Settings
 ) -> None:

@@ -205,3 +205,44 @@ def test_changeable_tells_a_form_what_it_may_change(db: Session) -> None:
     assert not now["keyword"] and not now["upc"] and now["title"] and now["release_at"]
     campaign_edit.close(db, campaign.id)
     assert not any(campaign_edit.changeable(db, campaign.id).values())
+
+
+def test_a_promise_refusal_comes_with_the_other_field_errors(db: Session) -> None:
+    campaign = make_campaign(db, "JOINED")
+    join(db, campaign)
+    changes = CampaignChanges(
+        title="a\u202eb", keyword="OTHER", release_at="soon", spotify_album_id=OTHER_ALBUM
+    )
+    with pytest.raises(FieldErrors) as raised:
+        campaign_edit.edit(db, campaign.id, changes, utcnow())
+    errors = raised.value.errors
+    assert set(errors) == {"keyword", "spotify-album-id", "--title", "release-at"}, errors
+    assert list(errors)[:2] == ["keyword", "spotify-album-id"], "the promises first (CLI)"
+    assert "fans have joined" in errors["keyword"] and "bidirectional" in errors["--title"]
+    assert "ISO 8601" in errors["release-at"]
+
+
+def test_a_malformed_promised_field_is_refused_as_promised(db: Session) -> None:
+    campaign = make_campaign(db, "JOINED")
+    join(db, campaign)
+    for changes, field in (
+        (CampaignChanges(keyword="two words"), "keyword"),
+        (CampaignChanges(isrc="nope", title="a\u202eb"), "isrc"),
+    ):
+        with pytest.raises(FieldErrors) as raised:
+            campaign_edit.edit(db, campaign.id, changes)
+        assert "fans have joined" in raised.value.errors[field], raised.value.errors
+    # typed as stored, in another case: not a change
+    campaign_edit.edit(db, campaign.id, CampaignChanges(keyword="joined", title="Fine"))
+    assert stored(db, campaign.id).title == "Fine"
+
+
+def test_a_live_release_keeps_its_time_whatever_else_is_wrong(db: Session) -> None:
+    campaign = make_campaign(db, "LIVE")
+    campaign.detected_at = utcnow()
+    db.commit()
+    changes = CampaignChanges(title="a\u202eb", release_at="2031-01-01T00:00:00+00:00")
+    with pytest.raises(FieldErrors) as raised:
+        campaign_edit.edit(db, campaign.id, changes, utcnow())
+    errors = raised.value.errors
+    assert set(errors) == {"release-at", "--title"} and "found live" in errors["release-at"]
