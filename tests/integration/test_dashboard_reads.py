@@ -88,7 +88,7 @@ def test_overview_counts_in_a_fixed_number_of_queries(db: Session) -> None:
     assert statements() == with_one
 
 
-def test_timeline_oldest_first_and_none_for_another_campaigns_fan(db: Session) -> None:
+def test_timeline_newest_first_and_none_for_another_campaigns_fan(db: Session) -> None:
     campaign, other = make_campaign(db), make_campaign(db, keyword="OTHER")
     joined = utcnow() - timedelta(hours=2)
     fan = add_fan(db, campaign.id, presave="saved", joined=joined)
@@ -101,9 +101,9 @@ def test_timeline_oldest_first_and_none_for_another_campaigns_fan(db: Session) -
     assert story is not None
     assert story.status == "saved" and story.channels == ("sms",) and "*" in story.display
     times = [item.at for item in story.items]
-    assert times == sorted(times)
+    assert times == sorted(times, reverse=True)
     kinds = [item.kind for item in story.items]
-    assert kinds[0] == "joined"
+    assert kinds[-1] == "joined"
     assert kinds.count("event:optin") == 1  # the other campaign's opt-in is not shown
     assert {"consent", "message:countdown", "presave:created"} <= set(kinds)
     assert any("tiktok" in item.description for item in story.items)

@@ -54,16 +54,21 @@ def fan_page(campaign_id: int) -> ResponseReturnValue:
 @bp.get("/app/campaigns/<int:campaign_id>/fans/<int:fan_id>")
 @login_required
 def fan_story(campaign_id: int, fan_id: int) -> ResponseReturnValue:
-    """One fan's header and timeline; 404 for a fan not in the campaign."""
-    with unit_of_work() as db:
-        campaign = campaign_or_404(db, campaign_id)
-        story = fan_timeline.timeline(db, campaign.id, fan_id)
-        if story is None:
-            abort(404)
-        return page(
-            "artist/fans/timeline.html", campaign=campaign, story=story,
-            statuses=fan_list.FAN_STATUSES,
-        )  # fmt: skip
+    """One fan's header and a page of their timeline, newest first (`before`: older items,
+    `after`: newer ones); 404 for a fan not in the campaign, 400 for a bad cursor."""
+    before, after = request.args.get("before"), request.args.get("after")
+    try:
+        with unit_of_work() as db:
+            campaign = campaign_or_404(db, campaign_id)
+            story = fan_timeline.timeline(db, campaign.id, fan_id, before=before, after=after)
+            if story is None:
+                abort(404)
+            return page(
+                "artist/fans/timeline.html", campaign=campaign, story=story,
+                statuses=fan_list.FAN_STATUSES,
+            )  # fmt: skip
+    except ValidationError as exc:
+        return bad_filter(exc)
 
 
 def csv_body(campaign_id: int) -> Iterator[str]:
