@@ -52,7 +52,9 @@ def caller_of(interaction: discord.Interaction[Any]) -> Caller:
     """Who ran the command, where, and whether they may manage the server."""
     guild = str(interaction.guild_id) if interaction.guild_id else None
     manage = interaction.permissions.manage_guild
-    return Caller(str(interaction.user.id), guild, manage)
+    server = interaction.guild  # None when not in the bot's cache
+    server_name = server.name if server is not None else None
+    return Caller(str(interaction.user.id), guild, manage, interaction.user.name, server_name)
 
 
 def _view(reply: Reply) -> discord.ui.View:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from core import queues, runtime
 from core.db import read_only, transaction
 from core.discord_permissions import SetupFacts, check_setup
-from core.services import discord_bindings, discord_fans
+from core.services import discord_bindings, discord_fans, discord_requests
 from core.services.discord_fans import JoinStatus
 from core.settings import Settings
 from messages import render
@@ -31,6 +31,8 @@ class Caller:
     user_id: str
     guild_id: str | None
     can_manage_guild: bool = False
+    user_name: str | None = None  # as Discord gave them, when it did
+    guild_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,9 +102,12 @@ def setup(
             session, campaign.campaign_id, caller.guild_id
         )
     if campaign is None:
-        return Reply(f"No open campaign `{slug[:80]}`: pick one from the list as you type.")
+        return Reply(
+            f"No open campaign `{slug[:80]}`: pick one from the list as you type, or type the "
+            "campaign's slug as the artist gave it (the end of its page's link, /c/slug)."
+        )
     if not allowed:
-        return Reply(render("discord_setup_not_allowed", **_named(campaign, caller.guild_id)))
+        return ask_artist(settings, caller, campaign)
     learnt = facts()
     if isinstance(learnt, str):
         return Reply(render("discord_setup_refused", problems=[learnt]))
@@ -115,7 +120,7 @@ def setup(
                 session, campaign.slug, caller.guild_id, channel_id, role_id, caller.user_id
             )
     except discord_bindings.NotAllowed:  # disallowed while the server was being checked
-        return Reply(render("discord_setup_not_allowed", **_named(campaign, caller.guild_id)))
+        return ask_artist(settings, caller, campaign)
     text = render(
         "discord_setup_done",
         title=campaign.title,
@@ -128,14 +133,24 @@ def setup(
     return Reply(text)
 
 
-def _named(campaign: discord_bindings.Bound, guild_id: str) -> dict[str, str]:
-    """What the refusal names: the campaign, and the command the artist runs."""
-    return {
-        "title": campaign.title,
-        "artist": campaign.artist,
-        "slug": campaign.slug,
-        "guild_id": guild_id,
-    }
+def ask_artist(settings: Settings, caller: Caller, campaign: discord_bindings.Bound) -> Reply:
+    """The server may not bind the campaign: record its request for the artist's Discord
+    page (nothing is bound) and say so, naming only the campaign the admin typed."""
+    assert caller.guild_id is not None
+    asker = discord_requests.Asker(
+        caller.guild_id, caller.user_id, caller.guild_name, caller.user_name
+    )
+    with transaction(settings.database_url) as session:
+        recorded = discord_requests.record(session, campaign.campaign_id, asker)
+    text = render(
+        "discord_setup_not_allowed",
+        title=campaign.title,
+        artist=campaign.artist,
+        guild_id=caller.guild_id,
+        asked=recorded.asked.value,
+        times=recorded.times,
+    )
+    return Reply(text)
 
 
 def campaign_choices(

@@ -167,9 +167,21 @@ def caller_of(payload: Mapping[str, Any]) -> Caller:
             permissions = 0
         manage = bool(permissions & (MANAGE_GUILD | ADMINISTRATOR))
         guild = payload.get("guild_id")
-        return Caller(str(user.get("id", "")), str(guild) if guild else None, manage)
+        server = payload.get("guild")  # a partial server: its name only if Discord sent it
+        return Caller(
+            str(user.get("id", "")),
+            str(guild) if guild else None,
+            manage,
+            _name(user.get("username")),
+            _name(server.get("name")) if isinstance(server, dict) else None,
+        )
     user = payload.get("user") or {}
     return Caller(str(user.get("id", "")), None)
+
+
+def _name(value: Any) -> str | None:
+    """A name Discord sent, if it is a string (the services clean and clip it)."""
+    return value if isinstance(value, str) else None
 
 
 def _options(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from core.models.messaging import SendState
 from core.timeutil import utcnow
 
 SNOWFLAKE = 24  # Discord ids: up to 20 decimal digits
+GUILD_NAME = 100  # Discord's limit on a server's name
+USER_NAME = 32  # and on a username
 
 
 class DiscordBinding(Base):
@@ -45,6 +47,25 @@ class DiscordAllowance(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
     guild_id: Mapped[str] = mapped_column(String(SNOWFLAKE), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DiscordBindRequest(Base):
+    """A server that ran /presave-setup for a campaign it may not bind: pending on the
+    artist's Discord page until allowed (the row goes) or dismissed (kept, and quiet)."""
+
+    __tablename__ = "discord_bind_requests"
+    __table_args__ = (UniqueConstraint("campaign_id", "guild_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    guild_id: Mapped[str] = mapped_column(String(SNOWFLAKE), index=True)
+    guild_name: Mapped[str | None] = mapped_column(String(GUILD_NAME))  # as Discord gave it
+    asked_by: Mapped[str] = mapped_column(String(SNOWFLAKE))  # the last admin who asked
+    asked_by_name: Mapped[str | None] = mapped_column(String(USER_NAME))
+    first_asked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_asked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    times_asked: Mapped[int] = mapped_column(Integer, default=1)
+    dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class RoleGrantStatus(StrEnum):

@@ -1,5 +1,6 @@
 """The Discord servers of a campaign in the artist app: allow or revoke a server (what
-`presave discord allow|disallow` does), logged in the team's audit log."""
+`presave discord allow|disallow` does), or dismiss a server's request to bind it, logged in
+the team's audit log."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import Campaign, DiscordBinding
-from core.services import audit, discord_bindings
+from core.services import audit, discord_bindings, discord_requests
 
 FIELD = "guild_id"
 
@@ -69,6 +70,7 @@ def allow(session: Session, who: tuple[int, int], campaign: Campaign, guild_id: 
     already could. ValidationError("guild_id") for a malformed server id."""
     guild = discord_bindings.guild_snowflake(guild_id, FIELD)
     created = discord_bindings.allow(session, campaign, guild)
+    discord_requests.resolve(session, campaign.id, guild)
     if created:
         audit.record(session, who[0], who[1], "discord_allowed", campaign.id, f"server {guild}")
     return created
@@ -83,3 +85,17 @@ def revoke(
     if removed:
         audit.record(session, who[0], who[1], "discord_revoked", campaign.id, f"server {guild}")
     return removed
+
+
+def dismiss(
+    session: Session, who: tuple[int, int], campaign: Campaign, guild_id: str | None
+) -> bool:
+    """Dismiss the server's waiting request to bind the campaign (it stays dismissed if the
+    server asks again); False when none was waiting."""
+    guild = discord_bindings.guild_snowflake(guild_id, FIELD)
+    dismissed = discord_requests.dismiss(session, campaign.id, guild)
+    if dismissed:
+        audit.record(
+            session, who[0], who[1], "discord_request_dismissed", campaign.id, f"server {guild}"
+        )
+    return dismissed

@@ -55,7 +55,7 @@ def interaction(
     """A discord.Interaction as discord.py hands it to a command callback."""
     mock = MagicMock(spec=discord.Interaction)
     mock.client = SimpleNamespace(settings=settings)
-    mock.user = SimpleNamespace(id=int(user))
+    mock.user = SimpleNamespace(id=int(user), name=f"user{user[-4:]}")
     mock.guild_id = int(guild) if guild else None
     mock.guild = guild_object
     mock.permissions = discord.Permissions(manage_guild=manage)
@@ -94,7 +94,7 @@ def fake_guild(
         guild_permissions=discord.Permissions(manage_roles=manage_roles),
         top_role=SimpleNamespace(position=top),
     )
-    guild = SimpleNamespace(id=int(GUILD), me=me)
+    guild = SimpleNamespace(id=int(GUILD), name="Night Bloom Fans", me=me)
     allowed = channel_perms or discord.Permissions(
         view_channel=True,
         send_messages=True,

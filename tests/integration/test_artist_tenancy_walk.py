@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.routing import Rule
 
 from core.models import ScheduledMessage
+from core.services import discord_bindings, discord_requests
 from core.timeutil import utcnow
 from tests.factories import make_campaign
 from tests.integration.artist_helpers import SignIn, csrf_of, put_in_team
@@ -61,6 +62,8 @@ def test_another_teams_member_gets_404_on_every_campaign_route(
         campaign_id=campaign.id, kind="countdown", template="one_day", send_at=utcnow()
     )
     db.add(message)
+    asker = discord_requests.Asker(FORM["guild_id"], "444444444444444444", "Secret Fans")
+    discord_requests.record(db, campaign.id, asker)  # a server asking to bind it
     db.commit()
     values = {"campaign_id": campaign.id, "fan_id": fan_id, "message_id": message.id}
     token = csrf_of(stranger, "/app/team")
@@ -74,6 +77,7 @@ def test_another_teams_member_gets_404_on_every_campaign_route(
             status, body = answer(stranger, method, path, token)
             assert status == 404, (method, path, status)
             assert campaign.title not in body and "SECRET" not in body, (method, path)
+            assert "Secret Fans" not in body, (method, path)
             walked.append(f"{method} {path}")
             if method == "GET":  # the same page for its own team is there: the walk hit a page
                 assert owner.get(path).status_code in (200, 302), path
@@ -81,3 +85,7 @@ def test_another_teams_member_gets_404_on_every_campaign_route(
     assert walked, "nothing walked"
     db.refresh(message)
     assert message.status != "cancelled"  # no POST of the stranger's changed anything
+    assert [r.guild_id for r in discord_requests.pending(db, campaign.id)] == [FORM["guild_id"]]
+    assert not discord_bindings.is_allowed(db, campaign.id, FORM["guild_id"])
+    for verb in ("allow", "dismiss", "revoke"):  # the Discord forms were among those walked
+        assert f"POST /app/campaigns/{campaign.id}/discord/{verb}" in walked

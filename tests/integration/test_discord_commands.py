@@ -221,7 +221,7 @@ def test_setup_says_exactly_what_is_missing(
     assert db.scalar(select(DiscordBinding.id)) is None, "nothing bound"
 
 
-def test_setup_of_a_campaign_the_artist_did_not_allow_binds_nothing(
+def test_setup_of_a_campaign_the_artist_did_not_allow_asks_the_artist_and_binds_nothing(
     settings: Settings, db: Session
 ) -> None:
     campaign = make_campaign(db)
@@ -235,7 +235,7 @@ def test_setup_of_a_campaign_the_artist_did_not_allow_binds_nothing(
         text, link, kwargs = sent(mock)
         assert kwargs["ephemeral"] is True and link is None
         assert "isn't allowed" in text and "nothing was set up" in text
-        assert f"`presave discord allow {slug} {GUILD}`" in text
+        assert "The artist has been asked to allow it" in text and f"`{GUILD}`" in text
     assert db.scalar(select(DiscordBinding.id)) is None, "nothing bound"
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import Consent, DiscordBinding, DiscordInteraction, FanLink
+from core.services import discord_requests
 from core.settings import Settings
 from sandbox import SANDBOX_DISCORD_APPLICATION_ID, SANDBOX_DISCORD_BOT_TOKEN
 from sandbox.server import serve
@@ -169,10 +170,22 @@ def test_setup_over_http_of_a_campaign_not_allowed_here_binds_nothing(
     signed_client: FlaskClient, db: Session
 ) -> None:
     campaign = make_campaign(db)
-    answer = post(signed_client, setup_payload(campaign.slug, "tok-refused")).get_json()
+    body = setup_payload(campaign.slug, "tok-refused")
+    body["guild"] = {"id": GUILD, "name": "Bloom\u202e Fans", "locale": "en-US"}
+    answer = post(signed_client, body).get_json()
     assert answer["type"] == 4 and answer["data"]["flags"] == 64
-    assert f"presave discord allow {campaign.slug} {GUILD}" in answer["data"]["content"]
+    text = answer["data"]["content"]
+    assert f"**{campaign.title}**" in text and "The artist has been asked" in text
     assert db.scalar(select(DiscordBinding.id)) is None
+    [asked] = discord_requests.pending(db, campaign.id)
+    assert (asked.guild_id, asked.guild_name, asked.asked_by, asked.asked_by_name) == (
+        GUILD, "Bloom Fans", FAN, "fan",
+    )  # fmt: skip
+    body = setup_payload(campaign.slug, "tok-refused-again")  # no server name: the one kept
+    text = post(signed_client, body).get_json()["data"]["content"]
+    assert "asked already (2 times now)" in text
+    [asked] = discord_requests.pending(db, campaign.id)
+    assert (asked.times_asked, asked.guild_name) == (2, "Bloom Fans")
 
 
 def test_stopalerts_over_http(signed_client: FlaskClient, db: Session) -> None:

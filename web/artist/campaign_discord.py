@@ -1,5 +1,6 @@
-"""A campaign's Discord servers: allow one to bind it, or revoke (views on
-`artist_campaigns`; what `presave discord allow|disallow|list` do)."""
+"""A campaign's Discord servers: allow one to bind it, or revoke; servers that asked to
+bind it, to allow or dismiss (views on `artist_campaigns`; what `presave discord
+allow|disallow|list` do)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from flask import Response, flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from core.services import discord_bindings, team_discord
+from core.services import discord_bindings, discord_requests, team_discord
 from core.services.tenancy import Campaign
 from core.validation import ValidationError
 from web.artist.campaign_forms import ServerForm, place_errors
@@ -29,6 +30,8 @@ def servers_page(db: Session, campaign_id: int, form: ServerForm, status: int = 
         campaign=campaign,
         form=form,
         servers=team_discord.servers(db, campaign_id),
+        pending=discord_requests.pending(db, campaign_id),
+        dismissed=discord_requests.dismissed(db, campaign_id),
         counts=discord_bindings.campaign_view(db, campaign_id),
     )
 
@@ -78,4 +81,16 @@ def campaign_discord_revoke(campaign_id: int) -> ResponseReturnValue:
         team_discord.revoke,
         "Server {} is revoked: no new fans and no drop post there.",
         "Server {} was not allowed; nothing changed.",
+    )
+
+
+@bp.post("/app/campaigns/<int:campaign_id>/discord/dismiss")
+@login_required
+def campaign_discord_dismiss(campaign_id: int) -> ResponseReturnValue:
+    """Dismiss a server's request to bind the campaign (it stays dismissed if it asks again)."""
+    return change(
+        campaign_id,
+        team_discord.dismiss,
+        "Server {}'s request is dismissed: if it asks again, it is not shown again.",
+        "Server {} had no request waiting; nothing changed.",
     )
