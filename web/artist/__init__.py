@@ -26,6 +26,7 @@ from web.artist import (
     campaigns,
     context,
     drop,
+    exports,
     fans,
     messages,
     team,
@@ -114,6 +115,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(messages.bp)
     app.register_blueprint(fans.bp)
     app.register_blueprint(drop.bp)
+    app.register_blueprint(exports.bp)
     for name in EXEMPT_BLUEPRINTS:
         csrf.exempt(app.blueprints[name])
     app.register_error_handler(CSRFError, bad_token)

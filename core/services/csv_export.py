@@ -1,0 +1,69 @@
+"""What the artist's CSV downloads share: cells safe to open in a spreadsheet, UTC times, and
+the stream itself (one short read per chunk of rows, so memory stays flat and no transaction
+is held open while a slow client downloads)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from sqlalchemy.orm import Session
+
+from core.timeutil import as_utc
+
+CHUNK = 1000
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+Key = TypeVar("Key")
+Cell = str | int | None
+Reader = Callable[[], AbstractContextManager[Session]]
+
+
+def guard(value: str | None) -> str:
+    """A cell a fan could have typed, made inert: a leading ' when a spreadsheet would read it
+    as a formula (OWASP's advice for CSV injection); None is an empty cell."""
+    if value is None:
+        return ""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def utc(value: datetime | None) -> str:
+    """An ISO 8601 UTC time, `2026-12-04T05:00:00Z`; empty for None."""
+    return "" if value is None else as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Chunk(Generic[Key]):
+    """One read's rows (already cells) and the key to continue after, None when done."""
+
+    __slots__ = ("rows", "after")
+
+    def __init__(self, rows: Sequence[Sequence[Cell]], after: Key | None) -> None:
+        self.rows = rows
+        self.after = after
+
+
+def stream(
+    header: Sequence[str],
+    reader: Reader,
+    read: Callable[[Session, Key | None], Chunk[Key]],
+) -> Iterator[str]:
+    """The CSV text: the header, then one piece per chunk; each chunk is read in its own
+    short session from `reader` (so the download holds no transaction between chunks)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    after: Key | None = None
+    while True:
+        with reader() as session:
+            chunk = read(session, after)
+        writer.writerows(chunk.rows)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if chunk.after is None:
+            return
+        after = chunk.after
