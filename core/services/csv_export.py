@@ -39,7 +39,7 @@ def utc(value: datetime | None) -> str:
 class Chunk(Generic[Key]):
     """One read's rows (already cells) and the key to continue after, None when done."""
 
-    __slots__ = ("rows", "after")
+    __slots__ = ("after", "rows")
 
     def __init__(self, rows: Sequence[Sequence[Cell]], after: Key | None) -> None:
         self.rows = rows

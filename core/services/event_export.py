@@ -50,9 +50,15 @@ def audit_detail(since: datetime | None) -> str:
 def _query(campaign_id: int, since: datetime | None, after: Key | None, limit: int) -> Any:
     query = (
         select(
-            Event.id, Event.kind, Event.at, Event.fan_id, Event.channel, Event.source,
-            Event.country, Event.region,
-        )  # fmt: skip
+            Event.id,
+            Event.kind,
+            Event.at,
+            Event.fan_id,
+            Event.channel,
+            Event.source,
+            Event.country,
+            Event.region,
+        )
         .where(Event.campaign_id == campaign_id)
         .order_by(Event.at, Event.id)
         .limit(limit)

@@ -60,12 +60,20 @@ def _query(campaign_id: int, after: Key | None, limit: int) -> Any:
     )
     query = (
         select(
-            Consent.id, Consent.fan_id, Consent.channel, Consent.source, Consent.at,
-            Fan.phone_e164, Fan.discord_user_id, Fan.region,
+            Consent.id,
+            Consent.fan_id,
+            Consent.channel,
+            Consent.source,
+            Consent.at,
+            Fan.phone_e164,
+            Fan.discord_user_id,
+            Fan.region,
             func.coalesce(SpotifyGrant.country, Fan.country).label("country"),
-            presave_state().label("state"), PreSave.created_at.label("authorized_at"),
-            PreSave.saved_at, stopped_elsewhere.label("stopped_elsewhere"),
-        )  # fmt: skip
+            presave_state().label("state"),
+            PreSave.created_at.label("authorized_at"),
+            PreSave.saved_at,
+            stopped_elsewhere.label("stopped_elsewhere"),
+        )
         .join(Fan, Fan.id == Consent.fan_id)
         .outerjoin(
             PreSave, and_(PreSave.campaign_id == campaign_id, PreSave.fan_id == Consent.fan_id)

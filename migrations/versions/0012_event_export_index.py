@@ -17,9 +17,7 @@ depends_on = None
 
 def upgrade() -> None:
     """Apply this revision."""
-    op.create_index(
-        "ix_events_campaign_at_id", "events", ["campaign_id", "at", "id"], unique=False
-    )
+    op.create_index("ix_events_campaign_at_id", "events", ["campaign_id", "at", "id"], unique=False)
 
 
 def downgrade() -> None:

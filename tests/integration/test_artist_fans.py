@@ -79,4 +79,3 @@ def test_a_fans_timeline(app: Flask, db: Session, signed_in: SignIn) -> None:
     assert "(Europe/Paris)" in body and "+14" in body
     assert ours.get(f"/app/campaigns/{cid}/fans/{stranger}").status_code == 404
     assert theirs.get(f"/app/campaigns/{cid}/fans/{fan}").status_code == 404
-

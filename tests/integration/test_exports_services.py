@@ -39,7 +39,9 @@ def table(pieces: Iterator[str]) -> list[list[str]]:
     return list(csv.reader(io.StringIO("".join(pieces))))
 
 
-def fan_rows(session: Session, campaign_id: int, full: bool = True, chunk: int = 1000) -> list:
+def fan_rows(
+    session: Session, campaign_id: int, full: bool = True, chunk: int = 1000
+) -> list[dict[str, str]]:
     rows = table(fan_export.csv_chunks(reader_of(session), campaign_id, full_phones=full,
                                        chunk=chunk))  # fmt: skip
     assert rows[0] == list(fan_export.HEADER)
@@ -88,7 +90,7 @@ def test_cells_phone_discord_status_times_and_place(db: Session) -> None:
     owner, member = fan_rows(db, campaign.id, full=True), fan_rows(db, campaign.id, full=False)
     assert owner[0]["phone"] == phone and owner[0]["discord_user_id"] == ""
     assert member[0]["phone"] != phone and "*" in member[0]["phone"]
-    assert member[0]["phone"][-2:] == phone[-2:]  # type: ignore[index]
+    assert member[0]["phone"][-2:] == phone[-2:]
     assert owner[0]["status"] == "saved" and owner[0]["saved_at_utc"] == "2026-12-04T05:00:07Z"
     assert owner[0]["authorized_at_utc"].endswith("Z")
     assert owner[0]["country"] == "GB" and owner[0]["region"] == "England"

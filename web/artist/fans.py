@@ -62,4 +62,3 @@ def fan_story(campaign_id: int, fan_id: int) -> ResponseReturnValue:
             "artist/fans/timeline.html", campaign=campaign, story=story,
             statuses=fan_list.FAN_STATUSES,
         )  # fmt: skip
-
