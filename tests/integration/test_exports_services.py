@@ -7,7 +7,7 @@ import csv
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from types import GeneratorType
 
 import pytest
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from core.models import Event, Fan, OptOut, PreSave
 from core.services import event_export, fan_export
-from core.services.csv_export import FORMULA_START, Reader, guard
+from core.services.csv_export import FORMULA_START, Reader, guard, utc
 from core.timeutil import utcnow
 from core.validation import ValidationError
 from tests.factories import make_campaign
@@ -106,6 +106,14 @@ def test_the_guard_makes_formula_cells_text(start: str) -> None:
 
 def test_the_guard_leaves_plain_cells() -> None:
     assert guard("tiktok") == "tiktok" and guard(None) == "" and guard("a=b") == "a=b"
+
+
+def test_times_are_utc_to_the_second_and_naive_ones_refused() -> None:
+    paris = datetime(2026, 12, 4, 6, 0, 7, 999_999, tzinfo=timezone(timedelta(hours=1)))
+    assert utc(paris) == "2026-12-04T05:00:07Z" and utc(None) == ""
+    assert utc(datetime(2026, 12, 4, 5, 0, tzinfo=UTC)) == "2026-12-04T05:00:00Z"
+    with pytest.raises(ValueError, match="naive"):
+        utc(datetime(2026, 12, 4, 5, 0))  # noqa: DTZ001 (the naive time refused)
 
 
 def test_fan_typed_cells_are_guarded_in_both_files(db: Session) -> None:
