@@ -11,8 +11,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
-from sqlalchemy.orm import Session
-
+from core.db import Db
 from core.timeutil import as_utc
 
 CHUNK = 1000
@@ -21,7 +20,7 @@ ZERO = timedelta(0)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 Key = TypeVar("Key")
 Cell = str | int | None
-Reader = Callable[[], AbstractContextManager[Session]]
+Reader = Callable[[], AbstractContextManager[Db]]
 
 
 def guard(value: str | None) -> str:
@@ -55,17 +54,17 @@ class Chunk(Generic[Key]):
 def stream(
     header: Sequence[str],
     reader: Reader,
-    read: Callable[[Session, Key | None], Chunk[Key]],
+    read: Callable[[Db, Key | None], Chunk[Key]],
 ) -> Iterator[str]:
-    """The CSV text: the header, then one piece per chunk; each chunk is read in its own
-    short session from `reader` (so the download holds no transaction between chunks)."""
+    """The CSV text: the header, then one piece per chunk; each chunk is read on its own
+    short connection from `reader` (so the download holds no transaction between chunks)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     after: Key | None = None
     while True:
-        with reader() as session:
-            chunk = read(session, after)
+        with reader() as db:
+            chunk = read(db, after)
         writer.writerows(chunk.rows)
         yield buffer.getvalue()
         buffer.seek(0)

@@ -10,10 +10,11 @@ from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, and_, bindparam, or_, select
 
+from core.db import Db
 from core.models import Event
+from core.models.base import UTCDateTime
 from core.services.csv_export import CHUNK, Chunk, Reader, guard, stream, utc
 from core.validation import ValidationError
 
@@ -47,7 +48,9 @@ def audit_detail(since: datetime | None) -> str:
     return f"{FILE}: " + (f"events since {utc(since)}" if since else "all events")
 
 
-def _query(campaign_id: int, since: datetime | None, after: Key | None, limit: int) -> Any:
+def _statement(since: bool, keyed: bool) -> Any:
+    """The chunk's SELECT, built once: parameters campaign_id, limit, and `since`, and the
+    last row's at and event_id when `keyed`."""
     query = (
         select(
             Event.id,
@@ -59,14 +62,15 @@ def _query(campaign_id: int, since: datetime | None, after: Key | None, limit: i
             Event.country,
             Event.region,
         )
-        .where(Event.campaign_id == campaign_id)
+        .where(Event.campaign_id == bindparam("campaign_id", type_=Integer))
         .order_by(Event.at, Event.id)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
-    if since is not None:
-        query = query.where(Event.at >= since)
-    if after is not None:
-        at, event_id = after
+    if since:
+        query = query.where(Event.at >= bindparam("since", type_=UTCDateTime()))
+    if keyed:
+        at = bindparam("at", type_=UTCDateTime())
+        event_id = bindparam("event_id", type_=Integer)
         query = query.where(
             Event.at >= at,  # the index range; the next line is the exact cut
             or_(Event.at > at, and_(Event.at == at, Event.id > event_id)),
@@ -74,12 +78,19 @@ def _query(campaign_id: int, since: datetime | None, after: Key | None, limit: i
     return query
 
 
+# Built once at import, by (since given, after a row): each chunk only binds its values.
+STATEMENTS = {(s, k): _statement(s, k) for s in (False, True) for k in (False, True)}
+
+
 def read(
-    session: Session, after: Key | None, *, campaign_id: int, since: datetime | None, limit: int
+    db: Db, after: Key | None, *, campaign_id: int, since: datetime | None, limit: int
 ) -> Chunk[Key]:
     """Up to `limit` events after `after`, as CSV cells, and the key to continue from."""
-    # Core rows, not the ORM's result machinery: a third more rows per second.
-    found = session.connection().execute(_query(campaign_id, since, after, limit)).all()
+    values: dict[str, object] = {"campaign_id": campaign_id, "limit": limit, "since": since}
+    if after is not None:
+        values.update(at=after[0], event_id=after[1])
+    statement = STATEMENTS[since is not None, after is not None]
+    found = db.execute(statement, values).all()
     rows = [
         (r.id, r.kind, utc(r.at), r.fan_id, r.channel, guard(r.source), guard(r.country),
          guard(r.region))
@@ -92,5 +103,6 @@ def read(
 def csv_chunks(
     reader: Reader, campaign_id: int, *, since: datetime | None = None, chunk: int = CHUNK
 ) -> Iterator[str]:
-    """The file's text in pieces of at most `chunk` rows, each read in its own session."""
+    """The file's text in pieces of at most `chunk` rows, each read on its own connection
+    (give `reader` core.db.read_connection: Core rows, a third faster than the ORM's)."""
     return stream(HEADER, reader, partial(read, campaign_id=campaign_id, since=since, limit=chunk))

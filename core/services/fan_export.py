@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import Integer, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from core.db import Db
 from core.models import Consent, ConsentStatus, Fan, OptOut, PreSave, SpotifyGrant
 from core.services import accounts
 from core.services.csv_export import CHUNK, Chunk, Reader, guard, stream, utc
@@ -41,7 +42,10 @@ def audit_detail(full_phones: bool) -> str:
     return f"{FILE}: consenting contacts, one row per fan and channel; phone numbers {phones}"
 
 
-def _query(campaign_id: int, after: Key | None, limit: int) -> Any:
+def _statement(keyed: bool) -> Any:
+    """The chunk's SELECT, built once: parameters campaign_id, limit (and fan_id, consent_id
+    of the last row sent when `keyed`)."""
+    campaign_id = bindparam("campaign_id", type_=Integer)
     other = aliased(Consent)
     stopped_elsewhere = (
         select(func.max(other.at))
@@ -85,10 +89,13 @@ def _query(campaign_id: int, after: Key | None, limit: int) -> Any:
             ~told_stop,
         )
         .order_by(Consent.fan_id, Consent.id)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
-    if after is not None:
-        fan_id, consent_id = after
+    if keyed:
+        fan_id, consent_id = (
+            bindparam("fan_id", type_=Integer),
+            bindparam("consent_id", type_=Integer),
+        )
         query = query.where(
             Consent.fan_id >= fan_id,  # the index range; the next line is the exact cut
             or_(Consent.fan_id > fan_id, and_(Consent.fan_id == fan_id, Consent.id > consent_id)),
@@ -96,12 +103,18 @@ def _query(campaign_id: int, after: Key | None, limit: int) -> Any:
     return query
 
 
+# Built once at import (no connection, no app): each chunk only binds its values.
+FIRST, NEXT = _statement(keyed=False), _statement(keyed=True)
+
+
 def read(
-    session: Session, after: Key | None, *, campaign_id: int, full_phones: bool, limit: int
+    db: Db, after: Key | None, *, campaign_id: int, full_phones: bool, limit: int
 ) -> Chunk[Key]:
     """Up to `limit` rows after `after`, as CSV cells, and the key to continue from."""
-    # Core rows, not the ORM's result machinery: a third more rows per second.
-    found = session.connection().execute(_query(campaign_id, after, limit)).all()
+    values = {"campaign_id": campaign_id, "limit": limit}
+    if after is not None:
+        values.update(fan_id=after[0], consent_id=after[1])
+    found = db.execute(NEXT if after else FIRST, values).all()
     rows = []
     for r in found:
         phone = r.phone_e164 if r.channel == "sms" else None
@@ -120,7 +133,8 @@ def read(
 def csv_chunks(
     reader: Reader, campaign_id: int, *, full_phones: bool, chunk: int = CHUNK
 ) -> Iterator[str]:
-    """The file's text in pieces of at most `chunk` rows, each read in its own session."""
+    """The file's text in pieces of at most `chunk` rows, each read on its own connection
+    (give `reader` core.db.read_connection: Core rows, a third faster than the ORM's)."""
     return stream(
         HEADER, reader, partial(read, campaign_id=campaign_id, full_phones=full_phones, limit=chunk)
     )

@@ -9,7 +9,7 @@ from functools import partial
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
-from core.db import read_only
+from core.db import read_connection
 from core.services import audit, event_export, fan_export
 from core.services.csv_export import Reader
 from core.validation import ValidationError
@@ -21,9 +21,9 @@ bp = Blueprint("artist_exports", __name__)
 
 
 def reader() -> Reader:
-    """Read-only sessions for the stream: it runs after the view returns, outside the app
+    """Read-only connections for the stream: it runs after the view returns, outside the app
     context, and takes no writer's turn (webhooks keep writing while an artist downloads)."""
-    return partial(read_only, settings().database_url)
+    return partial(read_connection, settings().database_url)
 
 
 def download(body: Iterator[str], filename: str) -> Response:
