@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from types import GeneratorType
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import create_engine, event, select
 from sqlalchemy.orm import Session
 
+from cli import migrate
 from core.models import Event, Fan, OptOut, PreSave
 from core.services import event_export, fan_export
 from core.services.csv_export import FORMULA_START, Reader, guard, utc
@@ -136,6 +137,20 @@ def test_fan_typed_cells_are_guarded_in_both_files(db: Session) -> None:
 
 
 def test_chunks_give_the_same_file_whatever_their_size(db: Session) -> None:
+    check_chunks(db)
+
+
+@pytest.mark.postgres
+def test_chunks_and_ties_on_postgres(pg_url: str) -> None:
+    migrate.upgrade(pg_url)
+    engine = create_engine(pg_url)
+    with Session(bind=engine, expire_on_commit=False) as session:
+        check_chunks(session)
+        check_events(session)
+    engine.dispose()
+
+
+def check_chunks(db: Session) -> None:
     """Fans on two channels fall across chunk edges; every row comes once, in order."""
     campaign = make_campaign(db)
     for n in range(7):
@@ -164,6 +179,10 @@ def events_at(db: Session, campaign_id: int, times: list[datetime]) -> list[int]
 
 
 def test_events_in_time_order_since_a_time_and_across_ties(db: Session) -> None:
+    check_events(db)
+
+
+def check_events(db: Session) -> None:
     campaign, other = make_campaign(db, "BLOOM"), make_campaign(db, "OTHER")
     t0 = datetime(2026, 12, 1, tzinfo=UTC)
     late = events_at(db, campaign.id, [t0 + timedelta(hours=1)])
