@@ -19,6 +19,8 @@ class Event(Base):
         Index("ix_events_campaign_kind", "campaign_id", "kind"),
         # A fan's last event in a campaign (the fan list), read from the index alone.
         Index("ix_events_campaign_fan_at", "campaign_id", "fan_id", "at"),
+        # The events download: a campaign's events in time order, paged by (at, id).
+        Index("ix_events_campaign_at_id", "campaign_id", "at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,18 +1,14 @@
-"""The artist's fan pages: the filtered list in keyset pages, a fan's timeline, the CSV."""
+"""The artist's fan pages: the filtered list in keyset pages, a fan's timeline."""
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 from datetime import timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.models import AuditEntry
 from core.timeutil import utcnow
 from tests.factories import make_campaign
 from tests.integration.artist_helpers import SignIn, put_in_team
@@ -83,27 +79,3 @@ def test_a_fans_timeline(app: Flask, db: Session, signed_in: SignIn) -> None:
     assert "(Europe/Paris)" in body and "+14" in body
     assert ours.get(f"/app/campaigns/{cid}/fans/{stranger}").status_code == 404
     assert theirs.get(f"/app/campaigns/{cid}/fans/{fan}").status_code == 404
-
-
-def test_the_csv_has_every_fan_masked_and_is_audited(
-    app: Flask, db: Session, signed_in: SignIn
-) -> None:
-    ours, theirs, cid = world(app, db, signed_in)
-    start = utcnow() - timedelta(days=1)
-    ids = [add_fan(db, cid, joined=start + timedelta(seconds=i)) for i in range(450)]
-    add_fan(db, cid, channel="discord", presave="saved", joined=start - timedelta(hours=1))
-    db.commit()
-
-    refused = theirs.get(f"/app/campaigns/{cid}/fans.csv")
-    assert refused.status_code == 404
-    response = ours.get(f"/app/campaigns/{cid}/fans.csv")
-    assert response.status_code == 200 and response.mimetype == "text/csv"
-    assert response.is_streamed and "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[0] == ["fan", "channels", "status", "joined_at_utc"]
-    assert len(rows) == 1 + len(ids) + 1
-    assert rows[1][1:3] == ["sms", "opted_in"] and rows[1][0].startswith("+14")
-    assert "*" in rows[1][0] and len({r[3] for r in rows[1:]}) == len(rows) - 1, "no repeats"
-    assert rows[-1][1:3] == ["discord", "saved"] and rows[-1][3].endswith("Z")
-    actions = db.scalars(select(AuditEntry.action).where(AuditEntry.campaign_id == cid)).all()
-    assert actions == ["exported"], "one entry, and none for the other team's refused try"

@@ -26,6 +26,7 @@ from web.artist import (
     campaigns,
     context,
     drop,
+    exports,
     fans,
     limit_store,
     messages,
@@ -119,6 +120,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(messages.bp)
     app.register_blueprint(fans.bp)
     app.register_blueprint(drop.bp)
+    app.register_blueprint(exports.bp)
     for name in EXEMPT_BLUEPRINTS:
         csrf.exempt(app.blueprints[name])
     app.register_error_handler(CSRFError, bad_token)

@@ -1,16 +1,14 @@
-"""A campaign's fans: the filtered list in keyset pages, one fan's timeline, the CSV export
-(blueprint `artist_fans`)."""
+"""A campaign's fans: the filtered list in keyset pages, one fan's timeline (blueprint
+`artist_fans`; the CSV downloads are in web/artist/exports.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from flask import Blueprint, Response, abort, request, stream_with_context
+from flask import Blueprint, abort, request
 from flask.typing import ResponseReturnValue
 
-from core.services import audit, fan_export, fan_list, fan_timeline
+from core.services import fan_list, fan_timeline
 from core.validation import ValidationError
-from web.artist.context import campaign_or_404, current_team_id, current_user_id, login_required
+from web.artist.context import campaign_or_404, login_required
 from web.artist.pages import artist_error
 from web.page_support import page, unit_of_work
 
@@ -70,21 +68,3 @@ def fan_story(campaign_id: int, fan_id: int) -> ResponseReturnValue:
     except ValidationError as exc:
         return bad_filter(exc)
 
-
-def csv_body(campaign_id: int) -> Iterator[str]:
-    """The export, read in its own unit of work while the response streams."""
-    with unit_of_work() as db:
-        yield from fan_export.csv_chunks(db, campaign_id)
-
-
-@bp.get("/app/campaigns/<int:campaign_id>/fans.csv")
-@login_required
-def fan_csv(campaign_id: int) -> ResponseReturnValue:
-    """Every fan of the campaign as CSV (masked phones), streamed; recorded as `exported`."""
-    with unit_of_work() as db:
-        campaign = campaign_or_404(db, campaign_id)
-        audit.record(db, current_team_id(), current_user_id(), "exported", campaign.id, "fans.csv")
-    response = Response(stream_with_context(csv_body(campaign_id)), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="fans-{campaign_id}.csv"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
