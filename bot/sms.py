@@ -10,6 +10,7 @@ from bot.commands import Inbound, handle_text
 from core.db import Db
 from core.services import inbound_texts
 from core.services.fans import InvalidPhone, Place, normalize_phone
+from core.services.phone_place import place_of
 from core.settings import Settings
 
 MAX_BODY_CHARS = 1600
@@ -48,11 +49,12 @@ def parse_inbound(form: Mapping[str, str]) -> InboundSms:
         from_number = normalize_phone(raw_from)
     except InvalidPhone:
         raise BadInbound("From is not a valid phone number") from None
-    place = Place(
+    given = Place(
         country=(form.get("FromCountry") or "").strip()[:2] or None,
         region=(form.get("FromState") or "").strip()[:64] or None,
         city=(form.get("FromCity") or "").strip()[:64] or None,
     )
+    place = place_of(from_number, given)  # no FromState: a US number's area code says
     to_number = (form.get("To") or "").strip()[:64] or "unknown"
     return InboundSms(sid, from_number, to_number, body, place)
 

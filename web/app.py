@@ -14,6 +14,7 @@ from web.health import bp as health_bp
 from web.oauth import bp as spotify_oauth_bp
 from web.phone_optin import bp as phone_optin_bp
 from web.program_pages import bp as program_pages_bp
+from web.release_redirect import bp as release_redirect_bp
 from web.twilio_webhooks import bp as twilio_bp
 
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(spotify_oauth_bp)
     app.register_blueprint(program_pages_bp)
     app.register_blueprint(artwork_bp)
+    app.register_blueprint(release_redirect_bp)
     artist.register(app)  # after the webhooks: it exempts their blueprints from CSRF
     return app
 

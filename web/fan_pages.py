@@ -25,7 +25,7 @@ install_filters(bp)
 def campaign_page(slug: str) -> ResponseReturnValue:
     """The page an artist shares: countdown and a Pre-save button; notes the traffic source."""
     args, agent = request.args, request.headers.get("User-Agent")
-    source = traffic.source_of(args.get("ref"), args.get("utm_source"))
+    source = traffic.source_of(args.get("ref"), args.get("utm_source"), args.get("src"))
     device = traffic.device_of(agent)
     with unit_of_work() as session:
         card = link_pages.open_campaign(

@@ -35,6 +35,7 @@ from core.services.campaigns import campaign_public_link
 from core.services.drop import DROP_KIND
 from core.services.links import album_link, link_url
 from core.services.notify import Outgoing
+from core.services.release_link import release_link
 from messages import catalog, render, render_string
 
 CAP = 3
@@ -146,6 +147,8 @@ def _text(row: _Row, public_url: str, program: str, now: datetime) -> str:
     """The delivery's words for this fan."""
     campaign, message, channel = row.campaign, row.message, row.delivery.channel
     release = album_link(campaign.release_album_id or "")
+    if row.code:  # through /r/<code>, which counts the click
+        release = release_link(public_url, row.code, channel)
     saved = row.presave == PreSaveStatus.SAVED
     if message.kind == DROP_KIND and message.body is None:
         reconnect = row.code if row.presave == PreSaveStatus.NEEDS_RECONNECT else None

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import Delivery, DeliveryStatus
-from core.services import consent, events
+from core.services import consent, events, funnel_events
 
 TWILIO_OPTED_OUT = "21610"
 # Twilio's message statuses mapped to ours; None: in flight, nothing to record.
@@ -44,7 +44,10 @@ def _reported(session: Session, message_sid: str, delivery_id: int | None) -> De
     """The delivery a callback is about: by its Sid, or by the id our StatusCallback URL
     carries (the callback can come before the send batch has stored the Sid: it is stored
     now, unless that delivery already went out as another message)."""
-    delivery = session.scalar(select(Delivery).where(Delivery.provider_id == message_sid))
+    # Locked (PostgreSQL): two callbacks for one message settle one after the other, so a
+    # repeated `delivered` finds it delivered and records no second event.
+    by_sid = select(Delivery).where(Delivery.provider_id == message_sid).with_for_update()
+    delivery = session.scalar(by_sid)
     if delivery is not None or delivery_id is None:
         return delivery
     delivery = session.get(Delivery, delivery_id, with_for_update=True)
@@ -72,6 +75,8 @@ def apply_twilio_status(
     new = TWILIO_STATUSES[status]
     if new is not None and RANK[new] > RANK[DeliveryStatus(delivery.status)]:
         delivery.status = new
+        if new is DeliveryStatus.DELIVERED:
+            funnel_events.on_delivered(session, delivery.id)
     if error_code:
         delivery.error_code = error_code[:16]
     if error_code == TWILIO_OPTED_OUT:

@@ -10,7 +10,15 @@ from sqlalchemy import update
 
 from core.db import Db
 from core.models import Fan
-from core.services import consent, discord_bindings, discord_roles, events, fans, optin
+from core.services import (
+    consent,
+    discord_bindings,
+    discord_roles,
+    events,
+    fans,
+    optin,
+    traffic,
+)
 from core.services.consent import OptInResult
 from core.services.discord_bindings import Bound
 from core.services.fans import Place
@@ -41,6 +49,15 @@ class Joined:
     options: tuple[Bound, ...] = ()
     role_grant_id: int | None = None
     rejoined: bool = False  # the member had run /stopalerts before
+
+
+def guild_source(guild_id: str) -> str:
+    """A /presave's source: the server it was typed in (`discord-<guild id>`), sanitized;
+    plain "discord" when the id is not one."""
+    digits = guild_id.strip()
+    if not digits.isdigit() or not digits.isascii():
+        return SOURCE
+    return traffic.clean_tag(f"{SOURCE}-{digits}") or SOURCE
 
 
 def _pick(campaigns: list[Bound], slug: str | None) -> Bound | JoinStatus:
@@ -79,7 +96,7 @@ def join(session: Db, public_url: str, user_id: str, guild_id: str, slug: str | 
         campaign_id=picked.campaign_id,
         channel=CHANNEL,
         sender=SENDER,
-        source=SOURCE,
+        source=guild_source(guild_id),
         place=Place(),
     )
     assert outcome.link is not None, "no opt-out is left to block a Discord opt-in"

@@ -21,7 +21,7 @@ from core.crypto import TokenCipher
 from core.db import transaction
 from core.models import Campaign, CampaignStatus, PreSaveStatus
 from core.providers.spotify_library import SpotifyHttp
-from core.services import discord_announce, drop, notify
+from core.services import discord_announce, drop, funnel_events, notify
 from core.services.library import Gate, SaveOutcome, SaveTask, save_one
 from core.services.notify import ByChannel
 
@@ -138,6 +138,8 @@ def _record(chunk: _Chunk, outcomes: list[SaveOutcome]) -> ByChannel:
     """Store a batch of outcomes and create the deliveries of fans whose fate is final."""
     with transaction(chunk.database_url) as session:
         final_fans = drop.record(session, outcomes, chunk.cipher)
+        saved = [o.presave_id for o in outcomes if o.status is PreSaveStatus.SAVED]
+        funnel_events.record_saved(session, saved)
         return notify.create_deliveries(session, chunk.message_id, chunk.campaign_id, final_fans)
 
 

@@ -24,7 +24,7 @@ from core.models import (
     PreSaveStatus,
     ScheduledMessage,
 )
-from core.services import send_state
+from core.services import funnel_events, send_state
 from core.timeutil import utcnow
 from core.upsert import insert_ignore_many
 
@@ -37,7 +37,10 @@ DMS_CLOSED_FOR = timedelta(days=7)
 ByChannel = dict[str, list[int]]  # delivery ids by channel
 PENDING = (DeliveryStatus.QUEUED, DeliveryStatus.HELD)
 # Deliveries a worker can send; `on_channel` narrows them to one channel's.
-DELIVERIES = send_state.SendTable(Delivery, where=(Delivery.channel.in_(SENDABLE),))
+# A Discord DM sent is the drop message delivered: `funnel_events.on_sent` notes it.
+DELIVERIES = send_state.SendTable(
+    Delivery, where=(Delivery.channel.in_(SENDABLE),), after_sent=funnel_events.on_sent
+)
 
 
 def on_channel(channel: str) -> send_state.SendTable:

@@ -12,7 +12,7 @@ due again by itself if the worker dies. `SendTable` names a table's own status v
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,6 +40,8 @@ class SendTable:
     lease: timedelta = timedelta(minutes=2)
     sent: str = DeliveryStatus.SENT
     sent_at: str = "sent_at"
+    # Called with the ids `mark_sent` wrote, in its transaction (the funnel's events).
+    after_sent: Callable[[Session, list[int]], object] | None = None
 
     @property
     def table(self) -> Table:
@@ -129,6 +131,8 @@ def mark_sent(session: Session, t: SendTable, sent: Sequence[tuple[int, str | No
         at = utcnow()
         rows = [{"row_id": i, "provider_id": pid, "at": at} for i, pid in sent]
         session.execute(_sent_statement(t), rows)
+        if t.after_sent is not None:
+            t.after_sent(session, [i for i, _ in sent])
 
 
 def update_row(session: Session, t: SendTable, row_id: int, **values: object) -> None:

@@ -63,9 +63,9 @@ def clean_tag(raw: str | None, max_len: int = SOURCE_MAX) -> str | None:
     return cleaned[:max_len].strip("-") or None
 
 
-def source_of(ref: str | None, utm_source: str | None) -> str:
-    """The traffic source: `ref`, else `utm_source`, else "web"."""
-    return clean_tag(ref) or clean_tag(utm_source) or DEFAULT_SOURCE
+def source_of(ref: str | None, utm_source: str | None, src: str | None = None) -> str:
+    """The traffic source: `src`, else `ref`, else `utm_source`, else "web"."""
+    return clean_tag(src) or clean_tag(ref) or clean_tag(utm_source) or DEFAULT_SOURCE
 
 
 def device_of(user_agent: str | None) -> Device:

@@ -26,6 +26,7 @@ from core.services.consent import OptInResult
 from core.services.fans import InvalidPhone, Place
 from core.services.form_limits import Verdict
 from core.services.link_pages import CampaignCard, campaign_card
+from core.services.phone_place import place_of
 from core.services.sms_text import request_text
 from core.settings import Settings
 from core.timeutil import utcnow
@@ -158,7 +159,7 @@ def request_phone_optin(
         return WebOptIn(number, card)
     if verdict in _LIMITED:
         return WebOptIn(_LIMITED[verdict], card, number)
-    place = Place(country=phonenumbers.region_code_for_number(phonenumbers.parse(number)))
+    place = place_of(number)
     fan_id, new_fan = fans.fan_id_for(session, "phone_e164", number, place)
     sender, now = sender_of(settings), utcnow()
     if not new_fan and consent.opted_out(session, fan_id, CHANNEL, sender):
@@ -175,6 +176,7 @@ def request_phone_optin(
         channel=CHANNEL,
         source=source,
         country=place.country,
+        region=place.region,
     )
     if not texting:
         return WebOptIn(WebOptInStatus.PENDING, card, number)

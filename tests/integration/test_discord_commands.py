@@ -86,11 +86,12 @@ def test_presave_answers_ephemerally_with_the_personal_link(
     assert link == f"{settings.public_url}/p/{code}"
     consent = db.scalar(select(Consent).where(Consent.fan_id == fan.id))
     assert consent is not None
-    assert (consent.channel, consent.source, consent.status) == ("discord", "discord", "opted_in")
+    source = f"discord-{GUILD}"  # the server the member typed /presave in
+    assert (consent.channel, consent.source, consent.status) == ("discord", source, "opted_in")
     events = db.execute(
         select(Event.kind, Event.channel, Event.source).where(Event.fan_id == fan.id)
     )
-    assert ("optin", "discord", "discord") in set(events)
+    assert ("optin", "discord", source) in set(events)
     grant = db.scalar(select(DiscordRoleGrant).where(DiscordRoleGrant.fan_id == fan.id))
     assert grant is not None and grant.status == RoleGrantStatus.WAITING
 

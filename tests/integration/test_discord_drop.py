@@ -65,7 +65,7 @@ def test_every_fan_gets_one_dm_and_the_server_one_post(drop_world: DropWorld) ->
     world.wait_until(lambda: world.sent_count() == 20 and len(posts(world)) == 1, what="DMs")
     got = dms(world, seeded.user_ids)
     assert all(len(texts) == 1 for texts in got.values()), got
-    assert "Night Bloom** is out now! https://open.spotify.com/album/" in got[seeded.user_ids[0]][0]
+    assert "Night Bloom** is out now! https://presave.example.test/r/" in got[seeded.user_ids[0]][0]
     post = posts(world)[0]
     assert post["pinged_roles"] == [ROLE] and f"<@&{ROLE}>" in str(post["content"])
     start_drop(world.redis, seeded.campaign_id)  # again: detection repeats, reconcile re-plans

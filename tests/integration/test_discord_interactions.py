@@ -138,7 +138,8 @@ def test_presave_over_http_answers_with_the_link_button(
     }
     assert campaign.title in body["data"]["content"]
     consent = db.scalar(select(Consent))
-    assert consent is not None and (consent.channel, consent.source) == ("discord", "discord")
+    source = f"discord-{GUILD}"  # the server the member typed /presave in
+    assert consent is not None and (consent.channel, consent.source) == ("discord", source)
 
 
 def test_autocomplete_over_http_lists_the_campaigns_bound_here(
