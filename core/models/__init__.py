@@ -20,6 +20,7 @@ from core.models.discord import (
     DiscordRoleGrant,
     RoleGrantStatus,
 )
+from core.models.funnel import FunnelFact, PageViewHour
 from core.models.links import FanLink, InboundMessage
 from core.models.messaging import (
     Delivery,
@@ -51,6 +52,7 @@ __all__ = [
     "Event",
     "Fan",
     "FanLink",
+    "FunnelFact",
     "GrantStatus",
     "InboundMessage",
     "Membership",
@@ -59,6 +61,7 @@ __all__ = [
     "OneTimeToken",
     "OptOut",
     "OutboundText",
+    "PageViewHour",
     "PageVisit",
     "PhoneConfirmation",
     "PreSave",
