@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -45,7 +45,7 @@ def _dialect(db: Db) -> str:
 
 def _earlier(new: list[Any], old: list[Any]) -> ColumnElement[bool]:
     """`new` sorts before `old`, compared column by column (a tuple comparison)."""
-    first = new[0] < old[0]
+    first: ColumnElement[bool] = new[0] < old[0]
     if len(new) == 1:
         return first
     return or_(first, and_(new[0] == old[0], _earlier(new[1:], old[1:])))
@@ -118,7 +118,7 @@ def hour_of(at: datetime) -> datetime:
     return at.replace(minute=0, second=0, microsecond=0)
 
 
-def apply(db: Db, kind: str, at: datetime, rows: list[Mapping[str, object]]) -> None:
+def apply(db: Db, kind: str, at: datetime, rows: Sequence[Mapping[str, object]]) -> None:
     """Fold `kind` events written at `at` (each row: the event's fields) into the rollups,
     in the caller's transaction: one statement for the whole batch."""
     if kind == PAGE_VIEW:
