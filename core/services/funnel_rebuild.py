@@ -13,12 +13,10 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Select,
-    and_,
     case,
     delete,
     func,
     insert,
-    literal,
     select,
 )
 
@@ -57,57 +55,50 @@ def _scope(query: Select[Any], campaign_id: int | None) -> Select[Any]:
     return query if campaign_id is None else query.where(EVENTS.c.campaign_id == campaign_id)
 
 
-def _first(name: str, campaign_id: int | None) -> Any:
-    """Each fan's winning `name` and its time: row number 1 in the fan's order."""
-    value = func.nullif(EVENTS.c[name], "")
-    order: list[Any] = [EVENTS.c.at, value]
-    rank = None
-    if name == "country":
-        rank = case(
-            (EVENTS.c.kind.in_(sorted(SPOTIFY_COUNTRY_KINDS)), literal(COUNTRY_FROM_SPOTIFY)),
-            else_=literal(COUNTRY_FROM_PHONE),
-        )
-        order = [rank, *order]
-    number = func.row_number().over(
-        partition_by=(EVENTS.c.campaign_id, EVENTS.c.fan_id), order_by=order
+def _firsts(campaign_id: int | None) -> Any:
+    """The fan step events, each with its fan's winning attributes beside it (window
+    functions over the fan's events: the rows with a value first, then by time and value)."""
+    partition = (EVENTS.c.campaign_id, EVENTS.c.fan_id)
+    columns: list[Any] = [*partition, EVENTS.c.kind, EVENTS.c.at]
+    for name in ATTRIBUTES:
+        value = func.nullif(EVENTS.c[name], "")
+        order: list[Any] = [case((value.is_(None), 1), else_=0), EVENTS.c.at, value]
+        if name == "country":
+            rank = case(
+                (EVENTS.c.kind.in_(sorted(SPOTIFY_COUNTRY_KINDS)), COUNTRY_FROM_SPOTIFY),
+                else_=COUNTRY_FROM_PHONE,
+            )
+            order.insert(1, rank)
+            columns.append(func.first_value(rank).over(partition_by=partition, order_by=order)
+                           .label("country_rank"))  # fmt: skip
+        columns.append(func.first_value(value).over(partition_by=partition, order_by=order)
+                       .label(name))  # fmt: skip
+        columns.append(func.first_value(EVENTS.c.at).over(partition_by=partition, order_by=order)
+                       .label(f"{name}_at"))  # fmt: skip
+    query = select(*columns).where(
+        EVENTS.c.kind.in_(sorted(STEP_COLUMNS)), EVENTS.c.fan_id.is_not(None)
     )
-    columns = [EVENTS.c.campaign_id, EVENTS.c.fan_id, value.label("value"), EVENTS.c.at]
-    if rank is not None:
-        columns.append(rank.label("rank"))
-    query = select(*columns, number.label("n")).where(
-        EVENTS.c.kind.in_(sorted(STEP_COLUMNS)), EVENTS.c.fan_id.is_not(None), value.is_not(None)
-    )
-    return _scope(query, campaign_id).subquery(f"first_{name}")
+    return _scope(query, campaign_id).subquery("firsts")
 
 
 def _facts_query(campaign_id: int | None) -> Select[Any]:
-    steps_columns = [
-        func.min(case((EVENTS.c.kind == kind, EVENTS.c.at))).label(column)
+    """One row per fan: the first time of each step, the winning attributes (a time or
+    rank only where there is a value)."""
+    firsts = _firsts(campaign_id)
+    columns: list[Any] = [firsts.c.campaign_id, firsts.c.fan_id]
+    columns += [
+        func.min(case((firsts.c.kind == kind, firsts.c.at))).label(column)
         for kind, column in STEP_COLUMNS.items()
     ]
-    steps = _scope(
-        select(EVENTS.c.campaign_id, EVENTS.c.fan_id, *steps_columns)
-        .where(EVENTS.c.kind.in_(sorted(STEP_COLUMNS)), EVENTS.c.fan_id.is_not(None))
-        .group_by(EVENTS.c.campaign_id, EVENTS.c.fan_id),
-        campaign_id,
-    ).subquery("steps")
-    columns: list[Any] = [steps.c.campaign_id, steps.c.fan_id]
-    columns += [steps.c[column] for column in STEP_COLUMNS.values()]
-    joined: Any = steps
     for name in ATTRIBUTES:
-        first = _first(name, campaign_id)
-        joined = joined.outerjoin(
-            first,
-            and_(
-                first.c.campaign_id == steps.c.campaign_id,
-                first.c.fan_id == steps.c.fan_id,
-                first.c.n == 1,
-            ),
-        )
-        columns += [first.c.value.label(name), first.c.at.label(f"{name}_at")]
-        if name == "country":
-            columns.append(first.c.rank.label("country_rank"))
-    return select(*columns).select_from(joined)
+        value = func.min(firsts.c[name])
+        columns.append(value.label(name))
+        extras = [f"{name}_at"] + (["country_rank"] if name == "country" else [])
+        columns += [
+            case((value.is_(None), None), else_=func.min(firsts.c[extra])).label(extra)
+            for extra in extras
+        ]
+    return select(*columns).group_by(firsts.c.campaign_id, firsts.c.fan_id)
 
 
 def _hour(dialect: str, at: Any) -> Any:
