@@ -50,6 +50,7 @@ def measurements(url: str, campaign: int, team: int) -> list[Measurement]:
     now = utcnow()
     narrow = parse_filters(source="tiktok", channel="sms", country="US", region="CA")
     window = parse_filters(since=(now - timedelta(days=7)).isoformat(), until=now.isoformat())
+    sms_week = parse_filters(channel="sms", since=window.since)
     rows: list[Measurement] = [
         ("funnel", run(stats.funnel, campaign)),
         ("funnel: source+channel+country+region", run(stats.funnel, campaign, narrow)),
@@ -58,7 +59,7 @@ def measurements(url: str, campaign: int, team: int) -> list[Measurement]:
     rows += [(f"breakdown: {d}", run(stats.breakdown, campaign, d, None)) for d in stats.DIMENSIONS]
     rows += [
         ("breakdown: country, sms, 7 days",
-         run(stats.breakdown, campaign, "country", parse_filters(channel="sms", since=window.since))),
+         run(stats.breakdown, campaign, "country", sms_week)),
         ("opt-ins hourly", run(stats_series.optins_hourly, campaign)),
         ("opt-ins daily", run(stats_series.optins_daily, campaign)),
         ("saves by minute", run(stats_series.saves_by_minute, campaign)),
