@@ -92,6 +92,9 @@ def _steps(views: int | None, counts: list[int]) -> tuple[Step, ...]:
 
 
 def _step_counts(facts: Table, filters: Filters) -> list[Any]:
+    """COUNT of the fans at each step (in the window, when there is one)."""
+    if filters.since is None and filters.until is None:
+        return [func.count(facts.c[column]).label(column) for column in STEP_COLUMNS.values()]
     return [
         func.count(case((in_window(facts.c[column], filters), 1))).label(column)
         for column in STEP_COLUMNS.values()

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import Campaign
@@ -46,18 +46,33 @@ def _campaign(session: Session, campaign_id: int) -> Campaign:
     return campaign
 
 
-def _epoch(dialect: str, column: Any) -> Any:
-    if dialect == "sqlite":
-        return cast(func.strftime("%s", column), Integer)
-    return func.extract("epoch", column)
+# Bucket widths, and how many leading characters of SQLite's stored text name the bucket.
+UNITS = {"minute": (timedelta(minutes=1), 16), "hour": (timedelta(hours=1), 13),
+         "day": (timedelta(days=1), 10)}  # fmt: skip
 
 
-def _bucket(dialect: str, column: Any, start: datetime, width: timedelta) -> Any:
-    """The bucket number of `column` (>= start): whole widths since start."""
-    seconds = _epoch(dialect, column) - int(start.timestamp())
+def floor_to(unit: str, at: datetime) -> datetime:
+    """The start of the UTC minute, hour or day `at` falls in."""
+    at = at.astimezone(UTC).replace(second=0, microsecond=0)
+    if unit == "minute":
+        return at
+    at = at.replace(minute=0)
+    return at if unit == "hour" else at.replace(hour=0)
+
+
+def _truncated(dialect: str, unit: str, column: Any) -> Any:
+    """The column cut to its bucket in SQL, cheaply: SQLite keeps times as ISO text, so a
+    prefix of it is the bucket (no date parsing per row); PostgreSQL truncates in UTC."""
     if dialect == "sqlite":
-        return seconds / int(width.total_seconds())  # integers: SQLite divides whole
-    return cast(func.floor(seconds / int(width.total_seconds())), Integer)
+        return func.substr(column, 1, UNITS[unit][1])
+    return func.date_trunc(unit, func.timezone("UTC", column))
+
+
+def _bucket_start(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC)
+    text = str(value)
+    return datetime.fromisoformat(text + ":00" if len(text) == 13 else text).replace(tzinfo=UTC)
 
 
 def _series(
@@ -66,18 +81,20 @@ def _series(
     filters: Filters,
     name: str,
     column_name: str,
+    unit: str,
     start: datetime,
-    width: timedelta,
-    buckets: int,
+    end: datetime,
 ) -> Series:
+    """Fans whose step time is in [start, end), per UTC `unit` from the one holding start."""
     column = FACTS.c[column_name]
-    start = start.replace(microsecond=0)  # the databases count whole seconds since start
-    end = start + width * buckets
+    width = UNITS[unit][0]
+    first = floor_to(unit, start)
+    buckets = math.ceil((end - first) / width) if start < end else 0
     dialect = session.get_bind().dialect.name
-    bucket = _bucket(dialect, column, start, width).label("bucket")
+    bucket = _truncated(dialect, unit, column).label("bucket")
     counts = {
-        int(n): int(count)
-        for n, count in session.execute(
+        _bucket_start(value): int(count)
+        for value, count in session.execute(
             select(bucket, func.count())
             .where(
                 FACTS.c.campaign_id == campaign_id,
@@ -89,20 +106,22 @@ def _series(
             .group_by(bucket)
         )
     }
-    points = tuple(Point(start + width * n, counts.get(n, 0)) for n in range(buckets))
+    points = tuple(
+        Point(first + width * n, counts.get(first + width * n, 0)) for n in range(buckets)
+    )
     return Series(campaign_id, name, width, points)
 
 
 def optins_hourly(session: Session, campaign_id: int, filters: Filters | None = None) -> Series:
-    """Opt-ins per hour from 48 h before the release to 48 h after it."""
+    """Opt-ins per UTC hour from 48 h before the release to 48 h after it."""
     release = _campaign(session, campaign_id).release_at
-    hours = int(2 * AROUND / timedelta(hours=1))
     return _series(session, campaign_id, filters or Filters(), "optins_hourly", "opted_in_at",
-                   release - AROUND, timedelta(hours=1), hours)  # fmt: skip
+                   "hour", release - AROUND, release + AROUND)  # fmt: skip
 
 
 def optins_daily(session: Session, campaign_id: int, filters: Filters | None = None) -> Series:
-    """Opt-ins per day (24 h ending at the hourly series' start), from the first opt-in."""
+    """Opt-ins per UTC day from the first opt-in to the hourly series' start (the last day
+    counts up to that start only)."""
     filters = filters or Filters()
     end = _campaign(session, campaign_id).release_at - AROUND
     first = session.execute(
@@ -112,16 +131,15 @@ def optins_daily(session: Session, campaign_id: int, filters: Filters | None = N
             in_window(FACTS.c.opted_in_at, filters),
         )
     ).scalar_one()
-    day = timedelta(days=1)
-    days = 0 if first is None or first >= end else min(math.ceil((end - first) / day), MAX_DAYS)
-    return _series(session, campaign_id, filters, "optins_daily", "opted_in_at",
-                   end - day * days, day, days)  # fmt: skip
+    start = end if first is None or first >= end else max(first, end - MAX_DAYS * UNITS["day"][0])
+    return _series(session, campaign_id, filters, "optins_daily", "opted_in_at", "day",
+                   start, end)  # fmt: skip
 
 
 def saves_by_minute(session: Session, campaign_id: int, filters: Filters | None = None) -> Series:
-    """Saves per minute in the drop hour: from when the release was found live (else its
-    announced time) to an hour later."""
+    """Saves per minute in the drop hour: from the minute the release was found live (else
+    its announced time) for 60 minutes."""
     campaign = _campaign(session, campaign_id)
-    start = campaign.detected_at or campaign.release_at
+    start = floor_to("minute", campaign.detected_at or campaign.release_at)
     return _series(session, campaign_id, filters or Filters(), "saves_by_minute", "saved_at",
-                   start, timedelta(minutes=1), 60)  # fmt: skip
+                   "minute", start, start + timedelta(hours=1))  # fmt: skip
