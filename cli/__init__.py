@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from cli import campaign, db, discord, release, roles, sandbox, schedule, templates, user
+from cli import stats as stats_cli
 from cli.output import Parser, UsageError, fail, refuse_undecodable
 from cli.sandbox import SandboxNotRunning
 from core.redis_conn import RedisStartError
@@ -18,7 +19,7 @@ from core.settings import Settings, SettingsError, load_settings
 from core.validation import ValidationError
 
 # In the order `presave --help` lists them.
-GROUPS = (roles, discord, sandbox, db, user, campaign, templates, schedule, release)
+GROUPS = (roles, discord, sandbox, db, user, campaign, templates, schedule, release, stats_cli)
 
 
 def build_parser() -> Parser:

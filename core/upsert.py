@@ -48,3 +48,13 @@ def insert_ignore_many(
     if not rows:
         return []
     return list(session.execute(_insert_or_nothing(session, table, returning), rows).scalars())
+
+
+def dialect_insert(name: str, table: Table) -> Any:
+    """The dialect's own INSERT for `table` (only theirs have ON CONFLICT DO UPDATE and
+    `.excluded`); `name` is the dialect's name."""
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"dialect_insert: unsupported database {name}")

@@ -21,6 +21,7 @@ from core.models.discord import (
     DiscordRoleGrant,
     RoleGrantStatus,
 )
+from core.models.funnel import FunnelFact, PageViewHour
 from core.models.links import FanLink, InboundMessage
 from core.models.messaging import (
     Delivery,
@@ -53,6 +54,7 @@ __all__ = [
     "Event",
     "Fan",
     "FanLink",
+    "FunnelFact",
     "GrantStatus",
     "InboundMessage",
     "Membership",
@@ -61,6 +63,7 @@ __all__ = [
     "OneTimeToken",
     "OptOut",
     "OutboundText",
+    "PageViewHour",
     "PageVisit",
     "PhoneConfirmation",
     "PreSave",

@@ -9,6 +9,7 @@ from sqlalchemy import Table, insert
 
 from core.db import Db
 from core.models import Event
+from core.services import funnel_rollups
 from core.timeutil import utcnow
 
 _TABLE: Table = Event.__table__  # type: ignore[assignment]
@@ -38,10 +39,12 @@ def record(
     country: str | None = None,
     region: str | None = None,
 ) -> int:
-    """Insert one event now (the caller's transaction commits it); returns its id."""
+    """Insert one event now, and fold it into the funnel rollups (the caller's transaction
+    commits both); returns its id."""
+    at = utcnow()
     values = {
         "kind": kind,
-        "at": utcnow(),
+        "at": at,
         "campaign_id": campaign_id,
         "fan_id": fan_id,
         "channel": channel,
@@ -49,15 +52,19 @@ def record(
         "country": country,
         "region": region,
     }
-    return int(session.execute(_INSERT, values).scalar_one())
+    event_id = int(session.execute(_INSERT, values).scalar_one())
+    funnel_rollups.apply(session, kind, at, [values])
+    return event_id
 
 
 def record_many(session: Db, kind: str, rows: list[dict[str, object]]) -> int:
     """Insert one `kind` event per row now, in one statement (drop day's batches); each row
-    may give the fields `record` takes. Returns how many were written."""
+    may give the fields `record` takes; the funnel rollups take the batch in one statement.
+    Returns how many were written."""
     if not rows:
         return 0
     at = utcnow()
     values = [{"kind": kind, "at": at, **{f: row.get(f) for f in _FIELDS}} for row in rows]
     session.execute(insert(_TABLE), values)
+    funnel_rollups.apply(session, kind, at, values)
     return len(values)

@@ -1,0 +1,170 @@
+"""Benchmark: the analytics on one campaign of 100,000 fans and 1,000,000 events.
+
+    .venv/bin/python -m bench.analytics [--database sqlite|postgres] [--fans 100000]
+        [--events 1000000] [--repeat 30] [--writes 300]
+
+Seeds the campaign (bench.analytics_seed), fills the funnel rollups with `presave stats
+rebuild`'s function (timed), then times every stats function: p50 and p95 over `--repeat`
+calls, each in its own read-only session as a request would have, with its ratio to the
+issue's limit (p95 < 200 ms). Last, the incremental cost: microseconds per `events.record`
+(a funnel step of a known fan, in its own transaction) and per 300-row `events.record_many`
+(the drop-day batch), with the rollups and without (their update replaced by a no-op),
+alternated. Exit 1 when any read is over the limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from unittest import mock
+
+from bench.analytics_seed import seed_analytics
+from bench.dashboard import analyze, p95, timed
+from bench.webhook import database_url
+from cli import migrate
+from core.db import dispose_all, read_only, transaction
+from core.services import events, funnel_rebuild, funnel_rollups, stats, stats_series
+from core.services.stats_filters import parse_filters
+from core.timeutil import utcnow
+
+LIMIT_MS = 200.0
+Measurement = tuple[str, Callable[[], object]]
+
+
+def measurements(url: str, campaign: int, team: int) -> list[Measurement]:
+    """Every stats read, by name."""
+
+    def run(read: Callable[..., object], *args: object) -> Callable[[], object]:
+        def call() -> object:
+            with read_only(url) as session:
+                return read(session, *args)
+
+        return call
+
+    now = utcnow()
+    narrow = parse_filters(source="tiktok", channel="sms", country="US", region="CA")
+    window = parse_filters(since=(now - timedelta(days=7)).isoformat(), until=now.isoformat())
+    sms_week = parse_filters(channel="sms", since=window.since)
+    rows: list[Measurement] = [
+        ("funnel", run(stats.funnel, campaign)),
+        ("funnel: source+channel+country+region", run(stats.funnel, campaign, narrow)),
+        ("funnel: last 7 days", run(stats.funnel, campaign, window)),
+    ]
+    rows += [(f"breakdown: {d}", run(stats.breakdown, campaign, d, None)) for d in stats.DIMENSIONS]
+    rows += [
+        ("breakdown: country, sms, 7 days",
+         run(stats.breakdown, campaign, "country", sms_week)),
+        ("opt-ins hourly", run(stats_series.optins_hourly, campaign)),
+        ("opt-ins daily", run(stats_series.optins_daily, campaign)),
+        ("saves by minute", run(stats_series.saves_by_minute, campaign)),
+        ("saves by minute: country=US", run(stats_series.saves_by_minute, campaign,
+                                            parse_filters(country="US"))),
+        ("team comparison (5 releases)", run(stats.team_comparison, team)),
+    ]  # fmt: skip
+    return rows
+
+
+def _fans(url: str, campaign: int, count: int) -> list[int]:
+    from sqlalchemy import select
+
+    from core.models import FunnelFact
+
+    with read_only(url) as session:
+        return list(
+            session.scalars(
+                select(FunnelFact.fan_id).where(FunnelFact.campaign_id == campaign).limit(count)
+            )
+        )
+
+
+def write_cost(url: str, campaign: int, writes: int) -> dict[str, tuple[float, float]]:
+    """Mean µs per record / per 300-row record_many, with rollups and without, alternated."""
+    fans = _fans(url, campaign, 300)
+    batch = [{"campaign_id": campaign, "fan_id": f, "country": "US"} for f in fans]
+    out: dict[str, list[list[float]]] = {"record": [[], []], "record_many(300)": [[], []]}
+
+    def one(with_rollups: bool) -> None:
+        patch = mock.patch.object(funnel_rollups, "apply") if not with_rollups else None
+        with patch or mock.MagicMock():
+            for n in range(writes):
+                start = time.perf_counter()
+                with transaction(url) as session:
+                    events.record(session, "link_click", campaign_id=campaign,
+                                  fan_id=fans[n % len(fans)], source="bench")  # fmt: skip
+                out["record"][0 if with_rollups else 1].append(time.perf_counter() - start)
+            for _ in range(max(3, writes // 30)):
+                start = time.perf_counter()
+                with transaction(url) as session:
+                    events.record_many(session, "saved", batch)
+                out["record_many(300)"][0 if with_rollups else 1].append(
+                    time.perf_counter() - start
+                )
+
+    for _ in range(2):  # alternate: with, without, with, without
+        one(True)
+        one(False)
+    return {
+        name: (statistics.mean(a) * 1e6, statistics.mean(b) * 1e6) for name, (a, b) in out.items()
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--fans", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--writes", type=int, default=300)
+    args = parser.parse_args()
+    if not 100 <= args.fans <= 1_000_000:
+        parser.error("--fans must be from 100 to 1000000")
+    if not 2 * args.fans <= args.events <= 10_000_000:
+        parser.error("--events must be from twice --fans to 10000000")
+    if not 5 <= args.repeat <= 1000:
+        parser.error("--repeat must be from 5 to 1000")
+    if not 30 <= args.writes <= 10_000:
+        parser.error("--writes must be from 30 to 10000")
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-analytics-"))
+    url, drop_db = database_url(args.database, workdir)
+    failed = []
+    try:
+        migrate.upgrade(url)
+        start = time.perf_counter()
+        seeded, team = seed_analytics(url, args.fans, args.events, utcnow())
+        print(f"seeded {args.fans} fans, {args.events} events on {args.database} "
+              f"in {time.perf_counter() - start:.1f} s")  # fmt: skip
+        start = time.perf_counter()
+        with transaction(url) as session:
+            done = funnel_rebuild.rebuild(session, seeded.campaign_id)
+        print(f"rebuild of the campaign: {time.perf_counter() - start:.2f} s "
+              f"({done.facts_written} fans, {done.hours_written} page-view hours)")  # fmt: skip
+        analyze(url)
+        print(f"{'read':<40} {'p50 ms':>8} {'p95 ms':>8} {'p95/limit':>10}")
+        for name, call in measurements(url, seeded.campaign_id, team):
+            times = timed(call, args.repeat)
+            high = p95(times)
+            print(f"{name:<40} {statistics.median(times):8.2f} {high:8.2f} {high / LIMIT_MS:10.2f}")
+            if high >= LIMIT_MS:
+                failed.append(name)
+        print(f"{'write (own transaction)':<40} {'with µs':>10} {'without µs':>11} {'added µs':>9}")
+        for name, (with_, without) in write_cost(url, seeded.campaign_id, args.writes).items():
+            print(f"{name:<40} {with_:10.0f} {without:11.0f} {with_ - without:9.0f}")
+    finally:
+        dispose_all()
+        drop_db()
+    print(f"limit: p95 < {LIMIT_MS:.0f} ms per read")
+    if failed:
+        print("over the limit: " + ", ".join(failed))
+    print("FAIL" if failed else "PASS")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
