@@ -14,6 +14,7 @@ ACTIONS = frozenset(
     {
         "created", "edited", "scheduled", "cancelled", "closed", "marked_live",
         "discord_allowed", "discord_revoked", "exported", "invited", "member_joined",
+        "api_token_created", "api_token_revoked",
     }
 )  # fmt: skip
 DETAIL_MAX = 500
