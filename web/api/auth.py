@@ -31,12 +31,13 @@ def bearer() -> str:
     return token.strip()
 
 
-def check_rate(caller: Caller, write: bool) -> None:
-    """429 with Retry-After when the token is over its limit."""
+def check_rate(raw: str, write: bool) -> None:
+    """429 with Retry-After when the token is over its limit (counted by the token's hash,
+    which no other token or database shares)."""
     limits: TokenLimits = current_app.extensions[LIMITS_KEY]
     config = current_app.config
     limit = config["API_WRITE_LIMIT"] if write else config["API_READ_LIMIT"]
-    wait = limits.retry_after(caller.token_id, "write" if write else "read", limit)
+    wait = limits.retry_after(api_tokens.digest(raw)[:32], "write" if write else "read", limit)
     if wait is not None:
         raise Problem(
             429,
@@ -57,7 +58,7 @@ def authenticate() -> None:
     if caller is None:
         raise unauthorized("This API token is unknown or revoked.", True)
     write = request.method not in READS
-    check_rate(caller, write)
+    check_rate(raw, write)
     if write and not caller.may_write:
         raise Problem(403, "This token is read-only: an owner can make a write token.")
     g.caller = caller

@@ -31,7 +31,8 @@ def fan_page(campaign_id: int) -> ResponseReturnValue:
 
 @bp.get("/events")
 @operation(summary="The team's events after an event id, oldest first (for a CRM sync)",
-           tag="events", answers={200: "EventPage"}, query=schemas.EVENT_QUERY)  # fmt: skip
+           tag="events", answers={200: "EventPage"}, query=schemas.EVENT_QUERY,
+           names_a_campaign=True)  # fmt: skip
 def event_page() -> ResponseReturnValue:
     """Events with an id above ?after, of one campaign with ?campaign_id."""
     team_id = caller().team_id

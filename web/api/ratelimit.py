@@ -34,10 +34,10 @@ class TokenLimits:
             self._limiter = FixedWindowRateLimiter(storage_from_string(self.storage_uri, **options))
         return self._limiter
 
-    def retry_after(self, token_id: int, kind: str, limit: str) -> int | None:
+    def retry_after(self, token_key: str, kind: str, limit: str) -> int | None:
         """Count one request; the seconds to wait when the token is over `limit`, else None."""
         item = parse(limit)
-        key = f"{kind}:{token_id}"
+        key = f"{kind}:{token_key}"
         try:
             strategy = self._strategy()
             if strategy.hit(item, NAMESPACE, key):

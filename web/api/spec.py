@@ -33,6 +33,7 @@ class Operation:
     query: dict[str, schemas.Schema] = field(default_factory=dict)
     write: bool = False
     public: bool = False  # no token needed (the document and its page)
+    names_a_campaign: bool = False  # a query argument names a campaign: 404 when not the team's
 
 
 def operation(**given: Any) -> Callable[[F], F]:
@@ -64,7 +65,8 @@ def _answers(op: Operation, has_ids: bool) -> dict[str, Any]:
             answer["content"] = {"application/json": {"schema": schemas.ref(name)}}
         found[str(status)] = answer
     refusals = [] if op.public else [401, 429]
-    refusals += [403] * op.write + [404] * has_ids + [400, 415] * bool(op.body)
+    refusals += [403] * op.write + [404] * (has_ids or op.names_a_campaign)
+    refusals += [400, 415] * bool(op.body)
     refusals += [422] * bool(op.body or op.query)
     for status in refusals:
         found[str(status)] = problem(status)
