@@ -6,7 +6,7 @@ browser forms' CSRF check (requests carry a bearer token, not a cookie)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, Response
 from flask.typing import ResponseReturnValue
 
 from core.services.artist_messages import UnknownMessage
@@ -43,6 +43,13 @@ bp.register_error_handler(NotInTeam, not_found)
 bp.register_error_handler(UnknownMessage, not_found)
 bp.url_value_preprocessor(too_large_id)
 bp.before_request(auth.authenticate)
+
+
+@bp.after_request
+def private(response: Response) -> Response:
+    """A team's data is never cached on the way."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def register(app: Flask) -> None:
