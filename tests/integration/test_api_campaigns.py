@@ -120,3 +120,16 @@ def test_close_frees_the_keyword_once(api: FlaskClient, api_team: ApiTeam) -> No
     assert "closed" in str(found["errors"])
     reuse = call(api, "POST", "/api/v1/campaigns", api_team.write, new_campaign(keyword="SECRETA"))
     assert reuse.status_code == 201
+
+
+def test_update_takes_artwork_at_an_https_address(api: FlaskClient, api_team: ApiTeam) -> None:
+    path = f"/api/v1/campaigns/{api_team.campaign_id}"
+    found = is_problem(
+        call(api, "PATCH", path, api_team.write, {"artwork_url": "http://x/a.png"}), 422
+    )
+    assert list(found["errors"]) == ["artwork_url"]
+    url = "https://cdn.example.com/cover.png"
+    assert (
+        call(api, "PATCH", path, api_team.write, {"artwork_url": url}).get_json()["artwork_url"]
+        == url
+    )

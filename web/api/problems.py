@@ -13,6 +13,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from core.services.campaign_fields import FieldErrors
 from core.validation import ValidationError
+from web.page_support import settings
 
 PREFIX = "/api/v1"
 MEDIA_TYPE = "application/problem+json"
@@ -56,7 +57,7 @@ class Problem(Exception):
 
 def type_uri(kind: str | None) -> str:
     """The problem type: our docs page's anchor for our types, else about:blank."""
-    return f"{request.host_url.rstrip('/')}{PREFIX}/docs#problem-{kind}" if kind else "about:blank"
+    return f"{settings().public_url}{PREFIX}/docs#problem-{kind}" if kind else "about:blank"
 
 
 def response(problem: Problem) -> Response:
