@@ -100,3 +100,14 @@ def test_the_document_and_its_page_need_no_token(api: FlaskClient) -> None:
     body = page.get_data(as_text=True)
     assert page.status_code == 200 and "/api/v1/campaigns/{campaign_id}/fans" in body
     assert "https://" not in body.replace(api.application.config["PRESAVE_SETTINGS"].public_url, "")
+
+
+def test_the_document_says_which_operations_need_a_write_token(api: FlaskClient) -> None:
+    """Writes are enforced by method (not GET): the document must say the same."""
+    document = api.get("/api/v1/openapi.json").get_json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            needs_write = "403" in operation["responses"]
+            assert needs_write == (method != "get"), (method, path)
+            public = operation["security"] == []
+            assert public == path.startswith(("/api/v1/openapi.json", "/api/v1/docs")), path

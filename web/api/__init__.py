@@ -2,7 +2,12 @@
 RFC 9457 problem+json for every error, and an OpenAPI 3.1 document generated from the views.
 
 `register(app)` is called after the artist app's: it exempts this blueprint from the
-browser forms' CSRF check (requests carry a bearer token, not a cookie)."""
+browser forms' CSRF check (requests carry a bearer token, not a cookie).
+
+A new group of endpoints (the campaign stats, under /campaigns/<id>/stats/...) is a module
+adding views to `bp` with `@operation(...)`, imported in `register`, its schemas added to
+web.api.schemas.COMPONENTS: token, limits, problem+json, the document, the docs page, the
+schemathesis run and the tenancy walk then cover it with no more wiring."""
 
 from __future__ import annotations
 
