@@ -6,7 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.settings import Settings, load_settings
-from web import artist
+from web import api, artist
 from web.artwork import bp as artwork_bp
 from web.discord_interactions import bp as discord_bp
 from web.fan_pages import bp as fan_pages_bp
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(artwork_bp)
     app.register_blueprint(release_redirect_bp)
     artist.register(app)  # after the webhooks: it exempts their blueprints from CSRF
+    api.register(app)  # after the artist app: the API is exempt from its CSRF check
     return app
 
 

@@ -2,6 +2,7 @@
 
 from core.models.accounts import AuditEntry, Membership, OneTimeToken, Team, User
 from core.models.analytics import Event
+from core.models.api_tokens import ApiToken
 from core.models.audience import (
     Channel,
     Consent,
@@ -35,6 +36,7 @@ from core.models.release import ReleaseMarket
 from core.models.spotify import GrantStatus, PreSave, PreSaveStatus, SpotifyGrant
 
 __all__ = [
+    "ApiToken",
     "Artist",
     "AuditEntry",
     "Base",

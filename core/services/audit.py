@@ -15,6 +15,7 @@ ACTIONS = frozenset(
         "created", "edited", "scheduled", "cancelled", "closed", "marked_live",
         "discord_allowed", "discord_revoked", "exported", "invited", "member_joined",
         "discord_request_dismissed",
+        "api_token_created", "api_token_revoked",
     }
 )  # fmt: skip
 DETAIL_MAX = 500

@@ -1,6 +1,6 @@
 """discord bind requests: servers that asked to bind a campaign they may not
 
-Revision ID: 0012_discord_bind_requests
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-05 11:45:00.000000
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import core.models.base
 
-revision = "0012_discord_bind_requests"
+revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None

@@ -29,7 +29,7 @@ def views(tree: ast.Module) -> list[ast.FunctionDef]:
             for deco in node.decorator_list:
                 target = deco.func if isinstance(deco, ast.Call) else deco
                 if isinstance(target, ast.Attribute) and target.attr in {
-                    "get", "post", "route", "put", "delete"
+                    "get", "post", "route", "put", "patch", "delete"
                 }:  # fmt: skip
                     found.append(node)
     return found

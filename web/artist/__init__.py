@@ -31,6 +31,7 @@ from web.artist import (
     limit_store,
     messages,
     team,
+    tokens,
 )
 from web.artist.pages import any_error, artist_error
 
@@ -151,4 +152,5 @@ def register(app: Flask) -> None:
         app.view_functions[endpoint] = per_ip(per_email(app.view_functions[endpoint]))  # type: ignore[assignment]
 
 
-__all__ = ["campaign_changes", "campaign_discord", "register", "team"]  # they add views on import
+# they add views on import
+__all__ = ["campaign_changes", "campaign_discord", "register", "team", "tokens"]

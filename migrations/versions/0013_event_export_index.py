@@ -1,7 +1,7 @@
 """event export index: a campaign's events in (at, id) order, for the events CSV
 
-Revision ID: 0012_event_export
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-05 11:50:00.000000
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0012_event_export"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """funnel rollups: per-fan funnel facts and hourly page views (presave stats rebuild fills them)
 
-Revision ID: 0012_funnel_rollups
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-05 11:33:24.084798
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import core.models.base
 
-revision = "0012_funnel_rollups"
-down_revision = "0011"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
