@@ -67,4 +67,3 @@ def fan_story(campaign_id: int, fan_id: int) -> ResponseReturnValue:
             )  # fmt: skip
     except ValidationError as exc:
         return bad_filter(exc)
-
