@@ -47,7 +47,7 @@ def _time(field: str, value: datetime | str | None) -> datetime | None:
             raise ValidationError(field, accepted) from None
     try:
         return as_utc(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # naive, or out of range once moved to UTC
         raise ValidationError(field, accepted) from None
 
 

@@ -30,7 +30,13 @@ def test_another_teams_token_gets_404_on_every_route_with_ids(
     )
     db.add(message)
     db.commit()
-    values = {"campaign_id": api_team.campaign_id, "fan_id": fan_id, "message_id": message.id}
+    values = {
+        "campaign_id": api_team.campaign_id,
+        "fan_id": fan_id,
+        "message_id": message.id,
+        "dimension": "country",  # a stats breakdown
+        "name": "optins-hourly",  # a stats series
+    }
     rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("api.") and r.arguments]
     assert len(rules) >= 5
     walked = []
@@ -39,7 +45,7 @@ def test_another_teams_token_gets_404_on_every_route_with_ids(
         assert not unknown, f"{rule.rule}: teach this walk the argument(s) {sorted(unknown)}"
         path = rule.rule
         for name, value in values.items():
-            path = path.replace(f"<int:{name}>", str(value))
+            path = path.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             response = call(api, method, path, stranger.write, BODIES.get(method))
             is_problem(response, 404)
@@ -48,7 +54,11 @@ def test_another_teams_token_gets_404_on_every_route_with_ids(
             walked.append(f"{method} {path}")
             owner = call(api, method, path, api_team.read) if method == "GET" else None
             assert owner is None or owner.status_code == 200, path
-    assert len(walked) >= 7, walked
+    assert len(walked) >= 11, walked
+    assert {
+        f"GET /api/v1/campaigns/{api_team.campaign_id}/stats/{part}"
+        for part in ("funnel", "breakdown/country", "series/optins-hourly", "messages")
+    } <= set(walked)
     events = f"/api/v1/events?campaign_id={api_team.campaign_id}"
     is_problem(call(api, "GET", events, stranger.read), 404)
     mine = call(api, "GET", "/api/v1/campaigns", stranger.read).get_json()["data"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.services import event_feed, fan_list
+from web.api import stats_schemas
 
 Schema = dict[str, Any]
 MAX_ID = 2**31 - 1  # ids in paths and cursors: larger ones name nothing
@@ -209,6 +210,7 @@ COMPONENTS: dict[str, Schema] = {
         },
     },
     "EventPage": page_of("Event", {"type": "integer"}, "next_after"),
+    **stats_schemas.COMPONENTS,
 }
 
 FAN_QUERY = {

@@ -31,6 +31,7 @@ class Operation:
     answers: dict[int, str]  # status -> response component; "" for no body
     body: str | None = None  # request body component
     query: dict[str, schemas.Schema] = field(default_factory=dict)
+    path: dict[str, schemas.Schema] = field(default_factory=dict)  # a text path part's values
     write: bool = False
     public: bool = False  # no token needed (the document and its page)
     names_a_campaign: bool = False  # a query argument names a campaign: 404 when not the team's
@@ -73,7 +74,7 @@ def _answers(op: Operation, has_ids: bool) -> dict[str, Any]:
     return found
 
 
-def _path_params(rule: str) -> list[dict[str, Any]]:
+def _path_params(rule: str, given: dict[str, schemas.Schema]) -> list[dict[str, Any]]:
     return [
         {
             "name": name,
@@ -81,14 +82,14 @@ def _path_params(rule: str) -> list[dict[str, Any]]:
             "required": True,
             "schema": {"type": "integer", "minimum": 1, "maximum": schemas.MAX_ID}
             if kind == "int"
-            else {"type": "string"},
+            else given.get(name, {"type": "string"}),
         }
         for kind, name in PATH_ARG.findall(rule)
     ]
 
 
 def _operation(view_name: str, op: Operation, rule: str) -> dict[str, Any]:
-    params = _path_params(rule)
+    params = _path_params(rule, op.path)
     params += [{"name": n, "in": "query", "schema": s} for n, s in op.query.items()]
     found: dict[str, Any] = {
         "operationId": view_name,
@@ -111,8 +112,8 @@ def document(app: Flask) -> dict[str, Any]:
         title=TITLE,
         version=VERSION,
         openapi_version="3.1.0",
-        info={"description": "Campaigns, messages, fans and events of a team. Errors are "
-                             "RFC 9457 problem+json."},
+        info={"description": "Campaigns, messages, stats, fans and events of a team. "
+                             "Errors are RFC 9457 problem+json."},
     )  # fmt: skip
     spec.components.security_scheme(
         "token", {"type": "http", "scheme": "bearer", "description": "a team API token, psv_..."}
