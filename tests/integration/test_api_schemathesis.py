@@ -25,10 +25,16 @@ from sqlalchemy.orm import Session
 from cli import migrate
 from core.services import events
 from core.settings import Settings
+from core.timeutil import utcnow
 from tests.integration.api_helpers import ApiTeam, auth, make_team
 from tests.integration.dashboard_helpers import add_fan
+from tests.integration.funnel_helpers import delivery, message
 from web import create_app
 
+STATS_PATHS = [
+    "/api/v1/campaigns/{campaign_id}/stats/" + part
+    for part in ("funnel", "breakdown/{dimension}", "series/{name}", "messages")
+] + ["/api/v1/stats/releases"]
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -43,7 +49,11 @@ def seeded(app: Flask, db: Session, team: ApiTeam) -> schemathesis.BaseSchema:
     app.config.update(API_READ_LIMIT="100000/minute", API_WRITE_LIMIT="100000/minute")
     for status in (None, "saved", "pending"):
         fan = add_fan(db, team.campaign_id, presave=status)
-        events.record(db, "optin", campaign_id=team.campaign_id, fan_id=fan, channel="sms")
+        events.record(db, "optin", campaign_id=team.campaign_id, fan_id=fan, channel="sms",
+                      source="tiktok", country="US", region="US-CA")  # fmt: skip
+    events.record(db, "page_view", campaign_id=team.campaign_id, source="tiktok")
+    sent = message(db, team.campaign_id, "countdown")
+    delivery(db, sent, fan, status="delivered", sent_at=utcnow())
     db.commit()
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
 
@@ -51,8 +61,11 @@ def seeded(app: Flask, db: Session, team: ApiTeam) -> schemathesis.BaseSchema:
 EXAMPLES = 40
 
 
-def run_operation(operation: object, mode: GenerationMode, token: str) -> None:
-    """Bounded examples of one operation in one mode, every check on each answer."""
+def run_operation(
+    operation: object, mode: GenerationMode, token: str, campaign_id: int | None = None
+) -> None:
+    """Bounded examples of one operation in one mode, every check on each answer (on the
+    campaign `campaign_id` when given, instead of a drawn one)."""
 
     @given(case=operation.as_strategy(generation_mode=mode))  # type: ignore[attr-defined]
     @settings(
@@ -64,6 +77,8 @@ def run_operation(operation: object, mode: GenerationMode, token: str) -> None:
         phases=[Phase.explicit, Phase.generate],
     )
     def examples(case: Any) -> None:
+        if campaign_id is not None:
+            case.path_parameters = {**(case.path_parameters or {}), "campaign_id": campaign_id}
         case.call_and_validate(headers=auth(token), checks=CHECKS)
 
     examples()
@@ -73,7 +88,9 @@ def run_all(schema: schemathesis.BaseSchema, mode: GenerationMode, token: str) -
     """Every operation of the document; in negative mode those with nothing to get wrong
     (no parameter, no body) are left out."""
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
-    assert len(operations) >= 11
+    assert len(operations) >= 16
+    paths = {operation.path for operation in operations}
+    assert set(STATS_PATHS) <= paths, sorted(paths)
     tried = 0
     for operation in operations:
         try:
@@ -90,6 +107,23 @@ def test_the_api_keeps_to_its_document(
     app: Flask, db: Session, api_team: ApiTeam, mode: GenerationMode
 ) -> None:
     run_all(seeded(app, db, api_team), mode, api_team.write)
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_the_stats_keep_to_their_document_on_a_campaign_with_numbers(
+    app: Flask, db: Session, api_team: ApiTeam, mode: GenerationMode
+) -> None:
+    """Drawn campaign ids are mostly no team's (404): here the stats run on the seeded
+    campaign, so the numbers themselves are checked against the document."""
+    schema = seeded(app, db, api_team)
+    operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
+    ours = [op for op in operations if "{campaign_id}/stats/" in op.path]
+    assert {op.path for op in ours} == set(STATS_PATHS[:-1])
+    for operation in ours:
+        try:
+            run_operation(operation, mode, api_team.read, api_team.campaign_id)
+        except Unsatisfiable:
+            assert mode == GenerationMode.NEGATIVE and operation.path.endswith("/messages")
 
 
 @pytest.mark.postgres
