@@ -50,7 +50,7 @@ def seeded(app: Flask, db: Session, team: ApiTeam) -> schemathesis.BaseSchema:
     for status in (None, "saved", "pending"):
         fan = add_fan(db, team.campaign_id, presave=status)
         events.record(db, "optin", campaign_id=team.campaign_id, fan_id=fan, channel="sms",
-                      source="tiktok", country="US", region="US-CA")  # fmt: skip
+                      source="tiktok", country="US", region="CA")  # fmt: skip
     events.record(db, "page_view", campaign_id=team.campaign_id, source="tiktok")
     sent = message(db, team.campaign_id, "countdown")
     delivery(db, sent, fan, status="delivered", sent_at=utcnow())

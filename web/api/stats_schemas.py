@@ -36,7 +36,7 @@ FILTER_QUERY: dict[str, Schema] = {
     "source": {"type": "string", "maxLength": SOURCE_MAX, "description": "e.g. tiktok"},
     "channel": {"enum": list(CHANNELS)},
     "country": {"type": "string", "pattern": "^[A-Za-z]{2}$", "description": "e.g. US"},
-    "region": {"type": "string", "maxLength": REGION_MAX, "description": "e.g. US-CA"},
+    "region": {"type": "string", "maxLength": REGION_MAX, "description": "e.g. CA (a US state)"},
     "since": {**UTC_TIME, "description": "count steps at or after this time (with an offset)"},
     "until": {**UTC_TIME, "description": "count steps before this time (with an offset)"},
 }
