@@ -58,9 +58,9 @@ def test_the_stats_json_is_the_services_on_postgres(pg_url: str, settings: Setti
         db.add(Event(kind="stop", fan_id=fan, at=sent + timedelta(days=2), channel="sms"))
         db.commit()
         found = got(api, base(team) + "/messages", team.read)["data"]
-        rows = message_stats.for_campaign(db, team.campaign_id)
+        numbers = message_stats.for_campaign(db, team.campaign_id)
         assert [(m["id"], m["delivered"], m["opt_outs"]) for m in found] == [
-            (r.message_id, r.delivered, r.opt_outs) for r in rows
+            (r.message_id, r.delivered, r.opt_outs) for r in numbers
         ]
         assert (found[0]["delivered"], found[0]["opt_outs"]) == (1, 1)
     engine.dispose()
