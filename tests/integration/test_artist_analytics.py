@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from core.models import ScheduledMessage
-from core.services import message_stats, stats
+from core.services import message_stats, stats, stats_series
 from core.services.stats_filters import parse_filters
 from tests.factories import make_campaign
 from tests.integration.artist_helpers import SignIn, put_in_team
@@ -22,7 +22,7 @@ from tests.integration.rollup_helpers import make_fans, record_at
 RELEASE = datetime(2026, 12, 11, 5, 0, tzinfo=UTC)
 H = timedelta(hours=1)
 STEP_ROWS = ("Page views", "Opted in", "Opened their link", "Authorized Spotify", "Saved",
-             "Got the drop message", "Clicked the release link")  # fmt: skip
+             "Got drop message", "Clicked release link")  # fmt: skip
 
 
 def story(db: Session, team: int) -> int:
@@ -87,13 +87,20 @@ def test_the_page_shows_the_services_numbers(app: Flask, db: Session, signed_in:
     expected = [f"{s.count:,}" for s in stats.funnel(db, cid).steps]
     assert expected == ["4", "5", "3", "3", "1", "0", "0"]  # the story, as the service counts it
     assert funnel_on_page(body) == expected
-    assert "Authorized Spotify: 3 (100% of the step before)" in body  # the chart's label
+    assert "Authorized Spotify: 3 (100% of step before)" in body  # the chart's label
     assert 'role="img"' in body and '<title id="funnel-chart-title">' in body
     by_source = stats.breakdown(db, cid, "source")
     assert table_rows(body, "source") == [row.value for row in by_source.rows] == ["tiktok", "ig"]
     assert '<th scope="row">tiktok</th> <td>3</td> <td>3</td> <td>2</td> <td>1</td>' in body
     assert table_rows(body, "region") == ["Not known", "CA", "NY"]
     assert "Conversion by US state" in body and "67%" in body  # tiktok: 2 of 3 authorized
+    daily = stats_series.optins_daily(db, cid)
+    assert sum(p.count for p in daily.points) == 5
+    assert f"5 opt-ins in all, at most 5 in one day ({len(daily.points)} buckets" in body
+    minutes = stats_series.saves_by_minute(db, cid)
+    assert [p.count for p in minutes.points if p.count] == [1] and len(minutes.points) == 60
+    assert '<time datetime="2026-12-11T05:03:00Z">05:03</time></th><td>1</td>' in body
+    assert "No opt-ins from two days before" in body  # none in the hourly window
     (message,) = message_stats.for_campaign(db, cid)
     assert message.template == "one_day"
     assert 'one day <span class="muted">(countdown)</span>' in body
@@ -180,7 +187,8 @@ def test_an_empty_campaign_renders(app: Flask, db: Session, signed_in: SignIn) -
     assert body.count("No fans yet.") == 4  # each breakdown
     assert "No opt-ins earlier than two days before the release." in body
     assert "No message scheduled yet." in body
-    assert "0 opt-ins in all" in body and "0 saves in all" in body
+    assert "No opt-ins from two days before the release to two days after it." in body
+    assert "No saves in the drop hour" in body and '<svg class="chart chart-columns' not in body
 
 
 def test_releases_compares_the_teams_last_five_only(

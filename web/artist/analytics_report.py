@@ -21,7 +21,7 @@ from web.artist.analytics_tables import (
     table,
 )
 
-FUNNEL_WIDTH = 480  # narrower than the column charts: its labels stay legible on a phone
+FUNNEL_WIDTH = 400  # narrower than the column charts: its labels stay legible on a phone
 
 
 @dataclass(frozen=True)

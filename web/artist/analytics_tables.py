@@ -18,8 +18,8 @@ STEP_WORDS = {
     "link_click": "Opened their link",
     "spotify_authorized": "Authorized Spotify",
     "saved": "Saved",
-    "drop_delivered": "Got the drop message",
-    "release_click": "Clicked the release link",
+    "drop_delivered": "Got drop message",
+    "release_click": "Clicked release link",
 }
 DIMENSION_WORDS = {"source": "source", "channel": "channel", "country": "country",
                    "region": "US state"}  # fmt: skip
@@ -38,7 +38,9 @@ SORT_ACCEPTED = (
     f"{', '.join(stats.DIMENSIONS)}; column one of {', '.join(k for k, _ in COLUMNS)}; "
     "direction asc or desc"
 )
-UNIT_FORMATS = {"day": "%a %d %b", "hour": "%d %b %H:00", "minute": "%H:%M"}
+# How a bucket's start reads: in the table, and shorter under the chart's columns.
+UNIT_FORMATS = {"day": "%a %d %b", "hour": "%a %d %b %H:00", "minute": "%H:%M"}
+CHART_FORMATS = {"day": "%d %b", "hour": "%d %b %Hh", "minute": "%H:%M"}
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,7 @@ def funnel_lines(funnel: stats.Funnel) -> list[FunnelLine]:
         words = STEP_WORDS.get(step.name, step.name)
         count = "not known with these filters" if step.count is None else f"{step.count:,}"
         rate = charts.percent(step.rate)
-        label = f"{words}: {count}" + (f" ({rate} of the step before)" if n else "")
+        label = f"{words}: {count}" + (f" ({rate} of step before)" if n else "")
         lines.append(FunnelLine(step.name, words, step.count, rate, label))
     return lines
 
@@ -194,5 +196,5 @@ def series_view(series: Series, unit: str) -> SeriesView:
     fmt = UNIT_FORMATS[unit]
     rows = tuple((p.start, p.start.strftime(fmt), p.count) for p in series.points)
     counts = [count for _, _, count in rows]
-    chart = charts.columns(counts, [label for _, label, _ in rows])
+    chart = charts.columns(counts, [p.start.strftime(CHART_FORMATS[unit]) for p in series.points])
     return SeriesView(series, rows, chart, sum(counts), max(counts, default=0))

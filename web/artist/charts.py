@@ -11,13 +11,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-WIDTH = 640  # every chart's viewBox width
+WIDTH = 480  # a chart's viewBox width unless it asks for another
 ROW = 46  # a horizontal bar's row: its label line above the bar
 BAR = 18  # a horizontal bar's thickness
 COLUMN_HEIGHT = 180  # the plot area of a column chart
 AXIS_GUTTER = 48  # room left of a column chart's plot for the y labels
+RIGHT_GUTTER = 32  # room right of it, for half of the last x label
 LABEL_BAND = 34  # room under a column chart's plot for the x labels
-MAX_X_LABELS = 6
+MAX_X_LABELS = 5
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class ColumnChart:
     width: int
     height: int
     plot_left: int
+    plot_right: int
     plot_bottom: int
     columns: tuple[Column, ...]
     y_ticks: tuple[Tick, ...]
@@ -106,7 +108,7 @@ def columns(values: Sequence[int], labels: Sequence[str], width: int = WIDTH) ->
     bucket labels, evenly spaced, the first always among them."""
     ticks = nice_ticks(max(values, default=0))
     scale_top = ticks[-1]
-    plot_width = width - AXIS_GUTTER
+    plot_width = width - AXIS_GUTTER - RIGHT_GUTTER
     slot = plot_width / max(len(values), 1)
     gap = slot * 0.15 if slot >= 3 else 0.0
     bottom = COLUMN_HEIGHT + 8
@@ -126,7 +128,9 @@ def columns(values: Sequence[int], labels: Sequence[str], width: int = WIDTH) ->
         if n % every == 0
     )
     y_ticks = tuple(Tick(y_of(value), f"{value:,}") for value in ticks)
-    return ColumnChart(width, bottom + LABEL_BAND, AXIS_GUTTER, bottom, bars, y_ticks, x_ticks)
+    right = width - RIGHT_GUTTER
+    return ColumnChart(width, bottom + LABEL_BAND, AXIS_GUTTER, right, bottom, bars, y_ticks,
+                       x_ticks)  # fmt: skip
 
 
 def percent(rate: float | None) -> str:
