@@ -147,6 +147,9 @@ def test_bad_filters_are_refused_next_to_their_field(
         assert f'<p class="field-error" id="{field}-error">{field.capitalize()}: ' in body, query
         assert words in body, query
         assert "Funnel" not in body and "Show numbers" in body, query  # the form, no numbers
+    stranger, _ = signed_in_team(app, signed_in, "Team B")  # another team: 404 before any check
+    refused = stranger.get(f"/app/campaigns/{cid}/analytics?country=USA")
+    assert refused.status_code == 404 and "BLOOM" not in body_of(refused)
     kept = body_of(client.get(f"/app/campaigns/{cid}/analytics?country=USA&source=tiktok"))
     assert 'name="country" value="USA"' in kept and 'name="source" value="tiktok"' in kept
     assert 'aria-invalid="true"' in kept and 'aria-describedby="country-hint country-error"' in kept
