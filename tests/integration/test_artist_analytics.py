@@ -147,6 +147,10 @@ def test_bad_filters_are_refused_next_to_their_field(
         assert f'<p class="field-error" id="{field}-error">{field.capitalize()}: ' in body, query
         assert words in body, query
         assert "Funnel" not in body and "Show numbers" in body, query  # the form, no numbers
+    bad_sort = body_of(client.get(f"/app/campaigns/{cid}/analytics?sort=x&country=GB"))
+    assert 'name="sort"' not in bad_sort  # sending the form again drops the refused sort
+    good_sort = body_of(client.get(f"/app/campaigns/{cid}/analytics?sort=source.saved.asc"))
+    assert '<input type="hidden" name="sort" value="source.saved.asc">' in good_sort
     stranger, _ = signed_in_team(app, signed_in, "Team B")  # another team: 404 before any check
     refused = stranger.get(f"/app/campaigns/{cid}/analytics?country=USA")
     assert refused.status_code == 404 and "BLOOM" not in body_of(refused)

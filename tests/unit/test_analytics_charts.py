@@ -161,3 +161,17 @@ def test_no_sort_is_the_default() -> None:
     assert analytics_tables.parse_sort("Country.Saved.DESC") == analytics_tables.Sort(
         "country", "saved", True
     )
+
+
+def test_a_long_table_shows_its_first_rows_in_its_order_and_counts_the_rest() -> None:
+    many = tuple(
+        stats.BreakdownRow(f"src{n:03d}", step_counts(None, n + 1, 0, n % 7, 0, 0, 0))
+        for n in range(analytics_tables.MAX_ROWS + 12)
+    )
+    found = stats.Breakdown(1, "source", Filters(), many)
+    table = analytics_tables.table(found, analytics_tables.parse_sort("source.value.asc"))
+    assert len(table.rows) == analytics_tables.MAX_ROWS and table.more == 12
+    assert values(table) == [f"src{n:03d}" for n in range(analytics_tables.MAX_ROWS)]
+    top = analytics_tables.table(found, analytics_tables.parse_sort("source.optins.desc"))
+    assert values(top)[0] == f"src{analytics_tables.MAX_ROWS + 11:03d}"  # sorted, then cut
+    assert analytics_tables.table(breakdown("source"), None).more == 0

@@ -39,6 +39,7 @@ SORT_ACCEPTED = (
     "direction asc or desc"
 )
 # How a bucket's start reads: in the table, and shorter under the chart's columns.
+MAX_ROWS = 50  # a table shows this many values, in its order; the rest are counted
 UNIT_FORMATS = {"day": "%a %d %b", "hour": "%a %d %b %H:00", "minute": "%H:%M"}
 CHART_FORMATS = {"day": "%d %b", "hour": "%d %b %Hh", "minute": "%H:%M"}
 
@@ -103,6 +104,7 @@ class Table:
     title: str
     headers: tuple[Header, ...]
     rows: tuple[Row, ...]
+    more: int  # values left out after the first MAX_ROWS (in the events CSV)
 
 
 def value_words(dimension: str, value: str | None) -> str:
@@ -154,7 +156,8 @@ def table(found: stats.Breakdown, sort: Sort | None) -> Table:
     if sort is not None and sort.table == found.dimension:
         rows.sort(key=_sort_key(sort.key), reverse=sort.descending)  # type: ignore[arg-type]
     title = f"Conversion by {DIMENSION_WORDS[found.dimension]}"
-    return Table(found.dimension, title, _headers(found.dimension, sort), tuple(rows))
+    headers = _headers(found.dimension, sort)
+    return Table(found.dimension, title, headers, tuple(rows[:MAX_ROWS]), len(rows[MAX_ROWS:]))
 
 
 @dataclass(frozen=True)
