@@ -70,11 +70,17 @@ def test_analytics_pages_are_accessible_and_sort_by_keyboard(
 
     for width, height in SIZES:
         page.set_viewport_size({"width": width, "height": height})
-        for url in (analytics, f"{analytics}?country=USA", f"{base}/app/releases"):
+        pages = (
+            analytics,
+            f"{analytics}?country=USA",
+            f"{analytics}/messages",
+            f"{base}/app/releases",
+        )
+        for url in pages:
             page.goto(url)
             no_axe_violations(page)
             fits(page)
-        page.goto(analytics)
+        page.goto(f"{analytics}/time")
         for details in page.locator("details").all():  # the long tables, opened
             details.locator("summary").click()
         no_axe_violations(page)

@@ -94,6 +94,11 @@ def test_the_page_shows_the_services_numbers(app: Flask, db: Session, signed_in:
     assert '<th scope="row">tiktok</th> <td>3</td> <td>3</td> <td>2</td> <td>1</td>' in body
     assert table_rows(body, "region") == ["Not known", "CA", "NY"]
     assert "Conversion by US state" in body and "67%" in body  # tiktok: 2 of 3 authorized
+    assert f"/app/campaigns/{cid}/fans.csv" in body and f"/app/campaigns/{cid}/events.csv" in body
+    assert f'href="/app/campaigns/{cid}/analytics" aria-current="page"' in body  # the nav tab
+    over_time = client.get(f"/app/campaigns/{cid}/analytics/time")
+    assert over_time.status_code == 200
+    body = body_of(over_time)
     daily = stats_series.optins_daily(db, cid)
     assert sum(p.count for p in daily.points) == 5
     assert f"5 opt-ins in all, at most 5 in one day ({len(daily.points)} buckets" in body
@@ -101,11 +106,11 @@ def test_the_page_shows_the_services_numbers(app: Flask, db: Session, signed_in:
     assert [p.count for p in minutes.points if p.count] == [1] and len(minutes.points) == 60
     assert '<time datetime="2026-12-11T05:03:00Z">05:03</time></th><td>1</td>' in body
     assert "No opt-ins from two days before" in body  # none in the hourly window
+    body = body_of(client.get(f"/app/campaigns/{cid}/analytics/messages"))
     (message,) = message_stats.for_campaign(db, cid)
     assert message.template == "one_day"
     assert 'one day <span class="muted">(countdown)</span>' in body
-    assert f"/app/campaigns/{cid}/fans.csv" in body and f"/app/campaigns/{cid}/events.csv" in body
-    assert f'href="/app/campaigns/{cid}/analytics" aria-current="page"' in body  # the nav tab
+    assert f'href="/app/campaigns/{cid}/analytics/messages" aria-current="page"' in body
 
 
 def test_filters_apply_and_stay_in_the_form(app: Flask, db: Session, signed_in: SignIn) -> None:
@@ -121,6 +126,8 @@ def test_filters_apply_and_stay_in_the_form(app: Flask, db: Session, signed_in: 
     assert 'name="source" value="tiktok"' in body and 'name="country" value="us"' in body
     assert table_rows(body, "channel") == ["SMS"]
     assert "Filtered: source tiktok, country us." in body
+    assert f'href="/app/campaigns/{cid}/analytics/time?source=tiktok&country=us"' in body
+    assert f'href="/app/campaigns/{cid}/analytics/messages"' in body  # not filtered: no args
     hourly = body_of(client.get(f"/app/campaigns/{cid}/analytics?until=2026-12-06T07:00Z"))
     assert funnel_on_page(hourly)[1] == "2"  # opt-ins at 05:00 and 06:00 on the 6th
 
@@ -146,7 +153,11 @@ def test_bad_filters_are_refused_next_to_their_field(
         assert response.status_code == 400, query
         assert f'<p class="field-error" id="{field}-error">{field.capitalize()}: ' in body, query
         assert words in body, query
-        assert "Funnel" not in body and "Show numbers" in body, query  # the form, no numbers
+        assert 'id="funnel-heading"' not in body and "Show numbers" in body, query  # no numbers
+        over_time = client.get(f"/app/campaigns/{cid}/analytics/time?{query}")
+        if field != "sort":  # the time page has no table to sort
+            assert over_time.status_code == 400, query
+            assert f'id="{field}-error"' in body_of(over_time) and words in body_of(over_time)
     bad_sort = body_of(client.get(f"/app/campaigns/{cid}/analytics?sort=x&country=GB"))
     assert 'name="sort"' not in bad_sort  # sending the form again drops the refused sort
     good_sort = body_of(client.get(f"/app/campaigns/{cid}/analytics?sort=source.saved.asc"))
@@ -192,8 +203,11 @@ def test_an_empty_campaign_renders(app: Flask, db: Session, signed_in: SignIn) -
     assert response.status_code == 200
     assert funnel_on_page(body) == ["0"] * 7
     assert body.count("No fans yet.") == 4  # each breakdown
+    body = body_of(client.get(f"/app/campaigns/{campaign.id}/analytics/time"))
     assert "No opt-ins earlier than two days before the release." in body
-    assert "No message scheduled yet." in body
+    assert "No message scheduled yet." in body_of(
+        client.get(f"/app/campaigns/{campaign.id}/analytics/messages")
+    )
     assert "No opt-ins from two days before the release to two days after it." in body
     assert "No saves in the drop hour" in body and '<svg class="chart chart-columns' not in body
 

@@ -1,6 +1,7 @@
 """What the analytics pages show, gathered from the stats services (which read the
 rollups) and shaped for the templates: a fixed number of queries per page, whatever the
-campaign's size, and nothing left for a template to query."""
+campaign's size, and nothing left for a template to query. The campaign's analytics are
+three pages (conversion, over time, messages) so each stays within its time budget."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from core.services import message_stats, stats, stats_series
+from core.services import stats, stats_series
 from core.services.stats_filters import Filters
 from web.artist import charts
 from web.artist.analytics_tables import (
@@ -25,36 +26,39 @@ FUNNEL_WIDTH = 400  # narrower than the column charts: its labels stay legible o
 
 
 @dataclass(frozen=True)
-class CampaignReport:
-    """Everything on a campaign's analytics page."""
+class ConversionReport:
+    """The analytics page: the funnel and what converts."""
 
     funnel: list[FunnelLine]
     funnel_chart: charts.HBarChart
     tables: list[Table]
+
+
+def conversion_report(
+    db: Session, campaign_id: int, filters: Filters, sort: Sort | None
+) -> ConversionReport:
+    """The funnel and the four breakdowns (stats.overview: one read of the rollups)."""
+    funnel, breakdowns = stats.overview(db, campaign_id, filters)
+    lines = funnel_lines(funnel)
+    chart = charts.hbars([(line.label, line.count) for line in lines], FUNNEL_WIDTH)
+    return ConversionReport(lines, chart, [table(b, sort) for b in breakdowns.values()])
+
+
+@dataclass(frozen=True)
+class TimeReport:
+    """The over-time page: opt-ins daily and hourly, saves in the drop hour."""
+
     daily: SeriesView
     hourly: SeriesView
     drop_minutes: SeriesView
-    messages: list[message_stats.MessageStats]
 
 
-def campaign_report(
-    db: Session, campaign_id: int, filters: Filters, sort: Sort | None
-) -> CampaignReport:
-    """The funnel, the four breakdowns, the three series and the countdown messages."""
-    lines = funnel_lines(stats.funnel(db, campaign_id, filters))
-    chart = charts.hbars([(line.label, line.count) for line in lines], FUNNEL_WIDTH)
-    tables = [
-        table(stats.breakdown(db, campaign_id, dimension, filters), sort)
-        for dimension in stats.DIMENSIONS
-    ]
-    return CampaignReport(
-        funnel=lines,
-        funnel_chart=chart,
-        tables=tables,
+def time_report(db: Session, campaign_id: int, filters: Filters) -> TimeReport:
+    """The three series of stats_series under the filters."""
+    return TimeReport(
         daily=series_view(stats_series.optins_daily(db, campaign_id, filters), "day"),
         hourly=series_view(stats_series.optins_hourly(db, campaign_id, filters), "hour"),
         drop_minutes=series_view(stats_series.saves_by_minute(db, campaign_id, filters), "minute"),
-        messages=message_stats.for_campaign(db, campaign_id),
     )
 
 
