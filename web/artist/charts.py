@@ -14,6 +14,7 @@ from dataclasses import dataclass
 WIDTH = 480  # a chart's viewBox width unless it asks for another
 ROW = 46  # a horizontal bar's row: its label line above the bar
 BAR = 18  # a horizontal bar's thickness
+TEXT_ROW = 26  # a row of label only
 COLUMN_HEIGHT = 180  # the plot area of a column chart
 AXIS_GUTTER = 48  # room left of a column chart's plot for the y labels
 RIGHT_GUTTER = 32  # room right of it, for half of the last x label
@@ -94,13 +95,14 @@ def share(value: int | float | None, top: int | float | None, full: float = 100.
 
 
 def hbars(rows: Sequence[tuple[str, int | None]], width: int = WIDTH) -> HBarChart:
-    """A bar per (label, value) row, each under its label; unknown values draw no bar."""
+    """A bar per (label, value) row, each under its label; a row with no value (unknown, or
+    a group's heading) is its label line only."""
     top = max((value or 0 for _, value in rows), default=0)
-    bars = tuple(
-        HBar(label, value, n * ROW + 16, n * ROW + 22, share(value, top, width))
-        for n, (label, value) in enumerate(rows)
-    )
-    return HBarChart(width, max(len(rows), 1) * ROW, BAR, bars)
+    bars, y = [], 0
+    for label, value in rows:
+        bars.append(HBar(label, value, y + 16, y + 22, share(value, top, width)))
+        y += ROW if value is not None else TEXT_ROW
+    return HBarChart(width, max(y, ROW), BAR, tuple(bars))
 
 
 def columns(values: Sequence[int], labels: Sequence[str], width: int = WIDTH) -> ColumnChart:
