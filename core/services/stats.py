@@ -20,7 +20,10 @@ from core.services.funnel_rollups import FACTS, STEP_COLUMNS, VIEWS, hour_of
 from core.services.stats_filters import Filters, attribute_conditions, in_window
 from core.validation import ValidationError
 
-__all__ = ["DIMENSIONS", "STEPS", "Breakdown", "Filters", "Funnel", "Step", "breakdown", "funnel"]
+__all__ = [
+    "DIMENSIONS", "STEPS", "Breakdown", "Filters", "Funnel", "Step", "breakdown", "funnel",
+    "overview",
+]  # fmt: skip
 
 # The funnel's steps in order: the page view first, then the fan steps (events.FUNNEL).
 STEPS = ("page_view", *STEP_COLUMNS)
@@ -131,6 +134,26 @@ def funnel(session: Session, campaign_id: int, filters: Filters | None = None) -
     return Funnel(campaign_id, filters, _steps(views, [int(n) for n in row]))
 
 
+def _assemble(
+    campaign_id: int,
+    dimension: str,
+    filters: Filters,
+    counted: list[tuple[str | None, list[int]]],
+    views: dict[str | None, int] | None,
+) -> Breakdown:
+    """A breakdown from each value's step counts (and page views by source, when known)."""
+    views = None if views is None else dict(views)
+    rows = []
+    for value, counts in counted:
+        row_views = None if views is None else views.pop(value, 0)
+        if any(counts) or row_views:
+            rows.append(BreakdownRow(value, _steps(row_views, counts)))
+    zeros = [0] * len(STEP_COLUMNS)  # sources with views and no fan
+    rows += [BreakdownRow(value, _steps(n, zeros)) for value, n in (views or {}).items()]
+    rows.sort(key=lambda r: (-(r.steps[1].count or 0), -(r.steps[0].count or 0), r.value or ""))
+    return Breakdown(campaign_id, dimension, filters, tuple(rows))
+
+
 def breakdown(
     session: Session, campaign_id: int, dimension: str, filters: Filters | None = None
 ) -> Breakdown:
@@ -148,16 +171,40 @@ def breakdown(
         )
     )
     views = _views(session, campaign_id, filters, by_source=True) if dimension == "source" else None
-    rows = []
-    for row in result:
-        value, counts = row[0], [int(row[i]) for i in range(1, len(row))]
-        row_views = None if views is None else views.pop(value, 0)
-        if any(counts) or row_views:
-            rows.append(BreakdownRow(value, _steps(row_views, counts)))
-    zeros = [0] * len(STEP_COLUMNS)  # sources with views and no fan
-    rows += [BreakdownRow(value, _steps(n, zeros)) for value, n in (views or {}).items()]
-    rows.sort(key=lambda r: (-(r.steps[1].count or 0), -(r.steps[0].count or 0), r.value or ""))
-    return Breakdown(campaign_id, dimension, filters, tuple(rows))
+    counted = [(row[0], [int(row[i]) for i in range(1, len(row))]) for row in result]
+    return _assemble(campaign_id, dimension, filters, counted, views)
+
+
+def overview(
+    session: Session, campaign_id: int, filters: Filters | None = None
+) -> tuple[Funnel, dict[str, Breakdown]]:
+    """The funnel and every breakdown at once, equal to `funnel` and `breakdown` for each
+    dimension, from one grouped read of the campaign's rollup rows (a page showing them all
+    reads its fans once, not five times) and one of its page views."""
+    filters = filters or Filters()
+    columns = [FACTS.c[dimension] for dimension in DIMENSIONS]
+    groups = [
+        (tuple(row[: len(DIMENSIONS)]), [int(n) for n in row[len(DIMENSIONS) :]])
+        for row in session.execute(
+            select(*columns, *_step_counts(FACTS, filters))
+            .where(FACTS.c.campaign_id == campaign_id, *attribute_conditions(FACTS, filters))
+            .group_by(*columns)
+        )
+    ]
+    views = _views(session, campaign_id, filters, by_source=True)
+    totals = [sum(counts[i] for _, counts in groups) for i in range(len(STEP_COLUMNS))]
+    total_views = None if views is None else sum(views.values())
+    breakdowns = {}
+    for n, dimension in enumerate(DIMENSIONS):
+        per_value: dict[str | None, list[int]] = {}
+        for values, counts in groups:
+            into = per_value.setdefault(values[n], [0] * len(STEP_COLUMNS))
+            for i, count in enumerate(counts):
+                into[i] += count
+        breakdowns[dimension] = _assemble(campaign_id, dimension, filters,
+                                          list(per_value.items()),
+                                          views if dimension == "source" else None)  # fmt: skip
+    return Funnel(campaign_id, filters, _steps(total_views, totals)), breakdowns
 
 
 def team_comparison(session: Session, team_id: int, limit: int = TEAM_RELEASES) -> list[Release]:

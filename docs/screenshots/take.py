@@ -32,7 +32,15 @@ from werkzeug.serving import make_server
 from cli import migrate
 from core.db import dispose_all, transaction
 from core.models import Consent, Event, Fan, FanLink, PreSave, SpotifyGrant
-from core.services import accounts, artist_messages, audit, drop_mark, team_discord, tenancy
+from core.services import (
+    accounts,
+    artist_messages,
+    audit,
+    drop_mark,
+    funnel_rebuild,
+    team_discord,
+    tenancy,
+)
 from core.services.campaigns import CampaignDraft, by_id, create_campaign
 from core.services.one_time_links import SIGN_IN
 from core.settings import Settings, load_settings
@@ -99,8 +107,22 @@ def add_fan(session: Any, campaign_id: int, n: int, rng: random.Random, fate: st
     session.add(PreSave(campaign_id=campaign_id, fan_id=fan.id, status=fate,
                         market=fan.country, saved_at=saved))  # fmt: skip
     authorized = joined + timedelta(minutes=rng.randint(1, 50))
+    session.add(Event(kind="link_click", at=joined + timedelta(seconds=40),
+                      campaign_id=campaign_id, fan_id=fan.id))  # fmt: skip
     session.add(Event(kind="spotify_authorized", at=authorized, campaign_id=campaign_id,
                       fan_id=fan.id, source=source, country=fan.country))  # fmt: skip
+    if saved is not None:
+        session.add(Event(kind="saved", at=saved, campaign_id=campaign_id, fan_id=fan.id,
+                          country=fan.country))  # fmt: skip
+
+
+def add_page_views(session: Any, campaign_ids: list[int], rng: random.Random) -> None:
+    """Visits to the campaigns' public pages over the last two weeks, from each source."""
+    for campaign_id in campaign_ids:
+        for n in range(600):
+            at = utcnow() - timedelta(minutes=rng.randint(60, 14 * 24 * 60))
+            session.add(Event(kind="page_view", at=at, campaign_id=campaign_id,
+                              source=SOURCES[n % len(SOURCES)]))  # fmt: skip
 
 
 def evening_in_days(days: int) -> datetime:
@@ -143,7 +165,9 @@ def seed(settings: Settings) -> Demo:
                 for _ in range(count):
                     n += 1
                     add_fan(session, campaign_id, n, rng, fate)
+        add_page_views(session, ids, random.Random(19))
         session.flush()
+        funnel_rebuild.rebuild(session)  # the rows above were added directly, not recorded
         for campaign_id in ids:
             campaign = by_id(session, campaign_id)
             team_discord.allow(session, (team_id, user.id), campaign, GUILD)
@@ -204,6 +228,8 @@ def shoot(page: Any, base: str, demo: Demo) -> list[Path]:
         "new-message": new_message,
         "fans": lambda p: p.goto(f"{up}/fans"),
         "drop": lambda p: p.goto(f"{live}/drop"),
+        "analytics": lambda p: p.goto(f"{live}/analytics#funnel-heading"),
+        "releases": lambda p: p.goto(f"{base}/app/releases"),
     }
     written = []
     for size, (width, height) in SIZES.items():

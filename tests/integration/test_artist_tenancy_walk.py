@@ -85,6 +85,7 @@ def test_another_teams_member_gets_404_on_every_campaign_route(
     assert walked, "nothing walked"
     downloads = {f"GET /app/campaigns/{campaign.id}/{name}" for name in ("fans.csv", "events.csv")}
     assert downloads <= set(walked), "the CSV downloads are walked too"
+    assert f"GET /app/campaigns/{campaign.id}/analytics" in walked, "and the analytics page"
     db.refresh(message)
     assert message.status != "cancelled"  # no POST of the stranger's changed anything
     assert [r.guild_id for r in discord_requests.pending(db, campaign.id)] == [FORM["guild_id"]]

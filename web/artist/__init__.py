@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from core import runtime
 from core.settings import Settings
 from web.artist import (
+    analytics,
     auth,
     campaign_changes,
     campaign_discord,
@@ -122,6 +123,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(fans.bp)
     app.register_blueprint(drop.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(analytics.bp)
     for name in EXEMPT_BLUEPRINTS:
         csrf.exempt(app.blueprints[name])
     app.register_error_handler(CSRFError, bad_token)
