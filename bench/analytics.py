@@ -24,6 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 from unittest import mock
 
+from bench.analytics_http import http_measurements
 from bench.analytics_seed import seed_analytics
 from bench.dashboard import analyze, p95, timed
 from bench.webhook import database_url
@@ -147,7 +148,9 @@ def main() -> int:
               f"({done.facts_written} fans, {done.hours_written} page-view hours)")  # fmt: skip
         analyze(url)
         print(f"{'read':<40} {'p50 ms':>8} {'p95 ms':>8} {'p95/limit':>10}")
-        for name, call in measurements(url, seeded.campaign_id, team):
+        reads = measurements(url, seeded.campaign_id, team)
+        reads += http_measurements(url, seeded.campaign_id, seeded.artist_id)
+        for name, call in reads:
             times = timed(call, args.repeat)
             high = p95(times)
             print(f"{name:<40} {statistics.median(times):8.2f} {high:8.2f} {high / LIMIT_MS:10.2f}")
