@@ -147,18 +147,18 @@ def main() -> int:
         print(f"rebuild of the campaign: {time.perf_counter() - start:.2f} s "
               f"({done.facts_written} fans, {done.hours_written} page-view hours)")  # fmt: skip
         analyze(url)
-        print(f"{'read':<40} {'p50 ms':>8} {'p95 ms':>8} {'p95/limit':>10}")
+        print(f"{'read':<44} {'p50 ms':>8} {'p95 ms':>8} {'p95/limit':>10}")
         reads = measurements(url, seeded.campaign_id, team)
         reads += http_measurements(url, seeded.campaign_id, seeded.artist_id)
         for name, call in reads:
             times = timed(call, args.repeat)
             high = p95(times)
-            print(f"{name:<40} {statistics.median(times):8.2f} {high:8.2f} {high / LIMIT_MS:10.2f}")
+            print(f"{name:<44} {statistics.median(times):8.2f} {high:8.2f} {high / LIMIT_MS:10.2f}")
             if high >= LIMIT_MS:
                 failed.append(name)
-        print(f"{'write (own transaction)':<40} {'with µs':>10} {'without µs':>11} {'added µs':>9}")
+        print(f"{'write (own transaction)':<44} {'with µs':>10} {'without µs':>11} {'added µs':>9}")
         for name, (with_, without) in write_cost(url, seeded.campaign_id, args.writes).items():
-            print(f"{name:<40} {with_:10.0f} {without:11.0f} {with_ - without:9.0f}")
+            print(f"{name:<44} {with_:10.0f} {without:11.0f} {with_ - without:9.0f}")
     finally:
         dispose_all()
         drop_db()

@@ -17,6 +17,7 @@ from core.timeutil import utcnow
 Measurement = tuple[str, Callable[[], object]]
 # The bench asks more often than a token may (600 reads a minute by default).
 UNLIMITED = "1000000/minute"
+TEAM = "Bench Team"  # the team bench.analytics_seed puts the artist in
 
 
 def _getter(
@@ -34,11 +35,11 @@ def _getter(
 
 
 def _read_token(url: str) -> str:
-    """A read token of the team the signed-in client put the artist in."""
+    """A read token of the seeded team (bench.analytics_seed's), made by a new owner."""
     with transaction(url) as session:
-        team = accounts.team_by_name(session, "Bench crew")
+        team = accounts.team_by_name(session, TEAM)
         assert team is not None
-        owner, _ = accounts.create_user(session, "owner@label.example", "Bench crew", "owner")
+        owner, _ = accounts.create_user(session, "owner@label.example", TEAM, "owner")
         _, raw = api_tokens.create(session, team.id, owner.id, "bench", "read")
     return raw
 
@@ -46,7 +47,7 @@ def _read_token(url: str) -> str:
 def http_measurements(url: str, campaign_id: int, artist_id: int) -> list[Measurement]:
     """GETs of the three analytics pages (with and without filters), the releases page, and
     every stats endpoint of the API (with and without filters)."""
-    client = signed_in_client(url, artist_id)
+    client = signed_in_client(url, artist_id, TEAM)
     client.application.config["API_READ_LIMIT"] = UNLIMITED
     page = _getter(client)
     api = _getter(client, {"Authorization": f"Bearer {_read_token(url)}"})

@@ -20,16 +20,17 @@ from web import create_app
 Measurement = tuple[str, Callable[[], object]]
 
 
-def signed_in_client(url: str, artist_id: int) -> FlaskClient:
-    """A test client of the real app on `url`, signed in to a team holding the artist."""
+def signed_in_client(url: str, artist_id: int, team_name: str = "Bench crew") -> FlaskClient:
+    """A test client of the real app on `url`, signed in to a team holding the artist (the
+    team named `team_name`, made and given the artist when it does not hold it yet)."""
     instance = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     env = {"PRESAVE_ENV": "test", "INSTANCE_PATH": str(instance), "DATABASE_URL": url}
     if os.environ.get("REDIS_URL"):
         env["REDIS_URL"] = os.environ["REDIS_URL"]
     app = create_app(load_settings(env, dotenv_path=instance / "no.env"))
     with transaction(url) as session:
-        user, _ = accounts.create_user(session, "bench@label.example", "Bench crew", "member")
-        team = accounts.team_by_name(session, "Bench crew")
+        user, _ = accounts.create_user(session, "bench@label.example", team_name, "member")
+        team = accounts.team_by_name(session, team_name)
         account = accounts.load_account(session, user.id)
         assert team is not None and account is not None
         tenancy.assign_artist(session, artist_id, team.id)
