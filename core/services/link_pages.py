@@ -74,6 +74,7 @@ class LinkPage:
     presave_status: str | None
     state: FanState
     followed: bool  # we followed the artist for the fan
+    reconnect_asked: bool = False  # the grant dies before the release: asked to connect again
 
 
 def campaign_card(campaign: Campaign, *, now: datetime | None = None) -> CampaignCard:
@@ -102,6 +103,7 @@ def link_page(session: Session, link: FanLink, *, now: datetime | None = None) -
     campaign = session.get(Campaign, link.campaign_id)
     assert campaign is not None
     presave = grants.presave_of(session, campaign.id, link.fan_id)
+    grant = grants.grant_of(session, link.fan_id)
     card = campaign_card(campaign, now=now)
     return LinkPage(
         code=link.code,
@@ -110,8 +112,9 @@ def link_page(session: Session, link: FanLink, *, now: datetime | None = None) -
         campaign=card,
         connected=grants.is_connected(session, campaign, link.fan_id),
         presave_status=presave.status if presave is not None else None,
-        state=fan_state(card, presave, grants.grant_of(session, link.fan_id)),
+        state=fan_state(card, presave, grant),
         followed=presave is not None and presave.followed_at is not None,
+        reconnect_asked=grant is not None and grant.reconnect_requested_at is not None,
     )
 
 

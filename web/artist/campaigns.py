@@ -13,6 +13,7 @@ from core.services import (
     campaign_edit,
     campaigns,
     quota_mode,
+    reconnect_asks,
     spotify_quota,
     team_campaigns,
     tenancy,
@@ -112,5 +113,6 @@ def campaign_overview(campaign_id: int) -> ResponseReturnValue:
             audit_lines=audit.for_campaign(db, campaign.id),
             auto_save=quota_mode.for_campaign(db, settings(), campaign.id),
             quota_stop=spotify_quota.notice(db, campaign.id),
+            reconnects=reconnect_asks.counts(db, campaign, now),
             link=campaigns.campaign_public_link(settings().public_url, campaign),
         )
