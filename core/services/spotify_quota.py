@@ -25,13 +25,16 @@ NOTE_ONCE_WITHIN = timedelta(hours=1)
 
 
 def stop_saving(session: Session, until: datetime) -> ByChannel:
-    """Close every unclaimed pending pre-save as `quota`; the deliveries created for their
-    fans (the alert path), by channel. Claimed ones meet the stop in their own job."""
+    """Close every unclaimed pending pre-save of a released campaign as `quota`; the
+    deliveries created for their fans (the alert path), by channel. Claimed ones meet the
+    stop in their own job; campaigns not out yet keep theirs."""
     now = utcnow()
+    released = select(Campaign.id).where(Campaign.detected_at.is_not(None))
     closed = session.execute(
         update(PreSave)
         .where(
             PreSave.status == PreSaveStatus.PENDING,
+            PreSave.campaign_id.in_(released),  # a later drop meets the stop if it still holds
             or_(PreSave.next_attempt_at.is_(None), PreSave.next_attempt_at <= now),
         )
         .values(status=PreSaveStatus.QUOTA, last_error=quota_error(until), next_attempt_at=None)

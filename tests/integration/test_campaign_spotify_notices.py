@@ -80,3 +80,22 @@ def test_a_quota_stop_shows_on_the_campaign_page(
     assert "saving stopped until 2026-12-06 00:00 UTC" in page
     assert page.count("spotify quota exceeded (") == 1  # the history line, by Spotify
     assert "Spotify spotify quota exceeded" in page
+
+
+def test_a_quota_stop_leaves_campaigns_not_released_yet(db: Session) -> None:
+    out = make_campaign(db, keyword="OUTNOW")
+    later = make_campaign(db, keyword="LATER")
+    out.detected_at = utcnow()
+    presaves = {}
+    for campaign, phone in ((out, "+14155550101"), (later, "+14155550102")):
+        fan, _ = fans.by_phone(db, phone)
+        presave = PreSave(campaign_id=campaign.id, fan_id=fan.id, status=PreSaveStatus.PENDING)
+        db.add(presave)
+        presaves[campaign.keyword] = presave
+    db.commit()
+    spotify_quota.stop_saving(db, datetime(2026, 12, 6, tzinfo=UTC))
+    db.commit()
+    db.expire_all()
+    assert presaves["OUTNOW"].status == PreSaveStatus.QUOTA
+    assert (presaves["OUTNOW"].last_error or "").startswith("Spotify quota used up")
+    assert presaves["LATER"].status == PreSaveStatus.PENDING
