@@ -21,6 +21,7 @@ from core.models import (
 from core.providers.spotify import scopes_for
 from core.services import campaigns, grants, links
 from core.services.artwork import shown as shown_artwork
+from core.services.library import QUOTA_STOP_PREFIX
 from core.services.traffic import Device, record_link_click, record_page_view
 from core.timeutil import utcnow
 
@@ -75,6 +76,7 @@ class LinkPage:
     state: FanState
     followed: bool  # we followed the artist for the fan
     reconnect_asked: bool = False  # the grant dies before the release: asked to connect again
+    quota_stopped: bool = False  # not saved: Spotify's quota 429 stopped the app's saves
 
 
 def campaign_card(campaign: Campaign, *, now: datetime | None = None) -> CampaignCard:
@@ -115,6 +117,9 @@ def link_page(session: Session, link: FanLink, *, now: datetime | None = None) -
         state=fan_state(card, presave, grant),
         followed=presave is not None and presave.followed_at is not None,
         reconnect_asked=grant is not None and grant.reconnect_requested_at is not None,
+        quota_stopped=presave is not None
+        and presave.status == PreSaveStatus.QUOTA
+        and (presave.last_error or "").startswith(QUOTA_STOP_PREFIX),
     )
 
 
