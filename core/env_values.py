@@ -143,3 +143,37 @@ def mail_address(env: Mapping[str, str], name: str) -> str | None:
             f"'Presave <presave@example.com>', got {raw!r}"
         )
     return str(Address(display, local, domain)) if display else address
+
+
+QUOTA_MODES = ("development", "extended")
+DEVELOPMENT_MODE_USERS = 5
+
+
+def quota_mode(env: Mapping[str, str], name: str) -> str:
+    """development (the default: at most 5 allow-listed users) or extended."""
+    raw = text(env, name)
+    if raw is None:
+        return QUOTA_MODES[0]
+    if raw.lower() not in QUOTA_MODES:
+        raise SettingsError(f"{name}: expected development or extended, got {raw!r}")
+    return raw.lower()
+
+
+def allowed_users(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated fans on the Spotify app's allow-list: E.164 phone numbers (+14155550101)
+    or Discord user ids (17 to 20 digits), at most 5."""
+    raw = text(env, name) or ""
+    entries = tuple(dict.fromkeys(e.strip() for e in raw.split(",") if e.strip()))
+    for entry in entries:
+        phone = entry.startswith("+") and entry[1:].isdigit() and 8 <= len(entry) <= 16
+        discord = entry.isdigit() and 17 <= len(entry) <= 20
+        if not (phone or discord):
+            raise SettingsError(
+                f"{name}: expected E.164 phone numbers or Discord user ids, got {entry!r}"
+            )
+    if len(entries) > DEVELOPMENT_MODE_USERS:
+        raise SettingsError(
+            f"{name}: Spotify's development mode allows at most {DEVELOPMENT_MODE_USERS} "
+            f"users, got {len(entries)}"
+        )
+    return entries

@@ -47,6 +47,10 @@ class Settings:
     spotify_api_base: str = "https://api.spotify.com/v1"
     spotify_accounts_base: str = "https://accounts.spotify.com"
     spotify_max_rps: float = 20.0
+    # development: only the allow-listed fans (SPOTIFY_ALLOWED_USERS) are saved for, every
+    # other fan is alerted on drop day with the release link; extended: no cap.
+    spotify_quota_mode: str = "development"
+    spotify_allowed_users: tuple[str, ...] = ()
     discord_bot_token: str | None = None
     discord_application_id: str | None = None
     discord_public_key: str | None = None
@@ -218,6 +222,8 @@ def load_settings(
             env, "SPOTIFY_ACCOUNTS_BASE", "https://accounts.spotify.com"
         ),
         spotify_max_rps=read.positive(env, "SPOTIFY_MAX_RPS", 20.0),
+        spotify_quota_mode=read.quota_mode(env, "SPOTIFY_QUOTA_MODE"),
+        spotify_allowed_users=read.allowed_users(env, "SPOTIFY_ALLOWED_USERS"),
         discord_bot_token=read.text(env, "DISCORD_BOT_TOKEN"),
         discord_application_id=read.snowflake(env, "DISCORD_APPLICATION_ID"),
         discord_public_key=read.hex_key(env, "DISCORD_PUBLIC_KEY"),

@@ -18,6 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from types import FrameType
 
+from dotenv import dotenv_values
+
 from core.redis_conn import die_with_parent, ensure_redis, env_with_redis
 from core.settings import Settings, is_loopback_url
 
@@ -161,6 +163,11 @@ def sandbox_file(settings: Settings) -> Path:
     return settings.instance_path / SANDBOX_FILE
 
 
+def _configured(name: str, env: dict[str, str]) -> bool:
+    """Whether the operator set `name` (environment or `.env`)."""
+    return bool(env.get(name) or dotenv_values(Path.cwd() / ".env").get(name))
+
+
 def _start_sandbox(
     settings: Settings, supervisor: Supervisor, providers: tuple[str, ...], wiring: SandboxEnv
 ) -> str:
@@ -177,6 +184,11 @@ def _start_sandbox(
         _say(f"the sandbox is not answering on {base} yet")
     supervisor.env |= wiring(base, providers)
     supervisor.env |= {"PRESAVE_SANDBOX": ",".join(providers), "PRESAVE_SANDBOX_URL": base}
+    if "spotify" in providers and not _configured("SPOTIFY_QUOTA_MODE", supervisor.env):
+        # The stand-in has no user cap: let every sandbox fan connect unless asked otherwise.
+        supervisor.env["SPOTIFY_QUOTA_MODE"] = "extended"
+        print("  Spotify stand-in: SPOTIFY_QUOTA_MODE=extended (set development to try "
+              "alert-first)", flush=True)  # fmt: skip
     path = sandbox_file(settings)
     path.write_text(json.dumps({"url": base, "providers": list(providers), "pid": os.getpid()}))
     shown = [NAMES[p] for p in providers]

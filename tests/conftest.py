@@ -25,7 +25,8 @@ TEST_REDIS_DB = 13
 
 def base_env(instance: Path, **extra: str) -> dict[str, str]:
     """An environment with nothing set but the instance folder and what is given."""
-    env = {"PRESAVE_ENV": "test", "INSTANCE_PATH": str(instance)}
+    # The suite's fans connect freely; the quota-mode tests run at the default (development).
+    env = {"PRESAVE_ENV": "test", "INSTANCE_PATH": str(instance), "SPOTIFY_QUOTA_MODE": "extended"}
     env.update(extra)
     return env
 

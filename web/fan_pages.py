@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from core.services import authorization, link_pages, traffic
+from core.services import authorization, link_pages, quota_mode, traffic
 from web import oauth_cookie
 from web.outcomes import respond
 from web.page_support import (
@@ -45,6 +45,7 @@ def campaign_page(slug: str) -> ResponseReturnValue:
         source=source,
         in_app=traffic.IN_APP_NAMES.get(device),
         spotify_ready=spotify_app() is not None,
+        alert_first=quota_mode.alert_first(settings()),
         authorize_href=url_for(".campaign_authorize", slug=slug, src=source),
     )
 
@@ -53,6 +54,8 @@ def campaign_page(slug: str) -> ResponseReturnValue:
 def campaign_authorize(slug: str) -> ResponseReturnValue:
     """Send a web visitor to Spotify; the fan is created from their Spotify id afterwards."""
     source = traffic.clean_tag(request.args.get("src")) or traffic.DEFAULT_SOURCE
+    if quota_mode.alert_first(settings()):  # an unknown visitor cannot be on the allow-list
+        return redirect(url_for(".campaign_page", slug=slug, src=source))
     browser = oauth_cookie.for_start()
     with unit_of_work() as session:
         result = authorization.start_for_campaign(
@@ -70,6 +73,7 @@ def fan_link(code: str) -> ResponseReturnValue:
         view = link_pages.open_link(
             session, code, device, record=traffic.counts_as_visit(agent, request.method)
         )
+        auto_save = quota_mode.link_can_auto_save(session, settings(), code)
     if view is None:
         return not_found()
     return page(
@@ -78,6 +82,7 @@ def fan_link(code: str) -> ResponseReturnValue:
         card=view.campaign,
         in_app=traffic.IN_APP_NAMES.get(device),
         quota=link_pages.quota_blocked(view),
+        alert_first=not auto_save,
         spotify_ready=spotify_app() is not None,
     )
 
@@ -85,6 +90,10 @@ def fan_link(code: str) -> ResponseReturnValue:
 @bp.get("/p/<code>/authorize")
 def fan_authorize(code: str) -> ResponseReturnValue:
     """Send the fan to Spotify with a fresh state bound to them, campaign, source and browser."""
+    with unit_of_work() as session:
+        auto_save = quota_mode.link_can_auto_save(session, settings(), code)
+    if not auto_save:  # never send a fan Spotify would refuse (development mode)
+        return redirect(url_for(".fan_link", code=code))
     browser = oauth_cookie.for_start()
     with unit_of_work() as session:
         result = authorization.start_for_link(

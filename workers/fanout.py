@@ -30,6 +30,7 @@ from workers.enqueue import (
     enqueue_sends,
     seconds_until,
 )
+from workers.quota_stop import RedisQuotaStop
 from workers.ratelimit import SPOTIFY_HEADROOM, provider_limiter
 from workers.send_jobs import send_deliveries
 
@@ -80,6 +81,7 @@ def _save_run(connection: redis.Redis, settings: Settings) -> drop_day.SaveRun:
     gate = Gate(
         api=_throttle(connection, "spotify", rate),
         accounts=_throttle(connection, "spotify-accounts", rate),
+        quota=RedisQuotaStop(connection),
     )
     return drop_day.SaveRun(
         http=http_clients(app), gate=gate, cipher=TokenCipher(settings.token_encryption_keys),

@@ -19,11 +19,17 @@ def heartbeat() -> str:
 
 
 def grant_health() -> dict[str, int]:
-    """Mark fans whose Spotify grant dies before an open campaign's release (hourly)."""
+    """Mark fans whose Spotify grant dies before an open campaign's release and ask them to
+    reconnect 7 days before it (hourly)."""
     from core.services.grant_health import check_open_campaigns
     from core.settings import load_settings
+    from workers.enqueue import enqueue_by_channel
 
-    return check_open_campaigns(load_settings().database_url, utcnow())
+    totals, asks = check_open_campaigns(load_settings().database_url, utcnow())
+    job = get_current_job()
+    if job is not None:  # the asks are in the database: reconcile queues them otherwise
+        enqueue_by_channel(job.connection, asks)
+    return totals
 
 
 def replay_inbound() -> dict[str, int]:

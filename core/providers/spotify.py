@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,12 +19,15 @@ from spotipy.cache_handler import CacheHandler, MemoryCacheHandler
 from spotipy.exceptions import SpotifyException, SpotifyOauthError
 
 from core.providers import (
+    QUOTA_REASON,
     ProviderError,
+    QuotaExceeded,
     QuotaRestricted,
     RateLimited,
     Rejected,
     Revoked,
     Unavailable,
+    quota_reset,
     retry_after_seconds,
 )
 from core.settings import Settings
@@ -185,6 +188,10 @@ def current_user(app: SpotifyApp, access_token: str) -> SpotifyUser:
 def translate(exc: SpotifyException, *, profile: bool = False) -> ProviderError:
     """Our exception for a spotipy API error."""
     status, message = exc.http_status, str(exc.msg or "")
+    if status == 429 and getattr(exc, "reason", None) == QUOTA_REASON:
+        now = datetime.now(UTC)
+        retry_after = exc.headers.get("Retry-After") if exc.headers else None
+        return QuotaExceeded(PROVIDER, quota_reset(retry_after, now), now)
     if status == 429 and exc.headers:
         return RateLimited(PROVIDER, retry_after_seconds(exc.headers.get("Retry-After")))
     if status == 429 or status >= 500:  # spotipy reports an exhausted 5xx retry as 429

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from core.providers import (
+    QUOTA_REASON,
+    QuotaExceeded,
     QuotaRestricted,
     RateLimited,
     Rejected,
     Revoked,
     Unavailable,
+    quota_reset,
     retry_after_seconds,
 )
 from core.providers.http_pool import Answer, Origin, TransportError, basic_auth, shared
@@ -67,11 +71,21 @@ def _error_text(answer: Answer) -> str:
     return answer.text[:200]
 
 
+def is_quota_answer(answer: Answer) -> bool:
+    """A 429 whose body says QUOTA_EXCEEDED (the app's quota, not the rolling rate limit)."""
+    body: Any = answer.json()
+    error = body.get("error") if isinstance(body, dict) else None
+    return isinstance(error, dict) and error.get("reason") == QUOTA_REASON
+
+
 def _raise_for(answer: Answer) -> None:
     status = answer.status
     if status < 400:
         return
     text = _error_text(answer)
+    if status == 429 and is_quota_answer(answer):
+        now = datetime.now(UTC)
+        raise QuotaExceeded(PROVIDER, quota_reset(answer.headers.get("retry-after"), now), now)
     if status == 429:
         raise RateLimited(PROVIDER, retry_after_seconds(answer.headers.get("retry-after"), 1.0))
     if status >= 500:

@@ -16,10 +16,13 @@ ACTIONS = frozenset(
         "discord_allowed", "discord_revoked", "exported", "invited", "member_joined",
         "discord_request_dismissed",
         "api_token_created", "api_token_revoked",
+        "spotify_quota_exceeded",
     }
 )  # fmt: skip
 DETAIL_MAX = 500
 CLI = "CLI"
+# Entries no person made: shown as written by this instead of "CLI".
+SYSTEM_ACTIONS = {"spotify_quota_exceeded": "Spotify"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,11 @@ def for_campaign(session: Session, campaign_id: int, limit: int = 50) -> list[Au
         .limit(limit)
     )
     return [
-        AuditLine(at=entry.at, who=email or CLI, action=entry.action, detail=entry.detail)
+        AuditLine(
+            at=entry.at,
+            who=email or SYSTEM_ACTIONS.get(entry.action, CLI),
+            action=entry.action,
+            detail=entry.detail,
+        )
         for entry, email in rows
     ]

@@ -21,7 +21,7 @@ from core.crypto import TokenCipher
 from core.db import transaction
 from core.models import Campaign, CampaignStatus, PreSaveStatus
 from core.providers.spotify_library import SpotifyHttp
-from core.services import discord_announce, drop, funnel_events, notify
+from core.services import discord_announce, drop, funnel_events, notify, spotify_quota
 from core.services.library import Gate, SaveOutcome, SaveTask, save_one
 from core.services.notify import ByChannel
 
@@ -129,6 +129,14 @@ def save_chunk(
     if released:  # the lease would run out before we got to them: hand them back now
         with transaction(database_url) as session:
             drop.release(session, released)
+    quota = [o for o in outcomes if o.quota_until is not None]
+    if quota:  # the app's quota is used up: close what waits, tell those fans now
+        until = max(o.quota_until for o in quota if o.quota_until is not None)
+        with transaction(database_url) as session:
+            told_now = spotify_quota.stop_saving(session, until)
+            hit = spotify_quota.campaigns_hit(session, [o.presave_id for o in quota])
+            spotify_quota.note_for_artists(session, hit | {campaign_id}, until)
+        out.queue(told_now)
     retry = {o.presave_id: o.retry_in for o in outcomes if o.retry_in}
     saved = sum(1 for o in outcomes if o.status is PreSaveStatus.SAVED)
     return ChunkDone(len(claimed), saved, early, retry, released)

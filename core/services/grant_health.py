@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from core.db import transaction
 from core.models import Campaign, CampaignStatus, GrantStatus, PreSave, PreSaveStatus, SpotifyGrant
 from core.providers.spotify import REFRESH_TOKEN_LIFETIME
+from core.services.notify import ByChannel
 from core.timeutil import utcnow
 
 # Pre-saves that still need a working grant on release day.
@@ -37,8 +38,8 @@ class ReconnectRequests:
     """What `request_reconnects` marked."""
 
     expired: int  # grant and pre-save now `needs_reconnect`
-    asked: int  # still working: `reconnect_requested_at` set
-    fan_ids: tuple[int, ...]
+    asked: int  # asked to reconnect now (the ask goes out 7 days before the release)
+    fan_ids: tuple[int, ...]  # the fans asked now
 
 
 def refresh_expires_at(grant: SpotifyGrant) -> datetime:
@@ -74,15 +75,18 @@ def expiring_before_release(
 def request_reconnects(
     session: Session, campaign: Campaign, *, now: datetime | None = None
 ) -> ReconnectRequests:
-    """Mark those fans: expired grants `needs_reconnect`, the others `reconnect_requested_at`."""
+    """Mark those fans: expired grants `needs_reconnect`; from 7 days before the release,
+    each not asked before gets `reconnect_requested_at` (the ask is sent once)."""
+    from core.services.reconnect_asks import ask_from
+
     current = now or utcnow()
     expired = asked = 0
     fan_ids = []
+    asking = current >= ask_from(campaign)
     for item in expiring_before_release(session, campaign, now=current):
         grant = session.get(SpotifyGrant, item.grant_id)
         assert grant is not None
-        fan_ids.append(item.fan_id)
-        if item.expired:
+        if item.expired and grant.status != GrantStatus.NEEDS_RECONNECT:
             expired += 1
             grant.status = GrantStatus.NEEDS_RECONNECT
             presave = session.scalar(
@@ -92,17 +96,21 @@ def request_reconnects(
             )
             if presave is not None:
                 presave.status = PreSaveStatus.NEEDS_RECONNECT
-        else:
-            asked += 1
-        if grant.reconnect_requested_at is None:
+        if asking and grant.reconnect_requested_at is None:
             grant.reconnect_requested_at = current
+            asked += 1
+            fan_ids.append(item.fan_id)
     session.flush()
     return ReconnectRequests(expired, asked, tuple(fan_ids))
 
 
-def check_open_campaigns(database_url: str, now: datetime) -> dict[str, int]:
-    """`request_reconnects` for every open campaign not released yet: how many were marked."""
+def check_open_campaigns(database_url: str, now: datetime) -> tuple[dict[str, int], ByChannel]:
+    """`request_reconnects` for every open campaign not released yet: how many were marked,
+    and the deliveries of the reconnect asks made now (to queue)."""
+    from core.services import reconnect_asks
+
     totals = {"expired": 0, "asked": 0}
+    told: ByChannel = {}
     with transaction(database_url) as session:
         open_campaigns = session.scalars(
             select(Campaign).where(
@@ -113,4 +121,7 @@ def check_open_campaigns(database_url: str, now: datetime) -> dict[str, int]:
             marked = request_reconnects(session, campaign, now=now)
             totals["expired"] += marked.expired
             totals["asked"] += marked.asked
-    return totals
+            made = reconnect_asks.ask(session, campaign, list(marked.fan_ids), now)
+            for channel, ids in made.items():
+                told.setdefault(channel, []).extend(ids)
+    return totals, told

@@ -21,6 +21,7 @@ from core.models import (
 from core.providers.spotify import scopes_for
 from core.services import campaigns, grants, links
 from core.services.artwork import shown as shown_artwork
+from core.services.library import QUOTA_STOP_PREFIX
 from core.services.traffic import Device, record_link_click, record_page_view
 from core.timeutil import utcnow
 
@@ -74,6 +75,8 @@ class LinkPage:
     presave_status: str | None
     state: FanState
     followed: bool  # we followed the artist for the fan
+    reconnect_asked: bool = False  # the grant dies before the release: asked to connect again
+    quota_stopped: bool = False  # not saved: Spotify's quota 429 stopped the app's saves
 
 
 def campaign_card(campaign: Campaign, *, now: datetime | None = None) -> CampaignCard:
@@ -102,6 +105,7 @@ def link_page(session: Session, link: FanLink, *, now: datetime | None = None) -
     campaign = session.get(Campaign, link.campaign_id)
     assert campaign is not None
     presave = grants.presave_of(session, campaign.id, link.fan_id)
+    grant = grants.grant_of(session, link.fan_id)
     card = campaign_card(campaign, now=now)
     return LinkPage(
         code=link.code,
@@ -110,8 +114,12 @@ def link_page(session: Session, link: FanLink, *, now: datetime | None = None) -
         campaign=card,
         connected=grants.is_connected(session, campaign, link.fan_id),
         presave_status=presave.status if presave is not None else None,
-        state=fan_state(card, presave, grants.grant_of(session, link.fan_id)),
+        state=fan_state(card, presave, grant),
         followed=presave is not None and presave.followed_at is not None,
+        reconnect_asked=grant is not None and grant.reconnect_requested_at is not None,
+        quota_stopped=presave is not None
+        and presave.status == PreSaveStatus.QUOTA
+        and (presave.last_error or "").startswith(QUOTA_STOP_PREFIX),
     )
 
 

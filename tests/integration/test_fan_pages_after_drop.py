@@ -4,7 +4,7 @@ the campaign page links the release too."""
 from __future__ import annotations
 
 import html
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -12,6 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from core.models import Campaign, GrantStatus, PreSave, PreSaveStatus, SpotifyGrant
+from core.services.library import quota_error
 from core.timeutil import utcnow
 from tests.factories import make_campaign
 from tests.integration.spotify_stubs import fan_link, rsps, sp_app, sp_client, sp_settings
@@ -20,6 +21,7 @@ __all__ = ["rsps", "sp_app", "sp_client", "sp_settings"]  # fixtures used below
 
 ALBUM = "4aawyAB9vmqN3uQ7FjRGTy"
 LISTEN = f'href="https://open.spotify.com/album/{ALBUM}"'
+QUOTA_STOPPED = quota_error(datetime(2026, 12, 6, tzinfo=UTC))
 
 
 def dropped(db: Session) -> Campaign:
@@ -92,6 +94,10 @@ def page_text(client: FlaskClient, path: str) -> str:
             "Not saved: the artist's Spotify app is full", None,
         ),
         (
+            PreSaveStatus.QUOTA, GrantStatus.ACTIVE, QUOTA_STOPPED,
+            "Not saved: Spotify's limit for the artist's app was reached", None,
+        ),
+        (
             PreSaveStatus.FAILED, GrantStatus.ACTIVE, "Spotify refused: forbidden",
             "Not saved: Spotify refused", None,
         ),
@@ -106,7 +112,7 @@ def page_text(client: FlaskClient, path: str) -> str:
         (None, GrantStatus.ACTIVE, None, "Not saved: Spotify isn't connected", "Save on Spotify"),
     ],
     ids=[
-        "saved", "saving", "other-market", "reconnect", "quota", "refused", "failed",
+        "saved", "saving", "other-market", "reconnect", "quota", "quota-stop", "refused", "failed",
         "disconnected", "never-connected",
     ],
 )  # fmt: skip

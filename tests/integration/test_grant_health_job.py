@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from bench.seed import sandbox_users, seed
 from core import queues
 from core.db import transaction
-from core.models import Campaign, SpotifyGrant
+from core.models import Campaign, Delivery, ScheduledMessage, SpotifyGrant
 from core.models.spotify import GrantStatus
 from core.timeutil import utcnow
 from tests.integration.drop_fixtures import DropWorld
@@ -26,14 +26,14 @@ def test_job_on_a_real_worker_marks_grants_that_die_before_the_release(
         session.execute(
             update(Campaign)
             .where(Campaign.id == seeded.campaign_id)
-            .values(release_at=utcnow() + timedelta(days=30))
+            .values(release_at=utcnow() + timedelta(days=6))
         )
         first, second, third = session.scalars(select(SpotifyGrant.id).order_by(SpotifyGrant.id))
-        # dies in 13 days (before the release), already dead, and healthy
+        # dies in 3 days (before the release), already dead, and healthy
         session.execute(
             update(SpotifyGrant)
             .where(SpotifyGrant.id == first)
-            .values(authorized_at=utcnow() - timedelta(days=170))
+            .values(authorized_at=utcnow() - timedelta(days=180))
         )
         session.execute(
             update(SpotifyGrant)
@@ -44,7 +44,7 @@ def test_job_on_a_real_worker_marks_grants_that_die_before_the_release(
     world.start_worker(burst=True).wait(timeout=120)
     assert Job.fetch(job.id, connection=world.redis).return_value() == {
         "expired": 1,
-        "asked": 1,
+        "asked": 2,
     }, world.tail()
     with transaction(world.settings.database_url) as session:
         rows = {
@@ -54,3 +54,20 @@ def test_job_on_a_real_worker_marks_grants_that_die_before_the_release(
     assert rows[first] == (GrantStatus.ACTIVE, True)
     assert rows[second] == (GrantStatus.NEEDS_RECONNECT, True)
     assert rows[third] == (GrantStatus.ACTIVE, False)
+    with transaction(world.settings.database_url) as session:
+        asks = session.execute(
+            select(Delivery.fan_id, Delivery.status)
+            .join(ScheduledMessage, ScheduledMessage.id == Delivery.message_id)
+            .where(ScheduledMessage.kind == "reconnect")
+        ).all()
+        dying = set(session.scalars(select(SpotifyGrant.fan_id).where(SpotifyGrant.id != third)))
+    assert {fan for fan, _ in asks} == dying and len(asks) == 2
+    world.wait_until(lambda: world.sent_count() + world.delivery_counts().get("held", 0) == 2,
+                     what="the asks sent (or held for quiet hours)")  # fmt: skip
+    for body in (m["body"] for m in world.sandbox("GET", "messages")["messages"]):
+        assert "reconnect" in body and "https://presave.example.test/p/" in body
+
+    # The next hourly run asks nobody again.
+    again = queues.queue(queues.PERIODIC, world.redis).enqueue(jobs.grant_health)
+    world.start_worker(burst=True).wait(timeout=120)
+    assert Job.fetch(again.id, connection=world.redis).return_value() == {"expired": 0, "asked": 0}

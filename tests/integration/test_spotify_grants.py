@@ -191,16 +191,23 @@ def test_grant_health_marks_fans_whose_grant_dies_before_the_release(
 
     marked = grant_health.request_reconnects(db, campaign)
     db.commit()
-    assert (marked.expired, marked.asked) == (1, 1)
+    # 30 days out: the dead grant is marked, but nobody is asked before the last week.
+    assert (marked.expired, marked.asked, marked.fan_ids) == (1, 0, ())
+    week_before = campaign.release_at - timedelta(days=6, hours=23)
+    marked = grant_health.request_reconnects(db, campaign, now=week_before)
+    db.commit()
+    assert (marked.expired, marked.asked) == (1, 2)  # `soon` died meanwhile (day 13)
     assert set(marked.fan_ids) == {expired.fan_id, soon.fan_id}
+    again = grant_health.request_reconnects(db, campaign, now=week_before + timedelta(hours=1))
+    assert (again.expired, again.asked, again.fan_ids) == (0, 0, ())  # one ask only
     db.expire_all()
     by_fan = {g.fan_id: g for g in db.scalars(select(SpotifyGrant))}
     assert by_fan[expired.fan_id].status == GrantStatus.NEEDS_RECONNECT
-    assert by_fan[soon.fan_id].status == GrantStatus.ACTIVE
+    assert by_fan[soon.fan_id].status == GrantStatus.NEEDS_RECONNECT
     assert by_fan[soon.fan_id].reconnect_requested_at is not None
     assert by_fan[fresh.fan_id].reconnect_requested_at is None
     assert by_fan[done.fan_id].reconnect_requested_at is None  # already saved: nothing to ask
     statuses = {p.fan_id: p.status for p in db.scalars(select(PreSave))}
     assert statuses[expired.fan_id] == PreSaveStatus.NEEDS_RECONNECT
-    assert statuses[soon.fan_id] == PreSaveStatus.PENDING
+    assert statuses[soon.fan_id] == PreSaveStatus.NEEDS_RECONNECT
     assert db.scalar(select(Fan).where(Fan.id == fresh.fan_id)) is not None

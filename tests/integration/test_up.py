@@ -51,7 +51,10 @@ def test_up_serves_healthz_and_ctrl_c_stops_every_process(tmp_path: Path) -> Non
         while time.monotonic() < deadline and any(alive(p) for p in children):
             time.sleep(0.2)
         assert [p for p in children if alive(p)] == []
-        assert f"presave is up: http://127.0.0.1:{port}" in (tmp_path / "up.log").read_text()
+        said = (tmp_path / "up.log").read_text()
+        assert f"presave is up: http://127.0.0.1:{port}" in said
+        # Nothing set: the Spotify stand-in has no user cap, every sandbox fan can connect.
+        assert "Spotify stand-in: SPOTIFY_QUOTA_MODE=extended" in said
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

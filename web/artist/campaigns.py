@@ -12,6 +12,9 @@ from core.services import (
     audit,
     campaign_edit,
     campaigns,
+    quota_mode,
+    reconnect_asks,
+    spotify_quota,
     team_campaigns,
     tenancy,
 )
@@ -41,6 +44,10 @@ def form_page(
     return page(template, status, form=form, form_error=form_error, zones=COMMON_ZONES, **ctx)
 
 
+def _new_notice() -> quota_mode.AutoSave:
+    return quota_mode.for_new_campaign(settings())
+
+
 @bp.get("/app/")
 def home() -> ResponseReturnValue:
     """The app's front door is the campaign list."""
@@ -64,7 +71,7 @@ def campaign_new() -> ResponseReturnValue:
     """`presave campaign create` as a form; the artist joins the signed-in team."""
     form = NewCampaignForm()
     if not form.validate_on_submit():
-        return form_page("artist/campaigns/new.html", form)
+        return form_page("artist/campaigns/new.html", form, auto_save=_new_notice())
     try:
         with unit_of_work() as db:
             made = team_campaigns.create(
@@ -72,7 +79,7 @@ def campaign_new() -> ResponseReturnValue:
             )
             campaign_id, title = made.id, made.title
     except FieldErrors as exc:
-        return form_page("artist/campaigns/new.html", form, exc.errors)
+        return form_page("artist/campaigns/new.html", form, exc.errors, auto_save=_new_notice())
     flash(f"{title} is created.")
     return redirect(url_for("artist_campaigns.campaign_overview", campaign_id=campaign_id))
 
@@ -104,5 +111,8 @@ def campaign_overview(campaign_id: int) -> ResponseReturnValue:
             row=team_campaigns.summary(db, campaign_id, now),
             now=now,
             audit_lines=audit.for_campaign(db, campaign.id),
+            auto_save=quota_mode.for_campaign(db, settings(), campaign.id),
+            quota_stop=spotify_quota.notice(db, campaign.id),
+            reconnects=reconnect_asks.counts(db, campaign, now),
             link=campaigns.campaign_public_link(settings().public_url, campaign),
         )
