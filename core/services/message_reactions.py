@@ -113,7 +113,7 @@ def window_end(dialect: str, start: Any) -> Any:
     if dialect == "sqlite":
         hours = int(WINDOW.total_seconds() // 3600)
         whole = func.strftime("%Y-%m-%d %H:%M:%S", start, f"+{hours} hours")
-        return whole + func.substr(start, 20)
+        return whole.op("||")(func.substr(start, 20))
     return start + literal(WINDOW, Interval())
 
 
