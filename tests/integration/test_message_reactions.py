@@ -67,7 +67,7 @@ def _events(campaigns: list[int], fans: list[int], sent: list[datetime]) -> Any:
 
 
 def _reactions(session: Session) -> set[tuple[int, str, int]]:
-    return {tuple(r) for r in session.execute(select(MessageReaction.__table__))}  # type: ignore[misc]
+    return {tuple(r) for r in session.execute(select(MessageReaction.__table__))}
 
 
 def _defined(session: Session) -> set[tuple[int, str, int]]:
