@@ -1,15 +1,18 @@
 """Benchmark: the analytics on one campaign of 100,000 fans and 1,000,000 events.
 
     .venv/bin/python -m bench.analytics [--database sqlite|postgres] [--fans 100000]
-        [--events 1000000] [--repeat 30] [--writes 300]
+        [--events 1000000] [--repeat 30] [--writes 300] [--page PATH ...]
 
 Seeds the campaign (bench.analytics_seed), fills the funnel rollups with `presave stats
 rebuild`'s function (timed), then times every stats function: p50 and p95 over `--repeat`
 calls, each in its own read-only session as a request would have, with its ratio to the
-issue's limit (p95 < 200 ms). Last, the incremental cost: microseconds per `events.record`
+issue's limit (p95 < 200 ms). The analytics pages and the API's stats endpoints are timed
+the same way through Flask's test client (bench/analytics_http.py), signed in to the
+campaign's team or with its read token; more pages: one line in PAGES (or `--page PATH`;
+`{c}` stands for the campaign's id). Last, the incremental cost: microseconds per `events.record`
 (a funnel step of a known fan, in its own transaction) and per 300-row `events.record_many`
-(the drop-day batch), with the rollups and without (their update replaced by a no-op),
-alternated. Exit 1 when any read is over the limit.
+(the drop-day batch), with the rollups and without (the funnel rollups' and the message
+reactions' updates replaced by no-ops), alternated. Exit 1 when any read is over the limit.
 """
 
 from __future__ import annotations
@@ -30,12 +33,22 @@ from bench.dashboard import analyze, p95, timed
 from bench.webhook import database_url
 from cli import migrate
 from core.db import dispose_all, read_only, transaction
-from core.services import events, funnel_rebuild, funnel_rollups, stats, stats_series
+from core.services import (
+    events,
+    funnel_rebuild,
+    funnel_rollups,
+    message_reactions,
+    message_stats,
+    stats,
+    stats_series,
+)
 from core.services.stats_filters import parse_filters
 from core.timeutil import utcnow
 
 LIMIT_MS = 200.0
 Measurement = tuple[str, Callable[[], object]]
+# Pages and API URLs to time (GET, 200 expected), e.g. "/app/campaigns/{c}/stats".
+PAGES: tuple[str, ...] = ()
 
 
 def measurements(url: str, campaign: int, team: int) -> list[Measurement]:
@@ -67,8 +80,28 @@ def measurements(url: str, campaign: int, team: int) -> list[Measurement]:
         ("saves by minute: country=US", run(stats_series.saves_by_minute, campaign,
                                             parse_filters(country="US"))),
         ("team comparison (5 releases)", run(stats.team_comparison, team)),
+        ("message stats (3 messages)", run(message_stats.for_campaign, campaign)),
     ]  # fmt: skip
     return rows
+
+
+def page_measurements(url: str, campaign: int, artist: int, paths: list[str]) -> list[Measurement]:
+    """GETs of `paths` ({c}: the campaign's id) through the app's test client, signed in."""
+    if not paths:
+        return []
+    from bench.dashboard_pages import signed_in_client
+
+    client = signed_in_client(url, artist)
+
+    def get(path: str) -> Callable[[], object]:
+        def call() -> object:
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            return response
+
+        return call
+
+    return [(f"GET {p}", get(p.format(c=campaign))) for p in paths]
 
 
 def _fans(url: str, campaign: int, count: int) -> list[int]:
@@ -91,8 +124,12 @@ def write_cost(url: str, campaign: int, writes: int) -> dict[str, tuple[float, f
     out: dict[str, list[list[float]]] = {"record": [[], []], "record_many(300)": [[], []]}
 
     def one(with_rollups: bool) -> None:
-        patch = mock.patch.object(funnel_rollups, "apply") if not with_rollups else None
-        with patch or mock.MagicMock():
+        rollups = mock.patch.object(funnel_rollups, "apply")
+        reactions = mock.patch.object(message_reactions, "apply")
+        with (
+            rollups if not with_rollups else mock.MagicMock(),
+            reactions if not with_rollups else mock.MagicMock(),
+        ):
             for n in range(writes):
                 start = time.perf_counter()
                 with transaction(url) as session:
@@ -122,6 +159,8 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--writes", type=int, default=300)
+    parser.add_argument("--page", action="append", default=[], metavar="PATH",
+                        help="also time GET PATH ({c}: the campaign's id); repeatable")  # fmt: skip
     args = parser.parse_args()
     if not 100 <= args.fans <= 1_000_000:
         parser.error("--fans must be from 100 to 1000000")
@@ -145,11 +184,14 @@ def main() -> int:
         with transaction(url) as session:
             done = funnel_rebuild.rebuild(session, seeded.campaign_id)
         print(f"rebuild of the campaign: {time.perf_counter() - start:.2f} s "
-              f"({done.facts_written} fans, {done.hours_written} page-view hours)")  # fmt: skip
+              f"({done.facts_written} fans, {done.hours_written} page-view hours, "
+              f"{done.reactions_written} message reactions)")  # fmt: skip
         analyze(url)
         print(f"{'read':<44} {'p50 ms':>8} {'p95 ms':>8} {'p95/limit':>10}")
         reads = measurements(url, seeded.campaign_id, team)
         reads += http_measurements(url, seeded.campaign_id, seeded.artist_id)
+        reads += page_measurements(url, seeded.campaign_id, seeded.artist_id,
+                                   [*PAGES, *args.page])  # fmt: skip
         for name, call in reads:
             times = timed(call, args.repeat)
             high = p95(times)

@@ -17,7 +17,7 @@ from core.timeutil import utcnow
 Measurement = tuple[str, Callable[[], object]]
 # The bench asks more often than a token may (600 reads a minute by default).
 UNLIMITED = "1000000/minute"
-TEAM = "Bench Team"  # the team bench.analytics_seed puts the artist in
+TEAM = "Bench crew"  # the team bench.analytics_seed puts the artist in
 
 
 def _getter(

@@ -49,7 +49,7 @@ def seed_analytics(url: str, fans: int, events: int, now: datetime) -> tuple[See
              "country": rng.choice(COUNTRIES), "at": drop + timedelta(seconds=rng.randrange(2400))}
             for fan_id, _, _ in saved
         ))  # fmt: skip
-        team = Team(name="Bench Team")
+        team = Team(name="Bench crew")  # the team bench.dashboard_pages signs in to
         session.add(team)
         session.flush()
         session.execute(update(Artist).where(Artist.id == seeded.artist_id).values(team_id=team.id))

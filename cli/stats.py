@@ -26,6 +26,8 @@ def cmd_stats_rebuild(settings: Settings, args: argparse.Namespace) -> int:
     print(f"rebuilt the funnel rollups of {scope} from the event log in {seconds:.2f} s")
     print(f"  fans:       {plural(done.facts_removed, 'row')} replaced by {done.facts_written}")
     print(f"  page views: {plural(done.hours_removed, 'hour')} replaced by {done.hours_written}")
+    print(f"  message reactions: {plural(done.reactions_removed, 'row')} replaced by "
+          f"{done.reactions_written}")  # fmt: skip
     return 0
 
 

@@ -24,3 +24,18 @@ def release(code: str) -> ResponseReturnValue:
     response = redirect(target, 302)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/r/c/<slug>")
+def announced_release(slug: str) -> ResponseReturnValue:
+    """A click on the release in a Discord channel post (no single fan): recorded, 302."""
+    counts = traffic.counts_as_visit(request.headers.get("User-Agent"), request.method)
+    with unit_of_work() as session:
+        target = release_link.open_announced_release(
+            session, settings().public_url, slug, request.args.get("via"), record=counts
+        )
+    if target is None:
+        return not_found()
+    response = redirect(target, 302)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -127,7 +127,7 @@ def post_announcements(post_ids: list[int]) -> dict[str, int]:
     """Post drop-day announcements in bound channels, mentioning only their role."""
     settings, connection = load_settings(), _connection()
     with transaction(settings.database_url) as session:
-        posts = discord_announce.claim(session, post_ids)
+        posts = discord_announce.claim(session, post_ids, settings.public_url)
     counts = {"claimed": len(posts), "sent": 0}
     if not posts:
         return counts

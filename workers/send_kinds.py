@@ -67,7 +67,7 @@ def _text_words(session: Session, settings: Settings, row_id: int) -> Words:
 
 
 def _post_words(session: Session, settings: Settings, row_id: int) -> Words:
-    return discord_announce.words_of(session, row_id)
+    return discord_announce.words_of(session, row_id, settings.public_url)
 
 
 KINDS: dict[str, SendKind] = {

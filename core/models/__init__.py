@@ -22,7 +22,7 @@ from core.models.discord import (
     DiscordRoleGrant,
     RoleGrantStatus,
 )
-from core.models.funnel import FunnelFact, PageViewHour
+from core.models.funnel import FunnelFact, MessageReaction, PageViewHour
 from core.models.links import FanLink, InboundMessage
 from core.models.messaging import (
     Delivery,
@@ -60,6 +60,7 @@ __all__ = [
     "GrantStatus",
     "InboundMessage",
     "Membership",
+    "MessageReaction",
     "MessageStatus",
     "OAuthNonce",
     "OneTimeToken",

@@ -58,3 +58,17 @@ class PageViewHour(Base):
     hour: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
     source: Mapped[str] = mapped_column(String(32), primary_key=True)
     views: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MessageReaction(Base):
+    """A fan who opted out after a scheduled message ('opt_out': on the channel it reached
+    them on) or opened their link or the release ('click') within 24 hours after it was
+    sent to them. Kept by core/services/message_reactions.py as events are recorded."""
+
+    __tablename__ = "message_reactions"
+    # A message's reactions of one kind are one range of the primary key (counted from it).
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("scheduled_messages.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    fan_id: Mapped[int] = mapped_column(ForeignKey("fans.id"), primary_key=True)

@@ -76,8 +76,15 @@ class Delivery(SendState, Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("message_id", "fan_id", "channel"),
-        # A message's deliveries per channel and status (drop status), from the index alone.
-        Index("ix_deliveries_message_channel_status", "message_id", "channel", "status"),
+        # A message's deliveries per channel and status (drop status, message stats: how
+        # many were sent), from the index alone.
+        Index(
+            "ix_deliveries_message_channel_status_sent",
+            "message_id",
+            "channel",
+            "status",
+            "sent_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

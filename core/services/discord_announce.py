@@ -18,7 +18,7 @@ from core.models import (
     ScheduledMessage,
 )
 from core.services import discord_bindings, send_state
-from core.services.links import album_link
+from core.services.release_link import announcement_link
 from core.timeutil import utcnow
 from core.upsert import insert_ignore_many
 from messages import render
@@ -50,12 +50,12 @@ def create(session: Session, message_id: int, campaign_id: int) -> list[int]:
     return sorted(int(i) for i in insert_ignore_many(session, table, rows, DiscordAnnouncement.id))
 
 
-def claim(session: Session, ids: Sequence[int]) -> list[Post]:
+def claim(session: Session, ids: Sequence[int], public_url: str) -> list[Post]:
     """Move due announcements to `sending` and word them; claimed by one worker only."""
-    return _worded(session, send_state.claim(session, POSTS, ids))
+    return _worded(session, send_state.claim(session, POSTS, ids), public_url)
 
 
-def _worded(session: Session, ids: Sequence[int]) -> list[Post]:
+def _worded(session: Session, ids: Sequence[int], public_url: str) -> list[Post]:
     """These announcements as they are posted. Nothing in them depends on the time, so
     reconcile words a stuck one again exactly as it went out (unless its campaign or binding
     was edited meanwhile: then nothing matches and it is queued again)."""
@@ -67,7 +67,7 @@ def _worded(session: Session, ids: Sequence[int]) -> list[Post]:
             DiscordBinding.channel_id,
             DiscordBinding.role_id,
             Campaign.title,
-            Campaign.release_album_id,
+            Campaign.slug,
             Artist.name,
         )
         .join(DiscordBinding, DiscordBinding.id == DiscordAnnouncement.binding_id)
@@ -78,20 +78,20 @@ def _worded(session: Session, ids: Sequence[int]) -> list[Post]:
         .order_by(DiscordAnnouncement.id)
     )
     posts = []
-    for ann_id, channel_id, role_id, title, album_id, artist in rows:
+    for ann_id, channel_id, role_id, title, slug, artist in rows:
         body = render(
             "drop_announce_discord",
             role=f"<@&{role_id}>",
             artist=artist,
             title=title,
-            release_link=album_link(album_id or ""),
+            release_link=announcement_link(public_url, slug),
         )
         posts.append(Post(ann_id, channel_id, role_id, body))
     return posts
 
 
-def words_of(session: Session, ann_id: int) -> tuple[str | None, str | None]:
+def words_of(session: Session, ann_id: int, public_url: str) -> tuple[str | None, str | None]:
     """The channel and words of an announcement as it was posted (reconcile looks for
     exactly these words in the channel)."""
-    posts = _worded(session, [ann_id])
+    posts = _worded(session, [ann_id], public_url)
     return (posts[0].channel_id, posts[0].body) if posts else (None, None)

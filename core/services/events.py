@@ -9,7 +9,7 @@ from sqlalchemy import Table, insert
 
 from core.db import Db
 from core.models import Event
-from core.services import funnel_rollups
+from core.services import funnel_rollups, message_reactions
 from core.timeutil import utcnow
 
 _TABLE: Table = Event.__table__  # type: ignore[assignment]
@@ -39,8 +39,8 @@ def record(
     country: str | None = None,
     region: str | None = None,
 ) -> int:
-    """Insert one event now, and fold it into the funnel rollups (the caller's transaction
-    commits both); returns its id."""
+    """Insert one event now, and fold it into the funnel rollups and the message reactions
+    (the caller's transaction commits them all); returns its id."""
     at = utcnow()
     values = {
         "kind": kind,
@@ -54,6 +54,7 @@ def record(
     }
     event_id = int(session.execute(_INSERT, values).scalar_one())
     funnel_rollups.apply(session, kind, at, [values])
+    message_reactions.apply(session, kind, at, [values])
     return event_id
 
 
@@ -67,4 +68,5 @@ def record_many(session: Db, kind: str, rows: list[dict[str, object]]) -> int:
     values = [{"kind": kind, "at": at, **{f: row.get(f) for f in _FIELDS}} for row in rows]
     session.execute(insert(_TABLE), values)
     funnel_rollups.apply(session, kind, at, values)
+    message_reactions.apply(session, kind, at, values)
     return len(values)

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from core.db import Db
 from core.models import Event
 from core.models.funnel import COUNTRY_FROM_PHONE, COUNTRY_FROM_SPOTIFY
+from core.services import message_reactions
 from core.services.funnel_rollups import (
     ATTRIBUTES,
     FACTS,
@@ -44,6 +45,8 @@ class Rebuilt:
     facts_written: int
     hours_removed: int
     hours_written: int
+    reactions_removed: int = 0
+    reactions_written: int = 0
 
 
 def _dialect(db: Db) -> str:
@@ -130,7 +133,8 @@ def _count(db: Db, table: Any, where: list[Any]) -> int:
 
 def rebuild(db: Db, campaign_id: int | None = None) -> Rebuilt:
     """Replace the rollups of one campaign (or all) with their recomputation, in the caller's
-    transaction (four writes, none of them a loop over events)."""
+    transaction (a few writes, none of them a loop over events): the funnel facts, the page
+    view hours and the scheduled messages' reactions."""
     facts_where = [] if campaign_id is None else [FACTS.c.campaign_id == campaign_id]
     views_where = [] if campaign_id is None else [VIEWS.c.campaign_id == campaign_id]
     facts_removed = _rowcount(db.execute(delete(FACTS).where(*facts_where)))
@@ -140,10 +144,13 @@ def rebuild(db: Db, campaign_id: int | None = None) -> Rebuilt:
     db.execute(insert(FACTS).from_select(names, query))
     views = _views_query(_dialect(db), campaign_id)
     db.execute(insert(VIEWS).from_select(["campaign_id", "hour", "source", "views"], views))
+    reactions = message_reactions.rebuild(db, campaign_id)
     return Rebuilt(
         campaign_id,
         facts_removed,
         _count(db, FACTS, facts_where),
         hours_removed,
         _count(db, VIEWS, views_where),
+        reactions.removed,
+        reactions.written,
     )

@@ -3,26 +3,23 @@
 Per message: how many deliveries went out and how they ended, how many fans opted out
 (STOP, /stopalerts, or a carrier opt-out) within 24 hours after it was sent to them on the
 same channel, and how many opened their personal link or the release link within 24 hours
-after it. Three set-based queries per campaign, whatever its size: statuses grouped, then
-the opt-outs and the clicks, each a join of the message's deliveries with the events in
-their window.
+after it. Three queries per campaign, none a join with the event log: the messages, their
+deliveries grouped by channel and status (read from one index alone), and the opt-outs and
+clicks counted from `message_reactions` (kept current as events are recorded, see
+core/services/message_reactions.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, Interval, and_, func, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.models import Delivery, DeliveryStatus, Event, ScheduledMessage
-from core.services import events
+from core.models import Delivery, DeliveryStatus, MessageReaction, ScheduledMessage
+from core.services import message_reactions
 
-WINDOW = timedelta(hours=24)
-OPT_OUT_KINDS = ("stop", "carrier_opt_out")
-CLICK_KINDS = (events.LINK_OPENED, events.RELEASE_CLICKED)
 SENT, ARRIVED = "_sent", "_arrived"  # keys of the per-message counts beside the statuses
 FAILED = (DeliveryStatus.FAILED, DeliveryStatus.UNDELIVERED, DeliveryStatus.UNDELIVERABLE)
 
@@ -44,34 +41,16 @@ class MessageStats:
     clicks: int = 0  # fans who opened their link or the release within 24 h after it
 
 
-def _window_end(session: Session, start: Any) -> Any:
-    """`start` + 24 h in SQL: SQLite keeps timestamps as text, PostgreSQL as timestamptz."""
-    if session.get_bind().dialect.name == "sqlite":
-        hours = int(WINDOW.total_seconds() // 3600)
-        return func.strftime("%Y-%m-%d %H:%M:%f", start, f"+{hours} hours")
-    return start + literal(WINDOW, Interval())
-
-
-def _fans_after(session: Session, campaign_id: int, match: ColumnElement[bool]) -> dict[int, int]:
-    """Per message of the campaign: distinct fans with an event matching `match` within
-    the window after their delivery was sent."""
-    sent_at = Delivery.sent_at
+def _reactions(session: Session, campaign_id: int) -> dict[tuple[int, str], int]:
+    """(message, reaction) -> fans, counted from the rollup kept by message_reactions."""
+    r = MessageReaction.__table__.c
     query = (
-        select(Delivery.message_id, func.count(func.distinct(Delivery.fan_id)))
-        .join(ScheduledMessage, ScheduledMessage.id == Delivery.message_id)
-        .join(
-            Event,
-            and_(
-                Event.fan_id == Delivery.fan_id,
-                match,
-                Event.at >= sent_at,
-                Event.at < _window_end(session, sent_at),
-            ),
-        )
-        .where(ScheduledMessage.campaign_id == campaign_id, sent_at.is_not(None))
-        .group_by(Delivery.message_id)
+        select(r.message_id, r.kind, func.count())
+        .join(ScheduledMessage, ScheduledMessage.id == r.message_id)
+        .where(ScheduledMessage.campaign_id == campaign_id)
+        .group_by(r.message_id, r.kind)
     )
-    return {int(m): int(n) for m, n in session.execute(query)}
+    return {(int(m), str(k)): int(n) for m, k, n in session.execute(query)}
 
 
 def _statuses(session: Session, campaign_id: int) -> dict[int, dict[str, int]]:
@@ -114,16 +93,7 @@ def for_campaign(session: Session, campaign_id: int) -> list[MessageStats]:
         .order_by(ScheduledMessage.send_at, ScheduledMessage.id)
     ).all()
     statuses = _statuses(session, campaign_id)
-    opt_outs = _fans_after(
-        session,
-        campaign_id,
-        and_(Event.kind.in_(OPT_OUT_KINDS), Event.channel == Delivery.channel),
-    )
-    clicks = _fans_after(
-        session,
-        campaign_id,
-        and_(Event.kind.in_(CLICK_KINDS), Event.campaign_id == ScheduledMessage.campaign_id),
-    )
+    reactions = _reactions(session, campaign_id)
     rows = []
     for message_id, kind, template, send_at in messages:
         counts = statuses.get(message_id, {})
@@ -138,8 +108,8 @@ def for_campaign(session: Session, campaign_id: int) -> list[MessageStats]:
                 failed=sum(counts.get(s, 0) for s in FAILED),
                 held=counts.get(DeliveryStatus.HELD, 0),
                 skipped=counts.get(DeliveryStatus.SKIPPED, 0),
-                opt_outs=opt_outs.get(message_id, 0),
-                clicks=clicks.get(message_id, 0),
+                opt_outs=reactions.get((message_id, message_reactions.OPT_OUT), 0),
+                clicks=reactions.get((message_id, message_reactions.CLICK), 0),
             )
         )
     return rows

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.models import Campaign, FanLink, PageVisit
+from core.models import Campaign, Consent, FanLink, PageVisit
 from core.services import events
 
 SOURCE_MAX = 32
@@ -92,13 +93,25 @@ def counts_as_visit(user_agent: str | None, method: str) -> bool:
     return method.upper() == "GET" and not any(agent in ua for agent in PREVIEW_AGENTS)
 
 
+def fan_channel(session: Session, fan_id: int, campaign_id: int) -> str | None:
+    """The channel the fan joined the campaign on (their first consent to it), if any."""
+    return session.scalar(
+        select(Consent.channel)
+        .where(Consent.fan_id == fan_id, Consent.campaign_id == campaign_id)
+        .order_by(Consent.at, Consent.id)
+        .limit(1)
+    )
+
+
 def record_link_click(session: Session, link: FanLink, device: Device) -> None:
-    """A fan opened their personal link: a `link_click` event with source and device."""
+    """A fan opened their personal link: a `link_click` event with source, device, and the
+    fan's channel (so opens count by channel)."""
     event_id = events.record(
         session,
         "link_click",
         campaign_id=link.campaign_id,
         fan_id=link.fan_id,
+        channel=fan_channel(session, link.fan_id, link.campaign_id),
         source=link.source,
     )
     session.add(PageVisit(event_id=event_id, device=device))

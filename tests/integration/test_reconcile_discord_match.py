@@ -89,7 +89,7 @@ def post_state(world: DropWorld, post_id: int) -> tuple[str, str | None]:
 
 def claimed_a_minute_ago(world: DropWorld, post_id: int) -> discord_announce.Post:
     with transaction(world.settings.database_url) as session:
-        [post] = discord_announce.claim(session, [post_id])
+        [post] = discord_announce.claim(session, [post_id], world.settings.public_url)
         session.execute(
             update(DiscordAnnouncement)
             .where(DiscordAnnouncement.id == post_id)
