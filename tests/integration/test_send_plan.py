@@ -116,7 +116,7 @@ def test_twilio_mps_overrides_the_senders_kind(
     db.commit()
     fans(db, campaign, "410", 120)
     slow = dataclasses.replace(settings, twilio_mps=0.5, twilio_mps_override=0.5)
-    with pytest.raises(ValidationError, match="120 SMS fans at 0.5/s: 4 min"):
+    with pytest.raises(ValidationError, match=r"120 SMS fans at 0\.5/s: 4 min"):
         add(db, slow, campaign, BALTIMORE_1957, BALTIMORE_1957 - timedelta(hours=1))
     assert add(db, settings, campaign, BALTIMORE_1957, BALTIMORE_1957).plan.rate == 100.0  # type: ignore[union-attr]
 
