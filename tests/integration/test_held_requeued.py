@@ -41,7 +41,7 @@ def test_a_held_text_is_queued_for_its_window(drop_world: DropWorld) -> None:
     opens = held[0].not_before
     assert timedelta(hours=3) < opens - utcnow() < timedelta(hours=7)  # 08:00 or 09:00 there
     queue = queues.queue(KINDS["sms"].queue, world.redis)
-    registry = ScheduledJobRegistry(queue=queue)
+    registry = ScheduledJobRegistry(queue=queue)  # type: ignore[no-untyped-call]
     jobs = [queue.fetch_job(job_id) for job_id in registry.get_job_ids()]
     chunks = [(job, registry.get_scheduled_time(job)) for job in jobs if job is not None]
     assert [job.args[-1] for job, _ in chunks] == [[held[0].id]]
