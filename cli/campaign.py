@@ -171,6 +171,24 @@ def cmd_campaign_close(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_campaign_sender(settings: Settings, args: argparse.Namespace) -> int:
+    """presave campaign sender SLUG [--kind K] [--numbers N] [--daily-cap N|none]."""
+    from core.services import campaign_sender
+
+    change = campaign_sender.SenderChange(args.kind, args.numbers, args.daily_cap)
+    with transaction(settings.database_url) as session:
+        campaign = campaign_sender.change_sender(session, args.slug, change)
+        data = campaign_sender.sender_json(campaign, settings.twilio_mps_override)
+    if args.json:
+        print_json(data)
+        return 0
+    cap = "no daily cap" if data["daily_cap"] is None else f"at most {data['daily_cap']:,} a day"
+    over = " (TWILIO_MPS)" if data["twilio_mps_override"] is not None else ""
+    print(f"{data['slug']}: SMS from a {data['kind']} ({data['numbers']} number(s)), "
+          f"{data['mps']:g} messages/s{over}, {cap}")  # fmt: skip
+    return 0
+
+
 def _release_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keyword")
     parser.add_argument("--release-at", dest="release_at")
@@ -216,3 +234,10 @@ def register(sub: Group) -> None:
     close.add_argument("slug")
     close.add_argument("--json", action="store_true")
     close.set_defaults(func=cmd_campaign_close)
+    sender = campaign.add_parser("sender", help="the SMS sender sends are planned for")
+    sender.add_argument("slug")
+    sender.add_argument("--kind", help="long_code, toll_free, short_code or messaging_service")
+    sender.add_argument("--numbers", help="a messaging_service's numbers (1 message/s each)")
+    sender.add_argument("--daily-cap", dest="daily_cap", help="texts a day, or none")
+    sender.add_argument("--json", action="store_true")
+    sender.set_defaults(func=cmd_campaign_sender)

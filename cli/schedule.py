@@ -13,7 +13,7 @@ from core.settings import Settings
 
 def cmd_schedule_add(settings: Settings, args: argparse.Namespace) -> int:
     """presave schedule add SLUG --template NAME (--before 1d | --at ISO)."""
-    from core.services import schedule
+    from core.services import schedule, send_plan
     from core.timeutil import utcnow
 
     request = schedule.Request(
@@ -21,7 +21,10 @@ def cmd_schedule_add(settings: Settings, args: argparse.Namespace) -> int:
         channels=args.channels, text=args.text,
     )  # fmt: skip
     with transaction(settings.database_url) as session:
-        done = schedule.add(session, settings.public_url, settings.program_name, request, utcnow())
+        done = schedule.add(
+            session, settings.public_url, settings.program_name, request, utcnow(),
+            settings.twilio_mps_override,
+        )  # fmt: skip
         message = done.message
         data = {
             "id": message.id, "kind": message.kind, "template": message.template,
@@ -29,6 +32,10 @@ def cmd_schedule_add(settings: Settings, args: argparse.Namespace) -> int:
             "segments": done.segments.segments if done.segments else None,
             "encoding": done.segments.encoding if done.segments else None,
             "warnings": done.warnings,
+            "sms_send": None if done.plan is None else {
+                "fans": done.plan.fans, "mps": done.plan.rate, "seconds": done.plan.seconds,
+                "finish": done.plan.finish.isoformat(),
+            },
         }  # fmt: skip
     for warning in done.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -38,6 +45,8 @@ def cmd_schedule_add(settings: Settings, args: argparse.Namespace) -> int:
     when = "when the release is found live" if message.kind == "drop" else data["send_at"]
     size = f", {segments_line(done.segments)}" if done.segments else ""
     print(f"message {data['id']}: {data['template']} {when} on {message.channels}{size}")
+    if done.plan is not None and done.plan.fans:
+        print(f"SMS send: {send_plan.summary(done.plan)}")
     return 0
 
 

@@ -39,6 +39,7 @@ class Settings:
     twilio_from_number: str | None = None
     twilio_messaging_service_sid: str | None = None
     twilio_mps: float = 1.0
+    twilio_mps_override: float | None = None  # TWILIO_MPS when set: beats the sender's kind
     twilio_api_base: str = "https://api.twilio.com"
     twilio_opt_out_handled_by_twilio: bool = False
     spotify_client_id: str | None = None
@@ -208,6 +209,9 @@ def load_settings(
         twilio_from_number=read.text(env, "TWILIO_FROM_NUMBER"),
         twilio_messaging_service_sid=read.text(env, "TWILIO_MESSAGING_SERVICE_SID"),
         twilio_mps=read.positive(env, "TWILIO_MPS", 1.0),
+        twilio_mps_override=(
+            read.positive(env, "TWILIO_MPS", 1.0) if read.text(env, "TWILIO_MPS") else None
+        ),
         twilio_api_base=read.url(env, "TWILIO_API_BASE", "https://api.twilio.com"),
         twilio_opt_out_handled_by_twilio=read.boolean(
             env, "TWILIO_OPT_OUT_HANDLED_BY_TWILIO", False

@@ -15,6 +15,7 @@ from collections import deque
 
 import redis
 
+from core.services.send_plan import SMS_HEADROOM
 from workers.ratelimit_store import REDIS_TIMEOUT as REDIS_TIMEOUT
 from workers.ratelimit_store import LimiterUnavailable as LimiterUnavailable
 from workers.ratelimit_store import Reservation as Reservation
@@ -284,7 +285,7 @@ def limiter_for(
 # late, in bunches), and each such 429 pauses every worker and lowers the rate for half a
 # minute. How these were chosen: docs/benchmarks.md, "Limiter headroom and reservations".
 SPOTIFY_HEADROOM = 0.90
-TWILIO_HEADROOM = 0.96
+TWILIO_HEADROOM = SMS_HEADROOM  # 0.96; send planning counts on it (core.services.send_plan)
 
 
 def provider_limiter(

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import as_completed
+from datetime import datetime
 
 import redis
 from rq import get_current_job
@@ -114,12 +115,12 @@ def send_deliveries(
             session, DELIVERIES, [i for i in delivery_ids if i not in taken]
         )
         early_channels = notify.channels_of(session, sorted(early))
-    for channel, ids in early_channels.items():  # the scheduler ran us before they were due
-        enqueue_after(_sends(connection, channel), seconds_until({i: early[i] for i in ids}))
+    _queue_at(connection, early_channels, early)  # the scheduler ran us before they were due
     with transaction(settings.database_url) as session:
         outgoing = compose.prepare(
             session, claimed, settings.public_url, settings.program_name, now
         )
+    _queue_held(settings, connection, [i for i in claimed if i not in _ids(outgoing)])
     counts: dict[str, int] = {"claimed": len(claimed)}
     transports, unsendable = _transports(settings, connection, outgoing)
     if unsendable:
@@ -150,6 +151,26 @@ def send_deliveries(
     for channel, waits in retry.items():
         enqueue_after(_sends(connection, channel), waits)
     return counts
+
+
+def _ids(outgoing: list[Outgoing]) -> set[int]:
+    return {item.delivery_id for item in outgoing}
+
+
+def _queue_held(settings: Settings, connection: redis.Redis, ids: list[int]) -> None:
+    """Deliveries held (quiet hours, the daily cap) queued again for when the hold ends."""
+    with transaction(settings.database_url) as session:
+        held = send_state.held_until(session, DELIVERIES, ids)
+        channels = notify.channels_of(session, sorted(held))
+    _queue_at(connection, channels, held)
+
+
+def _queue_at(
+    connection: redis.Redis, channels: dict[str, list[int]], when: dict[int, datetime]
+) -> None:
+    """Queue the deliveries of each channel again for their time."""
+    for channel, ids in channels.items():
+        enqueue_after(_sends(connection, channel), seconds_until({i: when[i] for i in ids}))
 
 
 def _sends(connection: redis.Redis, channel: str) -> Callable[[list[int], float], int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import Base, UTCDateTime
@@ -60,6 +60,14 @@ class Campaign(Base):
     detected_market: Mapped[str | None] = mapped_column(String(2))
     last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The SMS sender's throughput for send planning (core.services.send_plan): its kind
+    # (long_code, toll_free, short_code, messaging_service), the numbers in a Messaging
+    # Service, and the texts it may send a day (None: no cap). TWILIO_MPS overrides the rate.
+    sms_sender: Mapped[str] = mapped_column(
+        String(20), default="long_code", server_default="long_code"
+    )
+    sms_sender_numbers: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    sms_daily_cap: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     artist: Mapped[Artist] = relationship(back_populates="campaigns")

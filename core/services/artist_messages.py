@@ -98,7 +98,10 @@ def schedule_message(
     request = schedule.Request(
         campaign.slug, asked.template, asked.before, asked.at, asked.channels, asked.text
     )
-    done = schedule.add(session, settings.public_url, settings.program_name, request, now)
+    done = schedule.add(
+        session, settings.public_url, settings.program_name, request, now,
+        settings.twilio_mps_override,
+    )  # fmt: skip
     when = done.message.send_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     detail = f"{done.message.template} for {when} on {done.message.channels}"
     audit.record(session, team_id, user_id, "scheduled", campaign_id, detail)

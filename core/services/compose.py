@@ -1,11 +1,12 @@
 """What each claimed delivery says, and whether it may go out now.
 
 In order: a fan whose Discord DMs are closed is not tried; a message no longer true (a
-countdown after the release) is skipped; an SMS outside the fan's 08:00-21:00 (20:00 in
-Florida) is held to the next allowed time; a countdown beyond 3 messages per campaign,
-fan and channel in 24 hours (one kept for the drop alert when the release is within a day)
-is held until one leaves the window. A hold that would end after the message stops being
-true skips it instead. Consent is checked by the sender right before each message goes out.
+countdown after the release) is skipped; an SMS outside the fan's window (08:00-21:00
+local, narrower in some states: core.quiet_hours) is held to the next allowed time; a
+countdown beyond 3 messages per campaign, fan and channel in any rolling 24 hours (one kept
+for the drop alert when the release is within a day) is held until one leaves the window.
+A hold that would end after the message stops being true skips it instead. Consent is
+checked by the sender right before each message goes out.
 """
 
 from __future__ import annotations
@@ -183,7 +184,7 @@ def _hold(row: _Row, recent: Recent, now: datetime) -> tuple[datetime | None, st
     if channel == "sms":
         held = hold_until(now, fan.phone_e164, fan.timezone, fan.region, fan.country)
         if held is not None:
-            return held, "quiet hours in the fan's time zone"
+            return held, "quiet hours in the fan's state and time zone"
     if row.message.kind == DROP_KIND:
         return None, ""
     sent = recent.get((fan.id, row.campaign.id, channel), [])

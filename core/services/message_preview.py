@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from core.models import Campaign, Consent, ConsentStatus, Fan
 from core.quiet_hours import hold_until, number_zone
-from core.services import campaigns, compose, schedule_checks
+from core.services import campaigns, compose, schedule_checks, send_plan
 from core.services.message_timeline import MessageRow, timeline
 from core.settings import Settings
 from core.validation import ValidationError
@@ -80,9 +80,9 @@ class MessagePreview:
     sms_at_send: int  # SMS fans it reaches at the send time
     sms_held: int  # SMS fans it reaches later, quiet hours over
     spread: list[ZoneSpread]
-    mps: float  # the SMS sender's messages per second (TWILIO_MPS)
+    mps: float  # the SMS sender's messages per second (TWILIO_MPS, else its kind's)
     discord_rps: float  # the Discord budget (DISCORD_MAX_RPS)
-    sms_seconds: float  # SMS fans / MPS
+    sms_seconds: float  # SMS fans / MPS (waits for quiet hours are in `spread`)
     discord_seconds: float  # Discord fans / the Discord budget
     errors: list[Problem]
     warnings: list[str]
@@ -173,8 +173,9 @@ def preview(
         campaign.slug, request.template, request.before, request.at, request.channels, request.text
     )
     seen = schedule_checks.verdict(
-        session, campaign, settings.public_url, settings.program_name, asked, now
-    )
+        session, campaign, settings.public_url, settings.program_name, asked, now,
+        settings.twilio_mps_override,
+    )  # fmt: skip
     texts = _texts(campaign, seen, settings, now)
     channels = seen.channels or ()
     sms = _fans(session, campaign.id, "sms") if "sms" in channels else 0
@@ -182,12 +183,13 @@ def preview(
     zones = spread(session, campaign.id, seen.send_at) if sms and seen.send_at else []
     at_send = sum(z.fans for z in zones if z.held_until is None)
     warnings = [*seen.warnings, *_expiring(zones, campaign.release_at, seen.drop)]
+    mps = send_plan.campaign_rate(campaign, settings.twilio_mps_override)
     return MessagePreview(
         campaign_id=campaign.id, timezone=campaign.timezone, channels=channels,
         send_at=seen.send_at, send_at_local=_local(seen.send_at, campaign.timezone),
         texts=texts, sms_fans=sms, discord_fans=discord, sms_at_send=at_send,
         sms_held=sum(z.fans for z in zones) - at_send, spread=zones,
-        mps=settings.twilio_mps, discord_rps=settings.discord_max_rps,
-        sms_seconds=sms / settings.twilio_mps, discord_seconds=discord / settings.discord_max_rps,
+        mps=mps, discord_rps=settings.discord_max_rps,
+        sms_seconds=sms / mps, discord_seconds=discord / settings.discord_max_rps,
         errors=[Problem(e.field, e.accepted) for e in seen.errors], warnings=warnings,
     )  # fmt: skip

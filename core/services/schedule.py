@@ -20,6 +20,7 @@ from core.services.schedule_checks import Request, must_be_open, verdict
 from core.services.schedule_checks import refused_as as refused_as
 from core.services.schedule_checks import sample as sample
 from core.services.schedule_checks import template_named as template_named
+from core.services.send_plan import SendPlan
 from core.validation import ValidationError
 from messages import catalog
 from messages.segments import SegmentInfo
@@ -35,6 +36,7 @@ class Scheduled:
     message: ScheduledMessage
     segments: SegmentInfo | None
     warnings: list[str] = field(default_factory=list)
+    plan: SendPlan | None = None  # the SMS send: how long it takes
 
 
 def open_campaign(session: Session, slug: str) -> Campaign:
@@ -45,22 +47,24 @@ def open_campaign(session: Session, slug: str) -> Campaign:
 
 
 def add(
-    session: Session, public_url: str, program: str, request: Request, now: datetime
-) -> Scheduled:
+    session: Session, public_url: str, program: str, request: Request, now: datetime,
+    mps_override: float | None = None,
+) -> Scheduled:  # fmt: skip
     """Check the request and schedule the message (nothing written when a check fails).
 
     drop-live is the drop alert: it goes out when the release is found live, so it takes
-    no moment; scheduling it sets the alert's text and channels.
+    no moment; scheduling it sets the alert's text and channels. `mps_override` is
+    TWILIO_MPS when set.
     """
     campaign = campaigns.named(session, request.slug)
-    seen = verdict(session, campaign, public_url, program, request, now)
+    seen = verdict(session, campaign, public_url, program, request, now, mps_override)
     if seen.errors:
         raise seen.errors[0]
     assert seen.template and seen.body is not None and seen.channels and seen.send_at
     template, body, channels, when = seen.template, seen.body, seen.channels, seen.send_at
     if seen.drop:
         message = _drop_text(session, campaign, body, channels)
-        return Scheduled(message, seen.segments, seen.warnings)
+        return Scheduled(message, seen.segments, seen.warnings, seen.plan)
     message = ScheduledMessage(
         campaign_id=campaign.id, kind=broadcast.COUNTDOWN, template=template.name, body=body,
         channels=",".join(channels), send_at=when, expires_at=campaign.release_at,
@@ -68,7 +72,7 @@ def add(
     )  # fmt: skip
     session.add(message)
     session.flush()
-    return Scheduled(message, seen.segments, seen.warnings)
+    return Scheduled(message, seen.segments, seen.warnings, seen.plan)
 
 
 def _drop_text(

@@ -1,7 +1,9 @@
 """Every check of a message an artist schedules, shared by `presave schedule add` and the
 artist's message preview: the campaign open, the template, the text and the variables it
 uses, the channels, the moment (before the release, not in the past), the SMS length (a
-warning above 2 segments, refused above 10) and the daily cap (a warning).
+warning above 2 segments, refused above 10), the 3-a-day cap (a warning) and the SMS send
+plan (send_plan: refused when it cannot reach every fan inside their allowed hours, or
+needs more texts than the sender's daily cap).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import Campaign, CampaignStatus, MessageStatus, ScheduledMessage
-from core.services import broadcast, compose
+from core.services import broadcast, compose, send_plan
 from core.services.compose import CAP, CAP_WINDOW, sms_text
 from core.services.links import album_link, link_url
 from core.timeutil import as_utc
@@ -180,6 +182,7 @@ class Verdict:
     channels: tuple[str, ...] | None = None
     send_at: datetime | None = None
     segments: SegmentInfo | None = None
+    plan: send_plan.SendPlan | None = None  # the SMS send, when it goes by SMS
 
     @property
     def drop(self) -> bool:
@@ -197,9 +200,10 @@ class Verdict:
 
 def verdict(
     session: Session, campaign: Campaign, public_url: str, program: str, request: Request,
-    now: datetime,
+    now: datetime, mps_override: float | None = None,
 ) -> Verdict:  # fmt: skip
-    """Run every check `add` makes on `request` for `campaign`; nothing is written."""
+    """Run every check `add` makes on `request` for `campaign`; nothing is written.
+    `mps_override` is TWILIO_MPS when set (the SMS rate, whatever the campaign's sender)."""
     seen = Verdict(campaign)
     seen.attempt(lambda: must_be_open(campaign))
     template = seen.template = seen.attempt(lambda: template_named(request.template))
@@ -225,4 +229,22 @@ def verdict(
     if when is not None and not seen.drop:
         crowded = _crowding(session, campaign, when)
         seen.warnings += [crowded] if crowded else []
+    if when is not None and seen.channels and "sms" in seen.channels:
+        _plan(session, seen, when, mps_override, "at" if request.at is not None else "before", now)
     return seen
+
+
+def _plan(
+    session: Session, seen: Verdict, when: datetime, override: float | None, field_name: str,
+    now: datetime,
+) -> None:  # fmt: skip
+    """The SMS send planned; what keeps it from every fan's hours refuses a countdown (the
+    drop alert, sent when the release is found live, is only warned about)."""
+    campaign = seen.campaign
+    rate = send_plan.campaign_rate(campaign, override)
+    expires = None if seen.drop else campaign.release_at
+    seen.plan, refused = send_plan.problems(session, campaign, when, rate, expires, now)
+    if seen.drop:
+        seen.warnings += refused
+    else:
+        seen.errors += [ValidationError(field_name, reason) for reason in refused]

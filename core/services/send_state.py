@@ -96,6 +96,19 @@ def not_yet_due(session: Session, t: SendTable, ids: Sequence[int]) -> dict[int,
     return {int(i): when for i, when in rows if when is not None}
 
 
+def held_until(session: Session, t: SendTable, ids: Sequence[int]) -> dict[int, datetime]:
+    """Of `ids`, those held (quiet hours, the daily cap): id -> when they may go."""
+    if not ids:
+        return {}
+    m = t.model
+    rows = session.execute(
+        select(m.id, m.not_before).where(
+            m.id.in_(ids), m.status.in_(t.pending[1:]), m.not_before > utcnow(), *t.where
+        )
+    )
+    return {int(i): when for i, when in rows if when is not None}
+
+
 def stuck(
     session: Session, t: SendTable, older_than: timedelta, limit: int = 1000
 ) -> list[tuple[int, datetime]]:

@@ -94,3 +94,61 @@ def state_for(number: str) -> str | None:
     if phonenumbers.region_code_for_number(parsed) != "US":
         return None
     return STATE_OF_AREA_CODE.get(number[2:5])
+
+
+_NAMES = {
+    "ALABAMA": "AL", "ALASKA": "AK", "ARIZONA": "AZ", "ARKANSAS": "AR", "CALIFORNIA": "CA",
+    "COLORADO": "CO", "CONNECTICUT": "CT", "DELAWARE": "DE", "DISTRICT OF COLUMBIA": "DC",
+    "FLORIDA": "FL", "GEORGIA": "GA", "HAWAII": "HI", "IDAHO": "ID", "ILLINOIS": "IL",
+    "INDIANA": "IN", "IOWA": "IA", "KANSAS": "KS", "KENTUCKY": "KY", "LOUISIANA": "LA",
+    "MAINE": "ME", "MARYLAND": "MD", "MASSACHUSETTS": "MA", "MICHIGAN": "MI", "MINNESOTA": "MN",
+    "MISSISSIPPI": "MS", "MISSOURI": "MO", "MONTANA": "MT", "NEBRASKA": "NE", "NEVADA": "NV",
+    "NEW HAMPSHIRE": "NH", "NEW JERSEY": "NJ", "NEW MEXICO": "NM", "NEW YORK": "NY",
+    "NORTH CAROLINA": "NC", "NORTH DAKOTA": "ND", "OHIO": "OH", "OKLAHOMA": "OK", "OREGON": "OR",
+    "PENNSYLVANIA": "PA", "RHODE ISLAND": "RI", "SOUTH CAROLINA": "SC", "SOUTH DAKOTA": "SD",
+    "TENNESSEE": "TN", "TEXAS": "TX", "UTAH": "UT", "VERMONT": "VT", "VIRGINIA": "VA",
+    "WASHINGTON": "WA", "WEST VIRGINIA": "WV", "WISCONSIN": "WI", "WYOMING": "WY",
+}  # fmt: skip
+
+
+def state_named(region: str | None) -> str | None:
+    """A state's USPS code from what a carrier or a form gave ("FL", "Florida"); None if
+    it names no state."""
+    if not region:
+        return None
+    given = " ".join(region.split()).upper()
+    return given if given in _AREA_CODES_BY_STATE else _NAMES.get(given)
+
+
+# The first three digits of a ZIP code -> its state, as inclusive ranges (USPS prefixes; a
+# few prefixes inside a range belong to a neighbour and are listed after it, overriding).
+_ZIP3_RANGES = (
+    (10, 27, "MA"), (28, 29, "RI"), (30, 38, "NH"), (39, 49, "ME"), (50, 59, "VT"),
+    (55, 55, "MA"), (60, 69, "CT"), (70, 89, "NJ"), (100, 149, "NY"), (5, 5, "NY"),
+    (150, 196, "PA"), (197, 199, "DE"), (200, 205, "DC"), (201, 201, "VA"), (569, 569, "DC"),
+    (206, 219, "MD"), (220, 246, "VA"), (247, 268, "WV"), (270, 289, "NC"), (290, 299, "SC"),
+    (300, 319, "GA"), (398, 399, "GA"), (320, 349, "FL"), (350, 369, "AL"), (370, 385, "TN"),
+    (386, 397, "MS"), (400, 427, "KY"), (430, 459, "OH"), (460, 479, "IN"), (480, 499, "MI"),
+    (500, 528, "IA"), (530, 549, "WI"), (550, 567, "MN"), (570, 577, "SD"), (580, 588, "ND"),
+    (590, 599, "MT"), (600, 629, "IL"), (630, 658, "MO"), (660, 679, "KS"), (680, 693, "NE"),
+    (700, 714, "LA"), (716, 729, "AR"), (730, 749, "OK"), (733, 733, "TX"), (750, 799, "TX"),
+    (885, 885, "TX"), (800, 816, "CO"), (820, 831, "WY"), (832, 838, "ID"), (840, 847, "UT"),
+    (850, 865, "AZ"), (870, 884, "NM"), (889, 898, "NV"), (900, 961, "CA"), (967, 968, "HI"),
+    (970, 979, "OR"), (980, 994, "WA"), (995, 999, "AK"),
+)  # fmt: skip
+STATE_OF_ZIP3: dict[int, str] = {
+    prefix: state for low, high, state in _ZIP3_RANGES for prefix in range(low, high + 1)
+}
+
+
+def state_of_zip(zip_code: str | None) -> str | None:
+    """The state of a US ZIP code ("33101" or ZIP+4 "33101-1234"); None for anything else
+    (a malformed code, a prefix of a territory or the military post)."""
+    if not zip_code:
+        return None
+    digits = zip_code.strip()
+    if len(digits) == 10 and digits[5] == "-" and digits[6:].isdigit():
+        digits = digits[:5]
+    if len(digits) != 5 or not digits.isdigit() or not digits.isascii():
+        return None
+    return STATE_OF_ZIP3.get(int(digits[:3]))
