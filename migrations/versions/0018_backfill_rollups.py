@@ -1,8 +1,8 @@
 """backfill the rollups: fill funnel_facts, page_view_hours (0014) and message_reactions
 (0016) from the events already recorded, so an upgraded install shows its funnels
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-05 17:05:00.000000
 
 It runs `presave stats rebuild`'s own set-based rebuild (a few INSERT ... SELECT over the
@@ -17,8 +17,8 @@ from alembic import op
 
 from core.services import funnel_rebuild
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
