@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from cli import campaign, db, discord, release, roles, sandbox, schedule, templates, user
 from cli import stats as stats_cli
 from cli.output import Parser, UsageError, fail, refuse_undecodable
-from cli.sandbox import SandboxNotRunning
 from core.redis_conn import RedisStartError
+from core.sandbox_address import SandboxNotRunning
 from core.settings import Settings, SettingsError, load_settings
 from core.validation import ValidationError
 

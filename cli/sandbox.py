@@ -3,37 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from collections.abc import Callable
 from typing import Any
 
 from cli.output import Group, Parser, print_json
+from core.sandbox_address import SandboxNotRunning, sandbox_base
 from core.settings import Settings
 from core.validation import ValidationError
 
 E164_PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
 MAX_SMS_BODY = 1600
-
-
-class SandboxNotRunning(Exception):
-    """No sandbox to talk to."""
-
-
-def _sandbox_base(settings: Settings) -> str:
-    """The running sandbox: PRESAVE_SANDBOX_URL, or the one `presave up` started."""
-    from core.supervisor import sandbox_file
-
-    if settings.sandbox_url:
-        return settings.sandbox_url
-    try:
-        found = json.loads(sandbox_file(settings).read_text())
-    except (OSError, ValueError):
-        found = None
-    url = found.get("url") if isinstance(found, dict) else None
-    if not isinstance(url, str):
-        raise SandboxNotRunning("not running: start it with `presave up` (or `make run`)")
-    return url
 
 
 def _phone(value: str) -> str:
@@ -73,7 +53,7 @@ def cmd_sandbox_text(settings: Settings, args: argparse.Namespace) -> int:
     body = args.body.strip()
     if not body or len(body) > MAX_SMS_BODY:
         raise ValidationError("text", f"1 to {MAX_SMS_BODY} characters")
-    data = _sandbox_answer(lambda: client.text_us(_sandbox_base(settings), phone, body))
+    data = _sandbox_answer(lambda: client.text_us(sandbox_base(settings), phone, body))
     if args.json:
         print_json(data)
         return 0
@@ -90,7 +70,7 @@ def cmd_sandbox_messages(settings: Settings, args: argparse.Namespace) -> int:
     from sandbox import client
 
     phone = _phone(args.phone)
-    data = _sandbox_answer(lambda: client.conversation(_sandbox_base(settings), phone))
+    data = _sandbox_answer(lambda: client.conversation(sandbox_base(settings), phone))
     if args.json:
         print_json(data["messages"])
     elif not data["messages"]:

@@ -6,7 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.settings import Settings, load_settings
-from web import api, artist
+from web import api, artist, sandbox_console
 from web.artwork import bp as artwork_bp
 from web.discord_interactions import bp as discord_bp
 from web.fan_pages import bp as fan_pages_bp
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(release_redirect_bp)
     artist.register(app)  # after the webhooks: it exempts their blueprints from CSRF
     api.register(app)  # after the artist app: the API is exempt from its CSRF check
+    sandbox_console.register(app, settings)
     return app
 
 
