@@ -179,6 +179,9 @@ def _start_sandbox(
     sms_url = f"{settings.public_url}/webhooks/twilio/sms"
     if is_loopback_url(sms_url):
         argv += ["--sms-url", sms_url]
+    interactions_url = f"{settings.public_url}/webhooks/discord/interactions"
+    if "discord" in providers and is_loopback_url(interactions_url):
+        argv += ["--interactions-url", interactions_url]
     supervisor.spawn("sandbox", argv)
     if not _wait_listening(port, supervisor):
         _say(f"the sandbox is not answering on {base} yet")

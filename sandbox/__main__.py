@@ -28,6 +28,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--twilio-mps", type=float, help="messages/s per sender before 20429")
     parser.add_argument("--dev-mode", action="store_true", help="Spotify development mode")
     parser.add_argument("--sms-url", help="our SMS webhook: where fans' texts are delivered")
+    parser.add_argument(
+        "--interactions-url", help="our Discord interactions endpoint: where slash commands go"
+    )
     parser.add_argument("--no-callbacks", action="store_true", help="never post status callbacks")
     parser.add_argument(
         "--discord-rps", type=float, default=50.0, help="Discord requests/s before global 429s"
@@ -38,6 +41,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def knobs_from(args: argparse.Namespace) -> dict[str, Any]:
     """SandboxConfig knobs from parsed arguments."""
     knobs: dict[str, Any] = {"twilio_sms_url": args.sms_url} if args.sms_url else {}
+    if args.interactions_url:
+        knobs["discord_interactions_url"] = args.interactions_url
     return knobs | {
         "spotify_latency_ms": args.latency_ms,
         "accounts_latency_ms": args.latency_ms,
@@ -67,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  SPOTIFY_API_BASE={base}/v1", flush=True)
     print(f"  TWILIO_API_BASE={base}/twilio", flush=True)
     print(f"  DISCORD_API_BASE={base}/discord/api/v10", flush=True)
+    if args.interactions_url:
+        print(f"  slash commands go to {args.interactions_url}", flush=True)
     if args.sms_url:
         print(f"  texts to {SANDBOX_TWILIO_NUMBER} go to {args.sms_url}", flush=True)
     stop = threading.Event()

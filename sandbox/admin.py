@@ -12,6 +12,7 @@ from werkzeug.wrappers import Request, Response
 
 from sandbox.catalog import Album, Track, local_midnights
 from sandbox.config import ConfigError
+from sandbox.discord_demo import seed_demo
 from sandbox.http import json_response
 from sandbox.seed import create_users
 from sandbox.spotify_store import AuthCode, Client, expiry, new_id
@@ -99,6 +100,7 @@ class Admin:
     def on_reset(self, request: Request) -> dict[str, Any]:
         """Forget everything and restore the knobs the sandbox started with."""
         self.state.reset()
+        seed_demo(self.state)  # the demo Discord server is there from the start
         return {"reset": True}
 
     def on_users(self, request: Request) -> dict[str, Any]:

@@ -61,6 +61,7 @@ class SandboxConfig:
     discord_bot_token: str = SANDBOX_DISCORD_BOT_TOKEN
     discord_application_id: str = SANDBOX_DISCORD_APPLICATION_ID
     discord_bot_user_id: str = SANDBOX_DISCORD_BOT_USER_ID
+    discord_interactions_url: str = ""
 
     def changed(self, changes: dict[str, Any]) -> SandboxConfig:
         """A copy with `changes` applied after checking names and types."""

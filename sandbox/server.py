@@ -19,6 +19,8 @@ from sandbox.callbacks import StatusDispatcher
 from sandbox.config import SandboxConfig
 from sandbox.discord import DiscordApi
 from sandbox.discord_admin import DiscordAdmin
+from sandbox.discord_demo import seed_demo
+from sandbox.discord_interact import DiscordInteract
 from sandbox.http import (
     DISCORD_STATUS_TEXT,
     SandboxRequest,
@@ -46,9 +48,10 @@ MOUNTS = (
     ("", "discord"),
     ("", "admin"),
     ("", "discord_admin"),
+    ("", "discord_interact"),
     ("", "twilio_admin"),
 )
-ADMIN_SERVICES = frozenset({"admin", "discord_admin", "twilio_admin"})
+ADMIN_SERVICES = frozenset({"admin", "discord_admin", "discord_interact", "twilio_admin"})
 ROUTE_CACHE = 4096
 LATENCY_KNOB = {
     "spotify": "spotify_latency_ms",
@@ -63,6 +66,7 @@ class Sandbox:
 
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.state = SandboxState(config)
+        seed_demo(self.state)
         self.dispatcher = StatusDispatcher(self.state)
         self.admin = Admin(self.state)
         self.services: dict[str, Any] = {
@@ -72,6 +76,7 @@ class Sandbox:
             "discord": DiscordApi(self.state),
             "admin": self.admin,
             "discord_admin": DiscordAdmin(self.state),
+            "discord_interact": DiscordInteract(self.state),
             "twilio_admin": TwilioInbound(self.state, self.dispatcher),
         }
         rules = [

@@ -13,6 +13,7 @@ from sandbox.config import (
     SANDBOX_DISCORD_BOT_TOKEN,
     SANDBOX_TWILIO_NUMBER,
 )
+from sandbox.discord_signing import public_key_hex
 
 
 def provider_env(base: str, providers: Iterable[str]) -> dict[str, str]:
@@ -36,11 +37,11 @@ def provider_env(base: str, providers: Iterable[str]) -> dict[str, str]:
             "TWILIO_MESSAGING_SERVICE_SID": "",
         }
     if "discord" in chosen:
-        # The sandbox posts no interactions, so no public key: /interactions stays off.
+        # The sandbox signs the slash commands it posts with its demo key (discord_signing).
         env |= {
             "DISCORD_API_BASE": f"{base}/discord/api/v10",
             "DISCORD_BOT_TOKEN": SANDBOX_DISCORD_BOT_TOKEN,
             "DISCORD_APPLICATION_ID": SANDBOX_DISCORD_APPLICATION_ID,
-            "DISCORD_PUBLIC_KEY": "",
+            "DISCORD_PUBLIC_KEY": public_key_hex(),
         }
     return env
