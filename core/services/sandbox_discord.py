@@ -1,0 +1,222 @@
+"""The console's Discord simulator: the demo server, slash commands run as one of its
+members, and what the bot sent them, all through the sandbox's admin API over HTTP."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from core.sandbox_address import SandboxNotRunning, sandbox_base
+from core.settings import Settings
+
+# The demo server every sandbox starts with (sandbox/discord_demo.py holds the same ids).
+DEMO_GUILD_ID = "1300000000000000001"
+COMMANDS = ("presave", "presave-setup", "stopalerts")
+OPTIONS = {"presave": ("campaign",), "presave-setup": ("campaign", "channel", "role")}
+MAX_CAMPAIGN = 100
+TIMEOUT_S = 15.0
+DEFERRED, FILLED_IN_WITHIN_S = 5, 10.0
+ANNOUNCEMENT_TYPES = (0, 5)
+URL = re.compile(r"https?://[^\s<>()\"']+")
+
+
+class SimulatorError(ValueError):
+    """Bad input, or the sandbox refused the command: the message names the field."""
+
+    def __init__(self, message: str, field_name: str | None = None) -> None:
+        super().__init__(message)
+        self.field_name = field_name
+
+
+@dataclass(frozen=True)
+class Link:
+    """A clickable link in a message (a link button, or a URL in its text)."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Post:
+    """A message as the console shows it."""
+
+    text: str
+    links: tuple[Link, ...] = ()
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member of the demo server, with their role names and the DMs the bot sent them."""
+
+    id: str
+    username: str
+    roles: tuple[str, ...]
+    manage_guild: bool
+    dms: tuple[Post, ...] = ()
+
+
+@dataclass(frozen=True)
+class Server:
+    """The demo server: members, channels (id, name), roles (id, name), posts per channel."""
+
+    id: str
+    name: str
+    members: tuple[Member, ...]
+    channels: tuple[tuple[str, str], ...]
+    roles: tuple[tuple[str, str], ...]
+    posts: dict[str, tuple[Post, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Our app's ephemeral answer to a command (`pending`: still "thinking")."""
+
+    command: str
+    username: str
+    text: str
+    links: tuple[Link, ...] = ()
+    pending: bool = False
+
+
+def _http() -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # the sandbox is on loopback: never through a proxy
+    return session
+
+
+def _get(settings: Settings, path: str) -> Any:
+    base = sandbox_base(settings)
+    try:
+        with _http() as http:
+            answer = http.get(f"{base}/_sandbox/{path}", timeout=TIMEOUT_S)
+    except requests.RequestException as exc:
+        raise SandboxNotRunning(f"the sandbox at {base} is not answering ({exc})") from exc
+    if answer.status_code != 200:
+        raise SandboxNotRunning(f"the sandbox answered {answer.status_code} for {path}")
+    return answer.json()
+
+
+def post_of(message: Any) -> Post:
+    """A Discord message object (or a text) as text and its links."""
+    if not isinstance(message, dict):
+        return Post(str(message))
+    text = str(message.get("content") or "")
+    links = [Link(u, u) for u in URL.findall(text)]
+    for row in message.get("components") or []:
+        for item in row.get("components") or [] if isinstance(row, dict) else []:
+            url = item.get("url") if isinstance(item, dict) else None
+            if isinstance(url, str) and url.startswith(("http://", "https://")):
+                links.append(Link(str(item.get("label") or url), url))
+    return Post(text, tuple(links))
+
+
+def server(settings: Settings, with_messages: bool = True) -> Server:
+    """The demo server as the sandbox holds it; SandboxNotRunning when it is not there."""
+    found = _get(settings, f"discord/guilds/{DEMO_GUILD_ID}")
+    role_names: dict[str, str] = found["roles"]
+    members = []
+    for raw in found["members"]:
+        dms: tuple[Post, ...] = ()
+        if with_messages:
+            user = _get(settings, f"discord/users/{raw['id']}")
+            dms = tuple(post_of(m) for m in user["messages"])
+        roles = tuple(role_names.get(r, r) for r in raw["roles"])
+        members.append(Member(raw["id"], raw["username"], roles, raw["manage_guild"], dms))
+    channels = tuple((c["id"], c["name"]) for c in found["channels"])
+    posts: dict[str, tuple[Post, ...]] = {}
+    for channel in found["channels"] if with_messages else []:
+        if channel["type"] in ANNOUNCEMENT_TYPES:
+            listed = _get(settings, f"discord/channels/{channel['id']}/messages")["messages"]
+            posts[channel["id"]] = tuple(post_of(m) for m in listed)
+    roles = tuple((i, n) for i, n in role_names.items() if i != DEMO_GUILD_ID)
+    return Server(found["id"], found["name"], tuple(members), channels, roles, posts)
+
+
+def checked_command(form: dict[str, str], known: Server) -> tuple[str, str, dict[str, str]]:
+    """(member id, command, options) from the console's form, or SimulatorError."""
+    user_id = form.get("member", "").strip()
+    if user_id not in {m.id for m in known.members}:
+        raise SimulatorError("Pick a member of the server to run the command as.", "member")
+    command = form.get("command", "").strip().removeprefix("/")
+    if command not in COMMANDS:
+        raise SimulatorError("Pick one of /presave, /presave-setup or /stopalerts.", "command")
+    options = {n: form.get(n, "").strip() for n in OPTIONS.get(command, ())}
+    options = {n: v for n, v in options.items() if v}
+    if len(options.get("campaign", "")) > MAX_CAMPAIGN:
+        raise SimulatorError(f"Campaign: at most {MAX_CAMPAIGN} characters.", "campaign")
+    for name, choices in (("channel", known.channels), ("role", known.roles)):
+        if command == "presave-setup" and options.get(name) not in {i for i, _ in choices}:
+            raise SimulatorError(f"/presave-setup needs a {name} of the server.", name)
+    if command == "presave-setup" and not options.get("campaign"):
+        raise SimulatorError("/presave-setup needs the campaign's slug.", "campaign")
+    return user_id, command, options
+
+
+def _answer_of(command: str, username: str, found: dict[str, Any]) -> Answer:
+    """The answer in the interaction response, or the edit filling in a deferred one."""
+    filled = [m for m in found.get("webhook", []) if m.get("edit")]
+    if filled:
+        post = post_of(filled[-1])
+        return Answer(command, username, post.text, post.links)
+    answer = found.get("answer") or {}
+    if answer.get("type") == DEFERRED:
+        return Answer(command, username, "The bot is thinking…", pending=True)
+    post = post_of(answer.get("data") or {})
+    return Answer(command, username, post.text, post.links)
+
+
+def run(settings: Settings, form: dict[str, str]) -> Answer:
+    """Run the form's command as the chosen member; a deferred answer is waited for (up to
+    FILLED_IN_WITHIN_S) until the app fills it in through the interaction's webhook."""
+    known = server(settings, with_messages=False)
+    user_id, command, options = checked_command(form, known)
+    body = {"guild_id": known.id, "user_id": user_id, "command": command, "options": options}
+    try:
+        return _run(settings, known, user_id, command, body)
+    except (requests.RequestException, ValueError, KeyError) as exc:
+        if isinstance(exc, SimulatorError):
+            raise
+        raise SandboxNotRunning(f"the sandbox did not answer as expected ({exc})") from exc
+
+
+def _run(
+    settings: Settings, known: Server, user_id: str, command: str, body: dict[str, Any]
+) -> Answer:
+    with _http() as http:
+        base = sandbox_base(settings)
+        sent = http.post(f"{base}/_sandbox/discord/interact", json=body, timeout=TIMEOUT_S)
+        found = sent.json()
+        if sent.status_code != 200:
+            raise SimulatorError(f"The sandbox could not run it: {found.get('error')}")
+        username = next(m.username for m in known.members if m.id == user_id)
+        answer = _answer_of(command, username, found)
+        deadline = time.monotonic() + FILLED_IN_WITHIN_S
+        while answer.pending and time.monotonic() < deadline:
+            time.sleep(0.2)
+            url = f"{base}/_sandbox/discord/interactions/{found['token']}"
+            webhook = http.get(url, timeout=TIMEOUT_S).json()["messages"]
+            answer = _answer_of(command, username, found | {"webhook": webhook})
+    return answer
+
+
+def feed(settings: Settings) -> dict[str, Any]:
+    """What the page polls: each member's roles and DMs, and each channel's posts."""
+    known = server(settings)
+
+    def posts(listed: tuple[Post, ...]) -> list[dict[str, Any]]:
+        return [
+            {"text": p.text, "links": [{"label": k.label, "url": k.url} for k in p.links]}
+            for p in listed
+        ]
+
+    return {
+        "members": [
+            {"id": m.id, "username": m.username, "roles": list(m.roles), "dms": posts(m.dms)}
+            for m in known.members
+        ],
+        "channels": {channel_id: posts(p) for channel_id, p in known.posts.items()},
+    }
