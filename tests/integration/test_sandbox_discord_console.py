@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -89,6 +90,18 @@ def bound_to_demo(db: Session, keyword: str = "BLOOM") -> Any:
     )  # fmt: skip
     db.commit()
     return campaign
+
+
+def until_filled_in(world: World, token: str, seconds: float = 20.0) -> list[dict[str, Any]]:
+    """What the interaction's webhook got, once it got something (fails after `seconds`)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        kept: list[dict[str, Any]] = world.sandbox.admin(f"discord/interactions/{token}")[
+            "messages"
+        ]
+        if kept or time.monotonic() > deadline:
+            return kept
+        time.sleep(0.05)
 
 
 def link_button(answer: dict[str, Any]) -> str:
@@ -219,3 +232,24 @@ def test_the_console_is_absent_outside_sandbox_mode(settings: Settings) -> None:
     client = create_app(settings).test_client()
     assert client.get("/sandbox/discord").status_code == 404
     assert client.get("/sandbox/discord/feed.json").status_code == 404
+
+
+def test_a_deferred_answer_is_captured_and_shown_once_filled_in(
+    world: World, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app answers "thinking" when a command takes longer than DEFER_AFTER, and fills
+    its reply in through the interaction's webhook: the sandbox keeps that edit, and the
+    console shows the reply, not the "thinking"."""
+    from bot import discord_http
+
+    monkeypatch.setattr(discord_http, "DEFER_AFTER", 0.0)  # every command is "slow"
+    bound_to_demo(db)
+    sent = world.interact({"user_id": FAN, "command": "presave"})
+    assert sent["answer"] == {"type": 5, "data": {"flags": 64}}
+    status, text = world.console(member=FAN, command="presave")
+    assert status == 200 and "thinking" not in text
+    code = db.scalar(select(FanLink.code))
+    assert f'href="{world.settings.public_url}/p/{code}"' in text
+    kept = until_filled_in(world, sent["token"])
+    assert [m["edit"] for m in kept] == [True]
+    assert "Night Bloom" in kept[0]["content"]
