@@ -22,6 +22,8 @@ TIMEOUT_S = 15.0
 DEFERRED, FILLED_IN_WITHIN_S = 5, 10.0
 ANNOUNCEMENT_TYPES = (0, 5)
 URL = re.compile(r"https?://[^\s<>()\"']+")
+MENTION = re.compile(r"<(#|@&|@!?)([0-9]{17,20})>")
+MARKUP = re.compile(r"\*\*(.+?)\*\*|`([^`]+)`", re.S)
 
 
 class SimulatorError(ValueError):
@@ -42,10 +44,28 @@ class Link:
 
 @dataclass(frozen=True)
 class Post:
-    """A message as the console shows it."""
+    """A message as the console shows it: its text, and that text in parts ("text",
+    "strong" or "code", as Discord shows **bold** and `code`), mentions named."""
 
     text: str
     links: tuple[Link, ...] = ()
+    parts: tuple[tuple[str, str], ...] = ()
+
+
+def parts_of(text: str, names: dict[str, str] | None = None) -> tuple[tuple[str, str], ...]:
+    """The text with mentions (<#channel>, <@&role>, <@user>) named and its markup split."""
+    known = names or {}
+    named = MENTION.sub(lambda m: known.get(m[2], m[0]), text)
+    found: list[tuple[str, str]] = []
+    at = 0
+    for match in MARKUP.finditer(named):
+        if match.start() > at:
+            found.append(("text", named[at : match.start()]))
+        found.append(("strong", match[1]) if match[1] is not None else ("code", match[2]))
+        at = match.end()
+    if at < len(named):
+        found.append(("text", named[at:]))
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -70,6 +90,11 @@ class Server:
     roles: tuple[tuple[str, str], ...]
     posts: dict[str, tuple[Post, ...]] = field(default_factory=dict)
 
+    def names(self) -> dict[str, str]:
+        """What a mention of each id shows: #channel, @role, @member."""
+        found = {i: f"#{n}" for i, n in self.channels} | {i: f"@{n}" for i, n in self.roles}
+        return found | {m.id: f"@{m.username}" for m in self.members}
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -79,6 +104,7 @@ class Answer:
     username: str
     text: str
     links: tuple[Link, ...] = ()
+    parts: tuple[tuple[str, str], ...] = ()
     pending: bool = False
 
 
@@ -100,10 +126,10 @@ def _get(settings: Settings, path: str) -> Any:
     return answer.json()
 
 
-def post_of(message: Any) -> Post:
-    """A Discord message object (or a text) as text and its links."""
+def post_of(message: Any, names: dict[str, str] | None = None) -> Post:
+    """A Discord message object as text, parts and links (`names`: mentioned ids' names)."""
     if not isinstance(message, dict):
-        return Post(str(message))
+        return Post(str(message), (), parts_of(str(message), names))
     text = str(message.get("content") or "")
     links = [Link(u, u) for u in URL.findall(text)]
     for row in message.get("components") or []:
@@ -111,19 +137,22 @@ def post_of(message: Any) -> Post:
             url = item.get("url") if isinstance(item, dict) else None
             if isinstance(url, str) and url.startswith(("http://", "https://")):
                 links.append(Link(str(item.get("label") or url), url))
-    return Post(text, tuple(links))
+    return Post(text, tuple(links), parts_of(text, names))
 
 
 def server(settings: Settings, with_messages: bool = True) -> Server:
     """The demo server as the sandbox holds it; SandboxNotRunning when it is not there."""
     found = _get(settings, f"discord/guilds/{DEMO_GUILD_ID}")
     role_names: dict[str, str] = found["roles"]
+    names = {c["id"]: f"#{c['name']}" for c in found["channels"]}
+    names |= {i: f"@{n}" for i, n in role_names.items()}
+    names |= {m["id"]: f"@{m['username']}" for m in found["members"]}
     members = []
     for raw in found["members"]:
         dms: tuple[Post, ...] = ()
         if with_messages:
             user = _get(settings, f"discord/users/{raw['id']}")
-            dms = tuple(post_of(m) for m in user["messages"])
+            dms = tuple(post_of(m, names) for m in user["messages"])
         roles = tuple(role_names.get(r, r) for r in raw["roles"])
         members.append(Member(raw["id"], raw["username"], roles, raw["manage_guild"], dms))
     channels = tuple((c["id"], c["name"]) for c in found["channels"])
@@ -131,7 +160,7 @@ def server(settings: Settings, with_messages: bool = True) -> Server:
     for channel in found["channels"] if with_messages else []:
         if channel["type"] in ANNOUNCEMENT_TYPES:
             listed = _get(settings, f"discord/channels/{channel['id']}/messages")["messages"]
-            posts[channel["id"]] = tuple(post_of(m) for m in listed)
+            posts[channel["id"]] = tuple(post_of(m, names) for m in listed)
     roles = tuple((i, n) for i, n in role_names.items() if i != DEMO_GUILD_ID)
     return Server(found["id"], found["name"], tuple(members), channels, roles, posts)
 
@@ -156,17 +185,16 @@ def checked_command(form: dict[str, str], known: Server) -> tuple[str, str, dict
     return user_id, command, options
 
 
-def _answer_of(command: str, username: str, found: dict[str, Any]) -> Answer:
+def _answer_of(command: str, known: Server, user_id: str, found: dict[str, Any]) -> Answer:
     """The answer in the interaction response, or the edit filling in a deferred one."""
+    username = next(m.username for m in known.members if m.id == user_id)
     filled = [m for m in found.get("webhook", []) if m.get("edit")]
-    if filled:
-        post = post_of(filled[-1])
-        return Answer(command, username, post.text, post.links)
     answer = found.get("answer") or {}
-    if answer.get("type") == DEFERRED:
-        return Answer(command, username, "The bot is thinking…", pending=True)
-    post = post_of(answer.get("data") or {})
-    return Answer(command, username, post.text, post.links)
+    if not filled and answer.get("type") == DEFERRED:
+        thinking = "The bot is thinking…"
+        return Answer(command, username, thinking, parts=(("text", thinking),), pending=True)
+    post = post_of(filled[-1] if filled else answer.get("data") or {}, known.names())
+    return Answer(command, username, post.text, post.links, post.parts)
 
 
 def run(settings: Settings, form: dict[str, str]) -> Answer:
@@ -192,14 +220,13 @@ def _run(
         found = sent.json()
         if sent.status_code != 200:
             raise SimulatorError(f"The sandbox could not run it: {found.get('error')}")
-        username = next(m.username for m in known.members if m.id == user_id)
-        answer = _answer_of(command, username, found)
+        answer = _answer_of(command, known, user_id, found)
         deadline = time.monotonic() + FILLED_IN_WITHIN_S
         while answer.pending and time.monotonic() < deadline:
             time.sleep(0.2)
             url = f"{base}/_sandbox/discord/interactions/{found['token']}"
             webhook = http.get(url, timeout=TIMEOUT_S).json()["messages"]
-            answer = _answer_of(command, username, found | {"webhook": webhook})
+            answer = _answer_of(command, known, user_id, found | {"webhook": webhook})
     return answer
 
 
@@ -209,7 +236,11 @@ def feed(settings: Settings) -> dict[str, Any]:
 
     def posts(listed: tuple[Post, ...]) -> list[dict[str, Any]]:
         return [
-            {"text": p.text, "links": [{"label": k.label, "url": k.url} for k in p.links]}
+            {
+                "text": p.text,
+                "parts": [list(part) for part in p.parts],
+                "links": [{"label": k.label, "url": k.url} for k in p.links],
+            }
             for p in listed
         ]
 

@@ -21,7 +21,11 @@
     li.className = "discord-dm";
     var p = document.createElement("p");
     p.className = "discord-text";
-    p.textContent = item.text;
+    item.parts.forEach(function (part) {
+      var kind = part[0], text = part[1];
+      var el = kind === "strong" || kind === "code" ? document.createElement(kind) : null;
+      if (el) { el.textContent = text; p.appendChild(el); } else { p.appendChild(document.createTextNode(text)); }
+    });
     li.appendChild(p);
     if (item.links.length) {
       var ul = document.createElement("ul");
