@@ -21,7 +21,6 @@ from sandbox.discord_perms import MANAGE_GUILD, base_permissions
 from sandbox.http import json_response
 
 INTERACTION_TIMEOUT_S = 10.0  # Discord gives up after 3 s; a slow test machine needs more
-FIELDS = ("guild_id", "channel_id", "user_id", "command")
 
 
 def post_interaction(url: str, body: bytes, timeout: float) -> tuple[int, bytes]:
@@ -44,7 +43,7 @@ def _field(data: dict[str, Any], name: str, default: str = "") -> str:
     return value.strip()
 
 
-def _command(data: dict[str, Any], guild: Guild | None, first_channel: str) -> Command:
+def _command(data: dict[str, Any], guild: Guild, first_channel: str) -> Command:
     """The command asked for; the server defaults to the demo one, the channel to its first."""
     options = data.get("options", {})
     if not isinstance(options, dict) or not all(
@@ -57,8 +56,7 @@ def _command(data: dict[str, Any], guild: Guild | None, first_channel: str) -> C
     name = _field(data, "command").removeprefix("/")
     if not name:
         raise AdminError("command: required (presave, presave-setup or stopalerts)")
-    guild_id = guild.id if guild else _field(data, "guild_id")
-    return Command(guild_id, _field(data, "channel_id", first_channel), user_id, name, options)
+    return Command(guild.id, _field(data, "channel_id", first_channel), user_id, name, options)
 
 
 class DiscordInteract(Admin):

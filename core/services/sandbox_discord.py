@@ -205,9 +205,9 @@ def run(settings: Settings, form: dict[str, str]) -> Answer:
     body = {"guild_id": known.id, "user_id": user_id, "command": command, "options": options}
     try:
         return _run(settings, known, user_id, command, body)
-    except (requests.RequestException, ValueError, KeyError) as exc:
-        if isinstance(exc, SimulatorError):
-            raise
+    except SimulatorError:
+        raise
+    except (requests.RequestException, ValueError, KeyError) as exc:  # ValueError: not JSON
         raise SandboxNotRunning(f"the sandbox did not answer as expected ({exc})") from exc
 
 
