@@ -202,6 +202,9 @@ def _start_sandbox(
         print('  text a keyword: presave sandbox text +14155550101 "KEYWORD"', flush=True)
         if not is_loopback_url(sms_url):
             print(f"  (texts cannot reach {sms_url}: PUBLIC_URL is not on loopback)", flush=True)
+    if "discord" in providers:
+        print(f"  Discord slash commands as a demo member: {settings.public_url}/sandbox/discord",
+              flush=True)  # fmt: skip
     real = [NAMES[p] for p in NAMES if p not in providers]
     if real:
         print(f"  real: {', '.join(real)} (credentials set)", flush=True)

@@ -76,6 +76,7 @@ def test_members_run_slash_commands_from_the_browser(
     csp_errors = csp_complaints(page)
     with presave_up(tmp_path, REDIS_URL=redis_url) as up:
         up.wait_for("presave is up")
+        assert f"{up.url}/sandbox/discord" in up.log()
         slug = demo_campaign(up)
         for width, height in SIZES:
             page.set_viewport_size({"width": width, "height": height})
