@@ -171,7 +171,7 @@ def send_text(settings: Settings, raw_number: str | None, raw_body: str | None) 
         request["url"] = webhook
     status, data = _ask(settings, "twilio/inbound", request)
     if status == 400:
-        raise PhoneProblem(422, f"The sandbox refused the text: {_error_of(data)}", "text")
+        raise PhoneProblem(422, f"The sandbox refused the text: {_error_of(data)}")
     if status != 200 or not isinstance(data, dict):
         raise PhoneProblem(502, f"The text did not get through: {_error_of(data)}")
     replies = data.get("replies")

@@ -52,6 +52,27 @@ def test_the_pages_script_sends_and_gets_json(phone_world: PhoneWorld, db: Sessi
     assert len(phone_world.thread().get_json()["messages"]) == 2
 
 
+def test_what_the_workers_send_shows_on_our_side_after_the_fans_text(
+    phone_world: PhoneWorld, db: Session
+) -> None:
+    make_campaign(db, keyword="BLOOM")
+    phone_world.text("BLOOM")
+    countdown = "1 hour left! https://x.test/r/1"
+    twilio = phone_world.sandbox.twilio()
+    twilio.messages.create(to=FAN, from_=SANDBOX_TWILIO_NUMBER, body=countdown)
+    elsewhere = "+12125550199"
+    twilio.messages.create(to=elsewhere, from_=SANDBOX_TWILIO_NUMBER, body="not this phone")
+
+    messages = phone_world.thread().get_json()["messages"]
+    assert [m["mine"] for m in messages] == [True, False, False]
+    last = messages[-1]
+    assert last["sender"] == SANDBOX_TWILIO_NUMBER
+    assert last["pieces"] == [
+        {"text": "1 hour left! ", "href": None},
+        {"text": "https://x.test/r/1", "href": "https://x.test/r/1"},
+    ]
+
+
 def test_a_number_that_is_not_e164_is_refused_naming_the_field(phone_world: PhoneWorld) -> None:
     page = phone_world.client.get("/sandbox/phone", query_string={"number": "2125550101"})
     assert page.status_code == 400
