@@ -7,6 +7,7 @@ import socket
 
 from sqlalchemy.orm import Session
 
+from core.settings import Settings
 from sandbox.config import SANDBOX_TWILIO_NUMBER
 from tests.factories import make_campaign
 from tests.integration.phone_fixtures import FAN, PhoneWorld, phone_world
@@ -132,3 +133,14 @@ def test_no_sandbox_is_a_503_that_says_so(phone_world: PhoneWorld) -> None:
         )
     assert answer.status_code == 503
     assert "The sandbox is not answering" in answer.get_json()["error"]
+
+
+def test_the_phone_exists_only_in_sandbox_mode_and_never_in_production(
+    settings: Settings,
+) -> None:
+    sandboxed = settings.with_overrides(sandboxed=("twilio",))
+    for built in (settings, sandboxed.with_overrides(env="production")):
+        client = create_app(built).test_client()
+        assert client.get("/sandbox/phone").status_code == 404
+        assert client.get(f"/sandbox/phone/thread.json?number=%2B{FAN[1:]}").status_code == 404
+    assert create_app(sandboxed).test_client().get("/sandbox/phone").status_code == 200
