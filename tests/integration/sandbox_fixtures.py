@@ -115,7 +115,7 @@ def authorize(running: Running, oauth: SpotifyOAuth, user_id: str, **form: str) 
         "country": "SE",
         "product": "premium",
         "allowlisted": "1",
-        "decision": "accept",
+        "decision": "approve",
         **form,
     }
     answer = running.http.post(url, data=fields, allow_redirects=False)

@@ -26,7 +26,7 @@ def connect_through_the_sandbox(world: DropWorld, client: FlaskClient, code: str
     assert authorize_url.startswith(world.sandbox_url)
     form = {"user_id": user, "country": "US", "product": "premium", "allowlisted": "1"}
     answer = requests.post(
-        authorize_url, data={**form, "decision": "accept"}, allow_redirects=False, timeout=30
+        authorize_url, data={**form, "decision": "approve"}, allow_redirects=False, timeout=30
     )
     assert answer.status_code == 302, answer.text
     back = urlsplit(answer.headers["Location"])
