@@ -114,7 +114,6 @@ def authorize(running: Running, oauth: SpotifyOAuth, user_id: str, **form: str) 
         "user_id": user_id,
         "country": "SE",
         "product": "premium",
-        "allowlisted": "1",
         "decision": "approve",
         **form,
     }

@@ -24,7 +24,7 @@ def connect_through_the_sandbox(world: DropWorld, client: FlaskClient, code: str
     assert start.status_code == 302, start.get_data(as_text=True)
     authorize_url = start.headers["Location"]
     assert authorize_url.startswith(world.sandbox_url)
-    form = {"user_id": user, "country": "US", "product": "premium", "allowlisted": "1"}
+    form = {"user_id": user, "country": "US", "product": "premium"}
     answer = requests.post(
         authorize_url, data={**form, "decision": "approve"}, allow_redirects=False, timeout=30
     )
