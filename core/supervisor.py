@@ -176,6 +176,7 @@ def _start_sandbox(
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     argv = [sys.executable, "-m", "sandbox", "--port", str(port)]
+    argv += ["--app-name", settings.program_name]  # named on the Spotify consent page
     sms_url = f"{settings.public_url}/webhooks/twilio/sms"
     if is_loopback_url(sms_url):
         argv += ["--sms-url", sms_url]

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from sandbox.config import SANDBOX_TWILIO_NUMBER
+from sandbox.config import SANDBOX_APP_NAME, SANDBOX_TWILIO_NUMBER
 from sandbox.server import serve
 
 FULL_COLLECTION_EVERY = 1000  # young collections per full one (Python's default: 10)
@@ -26,6 +26,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every answer")
     parser.add_argument("--spotify-rps", type=float, help="Web API requests/s before 429s")
     parser.add_argument("--twilio-mps", type=float, help="messages/s per sender before 20429")
+    parser.add_argument(
+        "--app-name", default=SANDBOX_APP_NAME, help="the app the consent page names"
+    )
     parser.add_argument("--dev-mode", action="store_true", help="Spotify development mode")
     parser.add_argument("--sms-url", help="our SMS webhook: where fans' texts are delivered")
     parser.add_argument(
@@ -53,6 +56,7 @@ def knobs_from(args: argparse.Namespace) -> dict[str, Any]:
         "status_callbacks": not args.no_callbacks,
         "discord_latency_ms": args.latency_ms,
         "discord_global_rps": args.discord_rps,
+        "app_name": args.app_name.strip() or SANDBOX_APP_NAME,
     }
 
 

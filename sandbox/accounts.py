@@ -1,17 +1,18 @@
-"""Spotify accounts service: /authorize (a tiny login page) and /api/token."""
+"""Spotify accounts service: /authorize (the consent page) and /api/token."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import secrets
-from collections.abc import Mapping
+from dataclasses import replace
 from html import escape
 from urllib.parse import urlencode, urlsplit
 
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
+from sandbox import consent
 from sandbox.http import basic_credentials, forced, json_response, oauth_error
 from sandbox.spotify_store import AuthCode, Client, User, expiry
 from sandbox.state import SandboxState
@@ -43,18 +44,6 @@ SCOPES = frozenset(
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1"})
 AUTH_PARAMS = ("client_id", "response_type", "redirect_uri", "scope", "state")
 PKCE_PARAMS = ("code_challenge", "code_challenge_method")
-FORM = """<!doctype html><title>Sandbox Spotify: log in</title>
-<h1>Log in as a sandbox user</h1>
-<p>App <code>{client}</code> asks for: <code>{scope}</code></p>
-<form method="post">{hidden}
-<label>User id <input name="user_id" value="{user}"></label>
-<label>Country <input name="country" value="US" size="2"></label>
-<label>Product <select name="product"><option>premium</option><option>free</option></select>
-</label><label><input type="checkbox" name="allowlisted" value="1" checked> on the app's
-development-mode allow-list</label>
-<button name="decision" value="accept">Agree</button>
-<button name="decision" value="deny">Cancel</button></form>
-"""
 
 
 def redirect_problem(uri: str, client: Client | None) -> str | None:
@@ -82,13 +71,14 @@ class Accounts:
     routes = (
         ("/authorize", "authorize", ("GET", "POST")),
         ("/api/token", "token", ("POST",)),
+        ("/consent.css", "consent_css", ("GET",)),
     )
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
 
     def on_authorize(self, request: Request) -> Response:
-        """Show the login page (GET) or answer the user's decision (POST)."""
+        """Show the consent page (GET) or answer the user's decision (POST)."""
         params = request.values
         client_id = params.get("client_id", "")
         client = self.state.spotify.clients.get(client_id)
@@ -110,9 +100,13 @@ class Accounts:
             return redirect(with_query(redirect_uri, error="server_error", state=state))
         if request.method == "GET":
             return self._form(request)
-        if params.get("decision") != "accept":
+        try:
+            chosen = consent.read(request.form)
+        except consent.ConsentError as exc:
+            return Response(f"INVALID_REQUEST: {exc}", 400)
+        if chosen.decision == "deny":
             return redirect(with_query(redirect_uri, error="access_denied", state=state))
-        user = self._login(params.get("user_id", ""), params)
+        user = self._login(chosen)
         now = self.state.clock.now()
         code = AuthCode(
             code="AQ" + secrets.token_urlsafe(32),
@@ -127,31 +121,41 @@ class Accounts:
         return redirect(with_query(redirect_uri, code=code.code, state=state))
 
     def _form(self, request: Request) -> Response:
-        """The login page, carrying the authorize parameters in hidden fields."""
+        """The consent page, carrying the authorize parameters in hidden fields."""
         hidden = "".join(
             f'<input type="hidden" name="{name}" value="{escape(request.args[name])}">'
             for name in (*AUTH_PARAMS, *PKCE_PARAMS)
             if name in request.args
         )
-        page = FORM.format(
-            client=escape(request.args.get("client_id", "")),
-            scope=escape(request.args.get("scope", "")),
-            hidden=hidden,
-            user="fan-" + secrets.token_hex(4),
-        )
-        return Response(page, content_type="text/html; charset=utf-8")
+        scopes = request.args.get("scope", "").split()
+        user = "fan-" + secrets.token_hex(4)
+        return consent.page(self.state.config.app_name, scopes, hidden, user)
 
-    def _login(self, user_id: str, form: Mapping[str, str]) -> User:
-        """The user logging in: an existing one, or a new one from the form's fields."""
-        known = self.state.spotify.user(user_id) if user_id else None
+    def on_consent_css(self, request: Request) -> Response:
+        """The consent page's stylesheet."""
+        return consent.stylesheet()
+
+    def _login(self, chosen: consent.Consent) -> User:
+        """The user signing in: an existing one or a new one from the form's fields.
+
+        "outsider" puts them off the app's allow-list (their Web API calls answer 403, as
+        in development mode); "approve" takes an outsider back onto it.
+        """
+        outsider = chosen.decision == "outsider"
+        known = self.state.spotify.user(chosen.user_id) if chosen.user_id else None
         if known is not None:
-            return known
+            if outsider:
+                known = replace(known, allowlisted=False, outsider=True)
+            elif known.outsider:
+                known = replace(known, allowlisted=True, outsider=False)
+            return self.state.spotify.put_user(known)
         return self.state.spotify.put_user(
             User(
-                id=user_id or "fan-" + secrets.token_hex(4),
-                country=(form.get("country") or "US").upper()[:2],
-                product=form.get("product") or "premium",
-                allowlisted=bool(form.get("allowlisted")),
+                id=chosen.user_id or "fan-" + secrets.token_hex(4),
+                country=chosen.country,
+                product=chosen.product,
+                allowlisted=not outsider,
+                outsider=outsider,
             )
         )
 

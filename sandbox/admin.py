@@ -133,7 +133,7 @@ class Admin:
         return {"client_id": data["client_id"]}
 
     def on_codes(self, request: Request) -> dict[str, Any]:
-        """An authorization code for a user, as if they had clicked Agree."""
+        """An authorization code for a user, as if they had clicked Approve."""
         data = body_of(request)
         user_id = str(data["user_id"])
         if self.state.spotify.user(user_id) is None:

@@ -10,6 +10,7 @@ SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - a public, fake c
 SANDBOX_ACCOUNT_SID = "AC" + "5a" * 16
 SANDBOX_AUTH_TOKEN = "5a" * 16
 SANDBOX_TWILIO_NUMBER = "+15005550006"  # Twilio's own test sender number
+SANDBOX_APP_NAME = "Sandbox app"  # the app the consent page names (--app-name)
 SIX_MONTHS_S = 183 * 24 * 3600
 # The Discord stand-in's one bot (public, fake values).
 SANDBOX_DISCORD_BOT_TOKEN = "sandbox-discord-bot-token"  # noqa: S105 - a public, fake credential
@@ -62,6 +63,7 @@ class SandboxConfig:
     discord_application_id: str = SANDBOX_DISCORD_APPLICATION_ID
     discord_bot_user_id: str = SANDBOX_DISCORD_BOT_USER_ID
     discord_interactions_url: str = ""
+    app_name: str = SANDBOX_APP_NAME
 
     def changed(self, changes: dict[str, Any]) -> SandboxConfig:
         """A copy with `changes` applied after checking names and types."""

@@ -32,6 +32,9 @@ class User:
     display_name: str = ""
     email: str = ""
     allowlisted: bool = True
+    # Put off the allow-list on the consent page: 403s as in development mode, whatever
+    # the dev_mode knob says.
+    outsider: bool = False
 
 
 @dataclass(frozen=True)

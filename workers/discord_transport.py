@@ -37,6 +37,10 @@ class DiscordTransport:
         self.api = discord_rest.client(settings).with_invalid_hook(self.guard.record)
         self.limiter = discord_limiter(settings, connection)
 
+    def limiter_for(self, item: Outgoing) -> SharedRateLimiter:
+        """Every DM goes out under the bot's global budget."""
+        return self.limiter
+
     def paused(self, item: Outgoing) -> Sent | None:
         """A retry when Discord must not be asked now (budget spent, token refused)."""
         wait = self.guard.wait()

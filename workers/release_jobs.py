@@ -2,7 +2,9 @@
 
 A new live market starts the drop fan-out once, after the commit. The watch spends at most
 `WATCH_SHARE` of SPOTIFY_MAX_RPS, counted in Redis per tick-sized window so parallel ticks
-share it, and stops every watch for the length of a 429's Retry-After.
+share it, and stops every watch for the length of a 429's Retry-After. A quota 429
+(QUOTA_EXCEEDED) is the app-wide stop instead: the same Redis stop the saves obey
+(workers.quota_stop), so nothing calls Spotify until its reset, then the watch resumes.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from core.providers.spotify import app_from_settings
 from core.services import release_tick
 from core.settings import Settings, load_settings
 from core.timeutil import utcnow
+from workers.quota_stop import RedisQuotaStop
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +98,17 @@ def start_live_job(campaign_id: int, markets: list[str]) -> list[str]:
     return start_live(_connection(load_settings()), campaign_id, markets)
 
 
+def _obey(connection: redis.Redis, quota: RedisQuotaStop, done: release_tick.TickDone) -> None:
+    """A quota 429 stops every Spotify call of the app; a rate-limit 429 pauses the watch."""
+    if done.quota_until is not None:
+        log.warning("release watch: Spotify's quota is used up until %s; every Spotify call "
+                    "stops until then", done.quota_until.isoformat())  # fmt: skip
+        quota.stop(done.quota_until)
+    elif done.retry_after is not None:
+        log.warning("release watch: Spotify said wait %gs; watches paused", done.retry_after)
+        pause(connection, done.retry_after)
+
+
 def watch_tick(
     connection: redis.Redis | None = None,
     *,
@@ -110,7 +124,8 @@ def watch_tick(
         log.info("release watch: no Spotify app configured")
         return 0
     redis_conn = connection if connection is not None else _connection(settings)
-    if paused(redis_conn):
+    quota = RedisQuotaStop(redis_conn)
+    if paused(redis_conn) or quota.until() is not None:
         return 0
     limit = budget if budget is not None else budget_per_tick(settings)
     done = release_tick.run(
@@ -118,7 +133,5 @@ def watch_tick(
         take=lambda wanted: take_budget(redis_conn, wanted, limit),
         live=lambda campaign_id, markets: start_live(redis_conn, campaign_id, markets, on_live),
     )  # fmt: skip
-    if done.retry_after is not None:
-        log.warning("release watch: Spotify said wait %gs; watches paused", done.retry_after)
-        pause(redis_conn, done.retry_after)
+    _obey(redis_conn, quota, done)
     return done.made

@@ -226,7 +226,7 @@ def _send_text(settings: Settings, connection: redis.Redis, text: Outgoing) -> S
         sms = SmsTransport(settings, connection)
     except twilio_sms.SmsRejected as exc:  # Twilio is not configured
         return Sent(text, "failed", error=str(exc))
-    if not take_slot(sms.limiter, time.monotonic() + ACQUIRE_TIMEOUT):
+    if not take_slot(sms.limiter_for(text), time.monotonic() + ACQUIRE_TIMEOUT):
         error = "no sending slot in time (or the limiter's Redis failed)"
         return Sent(text, "retry", error=error, delay=5.0)
     return sms.send(text)

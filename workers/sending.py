@@ -41,10 +41,12 @@ class Sent:
 
 
 class Transport(Protocol):
-    """One channel's way out: its shared limiter, and one message sent (its first slot
-    already taken by the caller)."""
+    """One channel's way out: the shared limiter a message goes out under, and one message
+    sent (its first slot already taken by the caller)."""
 
-    limiter: SharedRateLimiter
+    def limiter_for(self, item: Outgoing) -> SharedRateLimiter:
+        """The shared budget `item` takes its slot from."""
+        ...
 
     def deliver(self, item: Outgoing, deadline: float) -> Sent:
         """Send `item` now; never raises for a provider's refusal."""
@@ -114,7 +116,7 @@ def send_one(
     than RECHECK_AFTER_WAIT by then: a STOP may have arrived meanwhile."""
     if not consents.allows(item, RECHECK_AFTER_WAIT / 2):
         return Sent(item, "no_consent", error="no consent at send time")
-    if not take_slot(transport.limiter, deadline):
+    if not take_slot(transport.limiter_for(item), deadline):
         error = "no sending slot before the claim ran out (or the limiter's Redis failed)"
         return Sent(item, "retry", error=error, delay=1.0)
     if not consents.allows(item, RECHECK_AFTER_WAIT):

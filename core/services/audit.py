@@ -16,7 +16,7 @@ ACTIONS = frozenset(
         "discord_allowed", "discord_revoked", "exported", "invited", "member_joined",
         "discord_request_dismissed",
         "api_token_created", "api_token_revoked",
-        "spotify_quota_exceeded",
+        "spotify_quota_exceeded", "sender_changed",
     }
 )  # fmt: skip
 DETAIL_MAX = 500

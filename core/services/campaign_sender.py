@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from core.models import Campaign
-from core.services import campaigns
+from core.services import audit, campaigns
 from core.services.send_plan import MAX_NUMBERS, SENDER_KINDS, sender_rate
 from core.validation import ValidationError
 
@@ -59,3 +59,27 @@ def sender_json(campaign: Campaign, override: float | None) -> dict[str, object]
         "numbers": campaign.sms_sender_numbers, "daily_cap": campaign.sms_daily_cap,
         "mps": override if override is not None else own, "twilio_mps_override": override,
     }  # fmt: skip
+
+
+def sender_words(kind: str, numbers: int, cap: int | None) -> str:
+    """`toll-free (3 texts/s), no daily cap` as the artist's pages say it."""
+    name = kind.replace("_", " ").replace("toll free", "toll-free")
+    if kind == "messaging_service":
+        name += f" of {numbers} number{'s' if numbers != 1 else ''}"
+    rate = sender_rate(kind, numbers)
+    capped = f"at most {cap:,} texts a day" if cap is not None else "no daily cap"
+    return f"{name} ({rate:g} text{'s' if rate != 1 else ''}/s), {capped}"
+
+
+def change_for_team(
+    session: Session, who: tuple[int, int], campaign: Campaign, change: SenderChange
+) -> bool:
+    """Set the sender from the artist app (`who` is (team_id, user_id)), in its history;
+    False when nothing changed. ValidationError names the field as the CLI's flags do."""
+    before = (campaign.sms_sender, campaign.sms_sender_numbers, campaign.sms_daily_cap)
+    change_sender(session, campaign.slug, change)
+    after = (campaign.sms_sender, campaign.sms_sender_numbers, campaign.sms_daily_cap)
+    if after == before:
+        return False
+    audit.record(session, who[0], who[1], "sender_changed", campaign.id, sender_words(*after))
+    return True

@@ -3,7 +3,8 @@ with no database session open, record what was found, and start each new live ma
 
 The caller (the periodic job) brings the Spotify app, the request budget it may spend
 (`take`, shared by parallel ticks), and what starts a drop (`live`). A 429 ends the tick
-and is handed back, so the caller can pause every watch for its Retry-After.
+and is handed back, so the caller can pause every watch for its Retry-After; a quota 429
+(QUOTA_EXCEEDED) also hands back its reset, for the app-wide stop the saves obey too.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from core.db import transaction
 from core.models import Campaign, CampaignStatus
-from core.providers import ProviderError, RateLimited
+from core.providers import ProviderError, QuotaExceeded, RateLimited
 from core.providers.spotify import SpotifyApp
 from core.services import missing_source
 from core.services.release_schedule import WATCH_AFTER, WATCH_BEFORE, markets_due
@@ -106,10 +107,20 @@ def release_lease(campaign: Campaign, now: datetime) -> None:
 
 @dataclass(frozen=True)
 class TickDone:
-    """Lookups made, and Spotify's Retry-After when a 429 ended the tick."""
+    """Lookups made, Spotify's Retry-After when a 429 ended the tick, and the quota's
+    reset (UTC) when that 429 was a quota one."""
 
     made: int
     retry_after: float | None = None
+    quota_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Halt:
+    """Why a campaign's lookups stopped early: a 429's wait, and a quota 429's reset."""
+
+    retry_after: float
+    quota_until: datetime | None = None
 
 
 def run(
@@ -137,12 +148,13 @@ def run(
         if granted == 0:
             _give_back(database_url, plan.campaign_id, now)
             break
-        results, requests, retry_after = _look(app, plan, plan.markets[:granted])
+        results, requests, halt = _look(app, plan, plan.markets[:granted])
         made += requests
         short = granted < len(plan.markets)
+        retry_after = halt.retry_after if halt else None
         live(plan.campaign_id, _record(database_url, plan, results, retry_after, short, now))
-        if retry_after is not None:
-            return TickDone(made, retry_after)
+        if halt is not None:
+            return TickDone(made, halt.retry_after, halt.quota_until)
         if short:
             break
     return TickDone(made)
@@ -150,15 +162,17 @@ def run(
 
 def _look(
     app: SpotifyApp, plan: Plan, markets: tuple[str, ...]
-) -> tuple[list[Lookup], int, float | None]:
-    """Look each market up: the answers, requests made, and a 429's Retry-After (stops)."""
+) -> tuple[list[Lookup], int, Halt | None]:
+    """Look each market up: the answers, requests made, and the 429 that stopped it."""
     results: list[Lookup] = []
     assert plan.target is not None
     for made, market in enumerate(markets, start=1):
         try:
             results.append(lookup(app, plan.target, market))
+        except QuotaExceeded as exc:
+            return results, made, Halt(exc.retry_after, exc.until)
         except RateLimited as exc:
-            return results, made, exc.retry_after
+            return results, made, Halt(exc.retry_after)
         except ProviderError as exc:
             log.warning("release watch: campaign %s market %s: %s", plan.campaign_id, market, exc)
     return results, len(markets), None

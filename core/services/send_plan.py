@@ -54,6 +54,31 @@ def campaign_rate(campaign: Campaign, override: float | None) -> float:
     return sender_rate(campaign.sms_sender or "long_code", campaign.sms_sender_numbers or 1)
 
 
+def sms_budget(kind: str | None, numbers: int | None, override: float | None) -> tuple[str, float]:
+    """The shared SMS budget a campaign's texts go out under: its name and rate.
+
+    `TWILIO_MPS` (`override`) is one budget for every text, as before senders had kinds. A
+    long code (the default) shares the account's "twilio" budget, which the web opt-in's
+    confirmations also use. Any other sender has its own, shared by the campaigns that
+    declare the same sender (kind and pool size).
+    """
+    if override is not None:
+        return "twilio", override
+    kind = kind or "long_code"
+    rate = sender_rate(kind, numbers or 1)
+    if kind == "long_code":
+        return "twilio", rate
+    return f"twilio:{kind}:{max(1, numbers or 1)}", rate
+
+
+def campaign_sender(session: Session, campaign_id: int) -> tuple[str | None, int | None]:
+    """A campaign's SMS sender kind and pool size (None, None: no such campaign)."""
+    row = session.execute(
+        select(Campaign.sms_sender, Campaign.sms_sender_numbers).where(Campaign.id == campaign_id)
+    ).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
 @dataclass(frozen=True)
 class SendPlan:
     """A message's SMS send, planned: when it starts and ends, and who it would miss."""

@@ -86,4 +86,18 @@ def test_schedule_a_message_with_its_live_preview_then_cancel_it(
     db.expire_all()
     [saved] = db.scalars(select(ScheduledMessage)).all()
     assert saved.status == MessageStatus.CANCELLED
+
+    # The SMS sender, by keyboard: a refusal next to its field, then a toll-free number.
+    page.get_by_role("link", name="Change the SMS sender").click()
+    page.wait_for_url(messages + "/sender")
+    accessible_at_both_sizes(page, messages + "/sender")
+    page.get_by_label("Sender").select_option("toll_free")
+    page.get_by_label("Texts a day at most").fill("lots")
+    page.get_by_label("Texts a day at most").press("Enter")
+    page.locator("#daily_cap-error").wait_for()
+    no_axe_violations(page)
+    page.get_by_label("Texts a day at most").fill("")
+    page.get_by_label("Texts a day at most").press("Enter")
+    page.wait_for_url(messages)
+    assert "SMS sender: toll-free (3 texts/s), no daily cap." in page.content()
     assert csp_errors == [] and live_server.outside_requests == []

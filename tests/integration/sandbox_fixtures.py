@@ -114,8 +114,7 @@ def authorize(running: Running, oauth: SpotifyOAuth, user_id: str, **form: str) 
         "user_id": user_id,
         "country": "SE",
         "product": "premium",
-        "allowlisted": "1",
-        "decision": "accept",
+        "decision": "approve",
         **form,
     }
     answer = running.http.post(url, data=fields, allow_redirects=False)

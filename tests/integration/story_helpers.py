@@ -71,7 +71,7 @@ def connect_spotify(up: Up, link: str, user_id: str, country: str = "US") -> req
     assert "Log in as a sandbox user" in http.get(authorize, timeout=10).text
     login = {"user_id": user_id, "country": country, "product": "premium"}
     agreed = http.post(
-        authorize, data={**login, "allowlisted": "1", "decision": "accept"},
+        authorize, data={**login, "decision": "approve"},
         allow_redirects=False, timeout=10,
     )  # fmt: skip
     assert agreed.status_code == 302, agreed.text

@@ -24,9 +24,9 @@ def connect_through_the_sandbox(world: DropWorld, client: FlaskClient, code: str
     assert start.status_code == 302, start.get_data(as_text=True)
     authorize_url = start.headers["Location"]
     assert authorize_url.startswith(world.sandbox_url)
-    form = {"user_id": user, "country": "US", "product": "premium", "allowlisted": "1"}
+    form = {"user_id": user, "country": "US", "product": "premium"}
     answer = requests.post(
-        authorize_url, data={**form, "decision": "accept"}, allow_redirects=False, timeout=30
+        authorize_url, data={**form, "decision": "approve"}, allow_redirects=False, timeout=30
     )
     assert answer.status_code == 302, answer.text
     back = urlsplit(answer.headers["Location"])

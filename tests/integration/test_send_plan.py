@@ -139,3 +139,27 @@ def test_the_senders_daily_cap_is_kept(settings: Settings, db: Session, campaign
     fans(db, campaign, "212", 120)
     with pytest.raises(ValidationError, match="120 SMS fans but the sender may send 100 texts"):
         add(db, settings, campaign, BALTIMORE_1957, BALTIMORE_1957 - timedelta(hours=1))
+
+
+@pytest.mark.parametrize(
+    ("kind", "numbers", "override", "budget"),
+    [
+        (None, None, None, ("twilio", 1.0)),  # no sender said: a long code, the account's
+        ("long_code", 1, None, ("twilio", 1.0)),
+        ("toll_free", 1, None, ("twilio:toll_free:1", 3.0)),
+        ("short_code", 1, None, ("twilio:short_code:1", 100.0)),
+        ("messaging_service", 12, None, ("twilio:messaging_service:12", 12.0)),
+        ("short_code", 1, 10.0, ("twilio", 10.0)),  # TWILIO_MPS: one budget for all
+    ],
+)
+def test_the_workers_budget_is_the_senders(
+    kind: str | None, numbers: int | None, override: float | None, budget: tuple[str, float]
+) -> None:
+    assert send_plan.sms_budget(kind, numbers, override) == budget
+
+
+def test_a_campaigns_sender_is_read_for_the_workers(db: Session, campaign: Campaign) -> None:
+    campaign.sms_sender, campaign.sms_sender_numbers = "messaging_service", 4
+    db.commit()
+    assert send_plan.campaign_sender(db, campaign.id) == ("messaging_service", 4)
+    assert send_plan.campaign_sender(db, campaign.id + 999) == (None, None)

@@ -1,5 +1,6 @@
 """SMS through the real send job and the Twilio stand-in at TWILIO_MPS: the default (1, a
-long code's rate) and fractional rates go out, paced at the rate."""
+long code's rate) and fractional rates go out, paced at the rate; without TWILIO_MPS a
+campaign's texts go at its sender's rate (toll-free 3/s)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from core.models import DeliveryStatus
+from core.db import transaction
+from core.models import Campaign, DeliveryStatus
 from tests.integration.drop_fixtures import DropWorld
 from tests.integration.send_helpers import drop_alerts, settings_at
 from workers.send_jobs import send_deliveries
-from workers.sms_transport import twilio_limiter
+from workers.sms_transport import sender_limiter, twilio_limiter
 
 
 @pytest.mark.parametrize(("mps", "fans"), [(None, 2), ("0.5", 2), ("0.1", 1)])
@@ -57,3 +59,46 @@ def test_texts_go_back_to_the_queue_when_the_limiters_redis_is_gone(
     assert time.monotonic() - began < 5
     assert world.delivery_counts() == {DeliveryStatus.QUEUED: 3}
     assert world.sandbox("GET", "arrivals/twilio")["count"] == 0
+
+
+def give_sender(world: DropWorld, campaign_id: int, kind: str, numbers: int = 1) -> None:
+    """The campaign says what its SMS sender is (as `campaign create --sms-sender` does)."""
+    with transaction(world.settings.database_url) as session:
+        campaign = session.get(Campaign, campaign_id)
+        assert campaign is not None
+        campaign.sms_sender, campaign.sms_sender_numbers = kind, numbers
+
+
+def test_a_toll_free_campaign_texts_at_three_a_second(drop_world: DropWorld) -> None:
+    """TWILIO_MPS unset: the campaign's sender sets the pace (toll-free 3/s, not 1/s), and
+    the budget is the sender's own, not the long code's."""
+    world = drop_world
+    settings = settings_at(world, None)
+    world.sandbox("POST", "config", json={"twilio_mps": 3.0})  # 20429 above it
+    seeded, ids = drop_alerts(settings, world, 7)
+    give_sender(world, seeded.campaign_id, "toll_free")
+    began = time.monotonic()
+    counts = send_deliveries(settings, world.redis, ids)
+    took = time.monotonic() - began
+    assert counts.get("sent") == 7, counts
+    arrivals = world.sandbox("GET", "arrivals/twilio")
+    assert arrivals["count"] == 7
+    assert arrivals["max_in_any_1s"] <= 3  # no 20429 at the sender's rate
+    assert arrivals["last"] - arrivals["first"] >= 0.9 * 6 / 3  # paced: six intervals
+    assert took < 6  # at the long code's 1/s it would take more than 6 s
+    toll_free = sender_limiter(settings, world.redis, seeded.campaign_id)
+    assert 0.5 / 3 <= toll_free.try_acquire() <= 1.05 / 3  # its next slot is one interval on
+    assert twilio_limiter(settings, world.redis).try_acquire() == 0  # the long code's: untouched
+
+
+def test_twilio_mps_overrides_the_senders_kind(drop_world: DropWorld) -> None:
+    world = drop_world
+    settings = settings_at(world, "0.5")
+    world.sandbox("POST", "config", json={"twilio_mps": 0.5})
+    seeded, ids = drop_alerts(settings, world, 2)
+    give_sender(world, seeded.campaign_id, "short_code")
+    counts = send_deliveries(settings, world.redis, ids)
+    assert counts.get("sent") == 2, counts
+    arrivals = world.sandbox("GET", "arrivals/twilio")
+    assert arrivals["last"] - arrivals["first"] >= 0.9 / 0.5  # 0.5/s, not a short code's 100/s
+    assert 0.5 / 0.5 <= twilio_limiter(settings, world.redis).try_acquire() <= 1.05 / 0.5

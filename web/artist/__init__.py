@@ -31,6 +31,7 @@ from web.artist import (
     fans,
     limit_store,
     messages,
+    sender,
     team,
     tokens,
 )
@@ -155,4 +156,4 @@ def register(app: Flask) -> None:
 
 
 # they add views on import
-__all__ = ["campaign_changes", "campaign_discord", "register", "team", "tokens"]
+__all__ = ["campaign_changes", "campaign_discord", "register", "sender", "team", "tokens"]

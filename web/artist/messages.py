@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 
-from core.services import artist_messages
+from core.services import artist_messages, campaign_sender
 from core.services.message_preview import MessagePreview, timeline
 from core.timeutil import utcnow
 from core.validation import ValidationError
@@ -46,8 +46,11 @@ def messages_timeline(campaign_id: int) -> ResponseReturnValue:
     with unit_of_work() as db:
         campaign = campaign_or_404(db, campaign_id)
         rows = timeline(db, campaign.id)
+        sender = campaign_sender.sender_words(
+            campaign.sms_sender, campaign.sms_sender_numbers, campaign.sms_daily_cap
+        )
         return page("artist/messages/timeline.html", campaign=campaign, rows=rows,
-                    form=CancelForm())  # fmt: skip
+                    form=CancelForm(), sender=sender)  # fmt: skip
 
 
 @bp.route(BASE + "/new", methods=["GET", "POST"])
