@@ -15,15 +15,12 @@ from typing import Any
 import pytest
 
 from core.timeutil import utcnow
-from tests.e2e.artist_browser import SIZES, csp_complaints, fits
+from tests.e2e.artist_browser import SIZES, csp_complaints, fits, no_axe_violations
 from tests.integration.story_helpers import ALBUM, connect_spotify
 from tests.integration.up_helpers import Up, presave_up
 
 pytestmark = pytest.mark.browser
 DEMO_GUILD = "1300000000000000001"
-# Until the console's banner sits in a landmark (the phone part wraps it in an <aside> in
-# web/templates/sandbox/base.html), axe reports it under "region": tolerated here, only that.
-TOLERATED = {"region"}
 
 
 def demo_campaign(up: Up) -> str:
@@ -39,18 +36,6 @@ def demo_campaign(up: Up) -> str:
     allowed = up.presave("discord", "allow", slug, DEMO_GUILD)
     assert allowed.returncode == 0, allowed.stderr
     return slug
-
-
-def axe_clean(page: Any) -> None:
-    """No axe violations but the banner's "region" finding (see TOLERATED)."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    left = [
-        v for v in results.response["violations"]
-        if not (v["id"] in TOLERATED and all("sandbox-banner" in n["html"] for n in v["nodes"]))
-    ]  # fmt: skip
-    assert left == [], results.generate_report()
 
 
 def run_as(page: Any, member: str, command: str, **options: str) -> Any:
@@ -82,7 +67,7 @@ def test_members_run_slash_commands_from_the_browser(
             page.set_viewport_size({"width": width, "height": height})
             page.goto(f"{up.url}/sandbox/discord")
             assert "Night Bloom Fans" in page.locator("h1").inner_text()
-            axe_clean(page)
+            no_axe_violations(page)
             fits(page)
 
         page.goto(f"{up.url}/sandbox/discord")
@@ -96,7 +81,7 @@ def test_members_run_slash_commands_from_the_browser(
         assert link.get_attribute("href").startswith(f"{up.url}/p/")
         for width, height in SIZES:
             page.set_viewport_size({"width": width, "height": height})
-            axe_clean(page)
+            no_axe_violations(page)
             fits(page)
 
         # Once the fan connects Spotify, the worker gives the Pre-saver role: the page polls
