@@ -205,6 +205,17 @@ def _start_sandbox(
     return base
 
 
+def _seed_demo(settings: Settings, sandbox_url: str, local_url: str) -> list[str]:
+    """The demo campaign (first start in full sandbox mode); what to print about it."""
+    from core.services import demo_seed
+    from core.timeutil import utcnow
+
+    try:
+        return demo_seed.start(settings, sandbox_url, local_url, utcnow())
+    except Exception as exc:  # the demo is a convenience: presave up runs without it
+        return [f"demo: not set up: {exc}"]
+
+
 def run_all(
     settings: Settings,
     *,
@@ -224,10 +235,12 @@ def run_all(
     local_url = f"http://127.0.0.1:{port}"
     providers = settings.needs_sandbox()
     started_sandbox = bool(providers) and sandbox is not None and not settings.is_production
+    demo_lines: list[str] = []
     try:
         if started_sandbox:
             assert sandbox is not None
-            _start_sandbox(settings, supervisor, providers, sandbox)
+            base = _start_sandbox(settings, supervisor, providers, sandbox)
+            demo_lines = _seed_demo(settings, base, local_url)
         supervisor.spawn("web", gunicorn_argv(port))
         supervisor.spawn("worker", _role("worker"))
         supervisor.spawn("clock", _role("clock"))
@@ -240,6 +253,8 @@ def run_all(
             supervisor.tend()
             if not announced and _healthy(local_url):
                 print(f"presave is up: {local_url}  (public URL {settings.public_url})", flush=True)
+                for line in demo_lines:
+                    print(line, flush=True)
                 print("Press Ctrl-C to stop.", flush=True)
                 announced = True
             time.sleep(0.2)

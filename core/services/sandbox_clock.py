@@ -1,0 +1,139 @@
+"""The sandbox console's clock: pick a campaign, make its release live now in one market
+(in the sandbox's catalogue, then detected as `presave release check` does), or move the
+next waiting countdown to now. Sandbox mode only: the caller checks that."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.db import transaction
+from core.markets import ANY, market_code
+from core.models import Campaign, CampaignStatus, MessageStatus, ScheduledMessage
+from core.providers import ProviderError
+from core.providers.spotify import app_from_settings
+from core.sandbox_address import SandboxNotRunning, sandbox_base
+from core.sandbox_admin import SandboxAdminError, post
+from core.services import audit, broadcast, campaigns, demo_seed, release_watch
+from core.settings import Settings
+from core.validation import ValidationError
+
+# Offered besides the markets of the campaign's fans: the first and a few big ones.
+MARKETS = ("NZ", "AU", "JP", "DE", "GB", "BR", "US")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A campaign the clock can act on."""
+
+    id: int
+    label: str
+
+
+@dataclass(frozen=True)
+class MadeLive:
+    """What "make the release live now" did: the market, and the markets newly detected
+    (the drop starts for those)."""
+
+    campaign_id: int
+    market: str
+    new_markets: tuple[str, ...]
+
+
+def choices(session: Session) -> list[Choice]:
+    """Open campaigns, soonest release first."""
+    return [
+        Choice(c.id, f"{c.title} by {c.artist.name} ({c.keyword})")
+        for c in campaigns.list_campaigns(session)
+        if c.status == CampaignStatus.OPEN
+    ]
+
+
+def chosen(session: Session, raw: str | None) -> Campaign | None:
+    """The campaign a `campaign` field names (an open campaign's id); when empty, the demo
+    campaign, else the first open one (None when there is none)."""
+    if raw is None or not raw.strip():
+        found = demo_seed.find(session)
+        if found is not None and found.status == CampaignStatus.OPEN:
+            return found
+        first = choices(session)
+        return campaigns.by_id(session, first[0].id) if first else None
+    text = raw.strip()
+    if not text.isdigit() or len(text) > 18:
+        raise ValidationError("campaign", f"{raw!r} is not a campaign id")
+    campaign = session.get(Campaign, int(text))
+    if campaign is None or campaign.status != CampaignStatus.OPEN:
+        raise ValidationError("campaign", f"no open campaign {text}")
+    return campaign
+
+
+def markets(session: Session, campaign: Campaign) -> list[str]:
+    """Markets to offer: the campaign's fans' (known countries) and MARKETS."""
+    fans = release_watch.fan_markets(session, campaign.id) - {ANY}
+    return sorted(fans | set(MARKETS))
+
+
+def next_waiting(session: Session, campaign_id: int) -> ScheduledMessage | None:
+    """The countdown message that goes out next."""
+    return session.scalar(
+        select(ScheduledMessage)
+        .where(
+            ScheduledMessage.campaign_id == campaign_id,
+            ScheduledMessage.kind == broadcast.COUNTDOWN,
+            ScheduledMessage.status == MessageStatus.SCHEDULED,
+        )
+        .order_by(ScheduledMessage.send_at, ScheduledMessage.id)
+        .limit(1)
+    )
+
+
+def send_next_now(session: Session, campaign: Campaign, now: datetime) -> ScheduledMessage:
+    """Move the next waiting countdown to `now` (the caller queues it) and log it in the
+    team's audit log; ValidationError("message") when none is waiting."""
+    message = next_waiting(session, campaign.id)
+    if message is None:
+        raise ValidationError("message", f"{campaign.title} has no countdown message waiting")
+    was = message.send_at
+    message.send_at = now
+    team_id = campaign.artist.team_id
+    if team_id is not None:
+        detail = f"message {message.id} ({message.template}) moved from {was:%Y-%m-%d %H:%M} UTC"
+        audit.record(session, team_id, None, "rescheduled", campaign.id, detail + " to now")
+    session.flush()
+    return message
+
+
+def _album_of(campaign: Campaign) -> str:
+    album = campaign.spotify_album_id or campaign.release_album_id
+    if album is None:
+        raise ValidationError("campaign", "it has no Spotify album id: the clock needs one")
+    return album
+
+
+def make_live(settings: Settings, raw_campaign: str | None, raw_market: str | None,
+              now: datetime) -> MadeLive:  # fmt: skip
+    """Make the album live now in one market of the sandbox's catalogue, look it up there
+    and record what is found, as `presave release check --market` does. ValidationError
+    names the field refused (campaign, market); nothing is changed then."""
+    market = market_code(raw_market, "market")
+    with transaction(settings.database_url) as session:
+        campaign = chosen(session, raw_campaign)
+        if campaign is None:
+            raise ValidationError("campaign", "there is no open campaign")
+        campaign_id, album = campaign.id, _album_of(campaign)
+        target = release_watch.Target(campaign_id, "album_id", album)
+    app = app_from_settings(settings)
+    if app is None:
+        raise ValidationError("campaign", "no Spotify stand-in is configured to look it up")
+    try:
+        post(sandbox_base(settings), f"albums/{album}/live", {"market": market})
+        found = release_watch.lookup(app, target, market)
+    except (SandboxAdminError, SandboxNotRunning, ProviderError) as exc:
+        raise ValidationError("campaign", f"the sandbox could not make it live: {exc}") from None
+    with transaction(settings.database_url) as session:
+        campaign = campaigns.by_id(session, campaign_id)
+        outcome = release_watch.apply(session, campaign, [found], now)
+    return MadeLive(campaign_id, market, outcome.new_markets)
