@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +18,14 @@ from core.providers import ProviderError
 from core.providers.spotify import app_from_settings
 from core.sandbox_address import SandboxNotRunning, sandbox_base
 from core.sandbox_admin import SandboxAdminError, post
-from core.services import audit, broadcast, campaigns, demo_seed, release_watch
+from core.services import (
+    audit,
+    broadcast,
+    campaigns,
+    demo_seed,
+    release_watch,
+    sandbox_clock_log,
+)
 from core.settings import Settings
 from core.validation import ValidationError
 
@@ -41,6 +49,28 @@ class MadeLive:
     campaign_id: int
     market: str
     new_markets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClockView:
+    """What the clock page shows for the chosen campaign (None: there is no open one)."""
+
+    campaign: Campaign | None
+    choices: list[Choice]
+    markets: list[str]
+    next_message: ScheduledMessage | None
+    log: dict[str, Any]
+
+
+def overview(session: Session, raw_campaign: str | None) -> ClockView:
+    """The clock page's content; ValidationError("campaign") for a bad choice."""
+    campaign = chosen(session, raw_campaign)
+    if campaign is None:
+        return ClockView(None, [], [], None, {"status": None, "entries": []})
+    return ClockView(
+        campaign, choices(session), markets(session, campaign),
+        next_waiting(session, campaign.id), sandbox_clock_log.log(session, campaign),
+    )  # fmt: skip
 
 
 def choices(session: Session) -> list[Choice]:
@@ -104,6 +134,33 @@ def send_next_now(session: Session, campaign: Campaign, now: datetime) -> Schedu
         audit.record(session, team_id, None, "rescheduled", campaign.id, detail + " to now")
     session.flush()
     return message
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A countdown moved to now, and the job id the countdown tick would queue it under."""
+
+    campaign_id: int
+    message_id: int
+    template: str
+
+    @property
+    def job_id(self) -> str:
+        return f"plan-{self.message_id}"
+
+
+def send_next(session: Session, raw_campaign: str | None, now: datetime) -> Moved:
+    """send_next_now for the campaign a form names (ValidationError("campaign") if none)."""
+    campaign = chosen(session, raw_campaign)
+    if campaign is None:
+        raise ValidationError("campaign", "there is no open campaign")
+    message = send_next_now(session, campaign, now)
+    return Moved(campaign.id, message.id, message.template)
+
+
+def checked_market(raw: str | None) -> str:
+    """A market code the form sent; ValidationError("market") otherwise."""
+    return market_code(raw, "market")
 
 
 def _album_of(campaign: Campaign) -> str:
