@@ -62,14 +62,14 @@ class ClockView:
     log: dict[str, Any]
 
 
-def overview(session: Session, raw_campaign: str | None) -> ClockView:
+def overview(session: Session, raw_campaign: str | None, now: datetime) -> ClockView:
     """The clock page's content; ValidationError("campaign") for a bad choice."""
     campaign = chosen(session, raw_campaign)
     if campaign is None:
         return ClockView(None, [], [], None, {"status": None, "entries": []})
     return ClockView(
         campaign, choices(session), markets(session, campaign),
-        next_waiting(session, campaign.id), sandbox_clock_log.log(session, campaign),
+        next_waiting(session, campaign.id, now), sandbox_clock_log.log(session, campaign),
     )  # fmt: skip
 
 
@@ -106,14 +106,15 @@ def markets(session: Session, campaign: Campaign) -> list[str]:
     return sorted(fans | set(MARKETS))
 
 
-def next_waiting(session: Session, campaign_id: int) -> ScheduledMessage | None:
-    """The countdown message that goes out next."""
+def next_waiting(session: Session, campaign_id: int, now: datetime) -> ScheduledMessage | None:
+    """The countdown message that goes out next (one already due is going out)."""
     return session.scalar(
         select(ScheduledMessage)
         .where(
             ScheduledMessage.campaign_id == campaign_id,
             ScheduledMessage.kind == broadcast.COUNTDOWN,
             ScheduledMessage.status == MessageStatus.SCHEDULED,
+            ScheduledMessage.send_at > now,
         )
         .order_by(ScheduledMessage.send_at, ScheduledMessage.id)
         .limit(1)
@@ -123,7 +124,7 @@ def next_waiting(session: Session, campaign_id: int) -> ScheduledMessage | None:
 def send_next_now(session: Session, campaign: Campaign, now: datetime) -> ScheduledMessage:
     """Move the next waiting countdown to `now` (the caller queues it) and log it in the
     team's audit log; ValidationError("message") when none is waiting."""
-    message = next_waiting(session, campaign.id)
+    message = next_waiting(session, campaign.id, now)
     if message is None:
         raise ValidationError("message", f"{campaign.title} has no countdown message waiting")
     was = message.send_at

@@ -26,11 +26,11 @@ def clock_page(raw_campaign: str | None, error: ValidationError | None = None,
     """The clock for a campaign, with a refusal next to the field it names."""
     try:
         with unit_of_work() as db:
-            view = sandbox_clock.overview(db, raw_campaign)
+            view = sandbox_clock.overview(db, raw_campaign, utcnow())
             return page(TEMPLATE, status, view=view, error=error)
     except ValidationError as exc:
         with unit_of_work() as db:
-            return page(TEMPLATE, 400, view=sandbox_clock.overview(db, None), error=exc)
+            return page(TEMPLATE, 400, view=sandbox_clock.overview(db, None, utcnow()), error=exc)
 
 
 def queue_job(queue_name: str, func: Callable[..., object], *args: object,
@@ -59,7 +59,7 @@ def live_confirm() -> ResponseReturnValue:
     raw, market = request.args.get("campaign"), request.args.get("market")
     try:
         with unit_of_work() as db:
-            view = sandbox_clock.overview(db, raw)
+            view = sandbox_clock.overview(db, raw, utcnow())
             code = sandbox_clock.checked_market(market)
             return page(CONFIRM_TEMPLATE, view=view, market=code)
     except ValidationError as exc:
