@@ -222,10 +222,11 @@ def run_all(
     port: int,
     migrate: Callable[[str], None],
     sandbox: SandboxEnv | None = None,
+    demo: bool = True,
 ) -> int:
     """Migrate (`migrate(database_url)`, the CLI's Alembic run), start Redis if needed (and
     the sandbox for providers without real credentials), run every role until Ctrl-C or
-    SIGTERM."""
+    SIGTERM. With the sandbox for every provider, `demo` seeds the demo campaign."""
     migrate(settings.database_url)
     redis_url, embedded = ensure_redis(settings.redis_url, settings.instance_path)
     supervisor = Supervisor(env=env_with_redis(redis_url))
@@ -240,7 +241,7 @@ def run_all(
         if started_sandbox:
             assert sandbox is not None
             base = _start_sandbox(settings, supervisor, providers, sandbox)
-            demo_lines = _seed_demo(settings, base, local_url)
+            demo_lines = _seed_demo(settings, base, local_url) if demo else []
         supervisor.spawn("web", gunicorn_argv(port))
         supervisor.spawn("worker", _role("worker"))
         supervisor.spawn("clock", _role("clock"))

@@ -58,8 +58,9 @@ class Up:
 
 
 @contextmanager
-def presave_up(root: Path, **extra: str) -> Iterator[Up]:
-    """`presave up` in `root` with nothing set but the port, PUBLIC_URL and `extra`."""
+def presave_up(root: Path, demo: bool = False, **extra: str) -> Iterator[Up]:
+    """`presave up` in `root` with nothing set but the port, PUBLIC_URL and `extra`; without
+    the demo campaign unless `demo` (a story makes its own campaigns)."""
     port = free_port()
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -69,7 +70,7 @@ def presave_up(root: Path, **extra: str) -> Iterator[Up]:
     }
     with (root / "up.log").open("wb") as log:
         proc = subprocess.Popen(
-            [str(PRESAVE), "up", "--port", str(port)],
+            [str(PRESAVE), "up", "--port", str(port), *([] if demo else ["--no-demo"])],
             cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         try:
