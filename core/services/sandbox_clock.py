@@ -52,13 +52,33 @@ class MadeLive:
 
 
 @dataclass(frozen=True)
+class Shown:
+    """The chosen campaign, as plain values (the page renders after the session closed)."""
+
+    id: int
+    title: str
+    artist: str
+    release_at: datetime
+    detected_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NextMessage:
+    """The countdown that goes out next."""
+
+    template: str
+    channels: str
+    send_at: datetime
+
+
+@dataclass(frozen=True)
 class ClockView:
     """What the clock page shows for the chosen campaign (None: there is no open one)."""
 
-    campaign: Campaign | None
+    campaign: Shown | None
     choices: list[Choice]
     markets: list[str]
-    next_message: ScheduledMessage | None
+    next_message: NextMessage | None
     log: dict[str, Any]
 
 
@@ -67,9 +87,15 @@ def overview(session: Session, raw_campaign: str | None, now: datetime) -> Clock
     campaign = chosen(session, raw_campaign)
     if campaign is None:
         return ClockView(None, [], [], None, {"status": None, "entries": []})
+    shown = Shown(
+        campaign.id, campaign.title, campaign.artist.name, campaign.release_at,
+        campaign.detected_at,
+    )  # fmt: skip
+    message = next_waiting(session, campaign.id, now)
+    waiting = NextMessage(message.template, message.channels, message.send_at) if message else None
     return ClockView(
-        campaign, choices(session), markets(session, campaign),
-        next_waiting(session, campaign.id, now), sandbox_clock_log.log(session, campaign),
+        shown, choices(session), markets(session, campaign), waiting,
+        sandbox_clock_log.log(session, campaign),
     )  # fmt: skip
 
 

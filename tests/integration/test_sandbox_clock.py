@@ -18,11 +18,11 @@ from core.models import AuditEntry, Campaign, Delivery, Fan, ReleaseMarket, Sche
 from core.services import demo_album as names
 from core.services import demo_seed, events
 from core.timeutil import utcnow
-from tests.integration.artist_helpers import csrf_of
+from tests.integration.artist_helpers import SignIn, csrf_of, signed_in
 from tests.integration.demo_fixtures import LOCAL, Demo, demo
 from web import create_app
 
-__all__ = ["demo"]
+__all__ = ["demo", "signed_in"]
 PHONE = "+14155550101"
 
 
@@ -175,3 +175,12 @@ def test_console_links_show_only_in_sandbox_mode(seeded: FlaskClient, demo: Demo
     for path in ("/", "/app/sign-in"):
         assert "Sandbox console" not in real.get(path).get_data(as_text=True), path
     assert real.get("/sandbox/clock").status_code == 404
+
+
+def test_the_clock_renders_for_a_signed_in_artist(
+    seeded: FlaskClient, demo: Demo, signed_in: SignIn
+) -> None:
+    signed_in(seeded, names.TEAM, names.OWNER_EMAIL)
+    for path in ("/sandbox/clock", "/sandbox/clock/live?market=NZ"):
+        answer = seeded.get(path)
+        assert answer.status_code == 200 and "Night Bloom" in answer.get_data(as_text=True), path

@@ -23,14 +23,16 @@ CONFIRM_TEMPLATE = "sandbox/clock_confirm.html"
 
 def clock_page(raw_campaign: str | None, error: ValidationError | None = None,
                status: int = 200) -> ResponseReturnValue:  # fmt: skip
-    """The clock for a campaign, with a refusal next to the field it names."""
+    """The clock for a campaign, with a refusal next to the field it names. Rendered after
+    the transaction: the page's own reads (the signed-in artist) need the database free."""
     try:
         with unit_of_work() as db:
             view = sandbox_clock.overview(db, raw_campaign, utcnow())
-            return page(TEMPLATE, status, view=view, error=error)
     except ValidationError as exc:
         with unit_of_work() as db:
-            return page(TEMPLATE, 400, view=sandbox_clock.overview(db, None, utcnow()), error=exc)
+            view = sandbox_clock.overview(db, None, utcnow())
+        error, status = exc, 400
+    return page(TEMPLATE, status, view=view, error=error)
 
 
 def queue_job(queue_name: str, func: Callable[..., object], *args: object,
@@ -58,12 +60,12 @@ def live_confirm() -> ResponseReturnValue:
     """Name the campaign and the market before anything is made live."""
     raw, market = request.args.get("campaign"), request.args.get("market")
     try:
+        code = sandbox_clock.checked_market(market)
         with unit_of_work() as db:
             view = sandbox_clock.overview(db, raw, utcnow())
-            code = sandbox_clock.checked_market(market)
-            return page(CONFIRM_TEMPLATE, view=view, market=code)
     except ValidationError as exc:
         return clock_page(raw if exc.field != "campaign" else None, exc, 400)
+    return page(CONFIRM_TEMPLATE, view=view, market=code)
 
 
 @bp.post("/clock/live")
