@@ -99,6 +99,12 @@ def overview(session: Session, raw_campaign: str | None, now: datetime) -> Clock
     )  # fmt: skip
 
 
+def _channel_words(channels: str) -> str:
+    """ "sms,discord" as a person says it: "text and Discord"."""
+    words = {"sms": "text", "discord": "Discord"}
+    return " and ".join(words.get(c, c) for c in channels.split(",") if c)
+
+
 def choices(session: Session) -> list[Choice]:
     """Open campaigns, soonest release first."""
     return [

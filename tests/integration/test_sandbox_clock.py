@@ -56,6 +56,7 @@ def test_make_live_asks_first_then_the_release_is_detected_and_the_drop_starts(
     campaign = demo_campaign(db)
     page = seeded.get("/sandbox/clock").get_data(as_text=True)
     assert "Night Bloom by Mira Vale" in page and "Make the release live now" in page
+    assert "Next: countdown-1h by text and Discord, due" in page
     confirm = seeded.get(f"/sandbox/clock/live?campaign={campaign.id}&market=us")
     assert confirm.status_code == 200
     assert "Make Night Bloom live in US now?" in confirm.get_data(as_text=True)
