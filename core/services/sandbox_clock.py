@@ -92,7 +92,11 @@ def overview(session: Session, raw_campaign: str | None, now: datetime) -> Clock
         campaign.detected_at,
     )  # fmt: skip
     message = next_waiting(session, campaign.id, now)
-    waiting = NextMessage(message.template, message.channels, message.send_at) if message else None
+    waiting = (
+        NextMessage(message.template, _channel_words(message.channels), message.send_at)
+        if message
+        else None
+    )
     return ClockView(
         shown, choices(session), markets(session, campaign), waiting,
         sandbox_clock_log.log(session, campaign),
