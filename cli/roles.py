@@ -29,7 +29,9 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     from core.supervisor import run_all
     from sandbox.wiring import provider_env
 
-    return run_all(settings, port=args.port, migrate=upgrade, sandbox=provider_env)
+    return run_all(
+        settings, port=args.port, migrate=upgrade, sandbox=provider_env, demo=not args.no_demo
+    )
 
 
 def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
@@ -81,6 +83,9 @@ def register(sub: Group) -> None:
         "up", help="run web, worker, clock (and bot, or the sandbox) in the foreground"
     )
     up.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
+    up.add_argument(
+        "--no-demo", action="store_true", help="in sandbox mode, do not seed the demo campaign"
+    )
     up.set_defaults(func=cmd_up)
 
     web = sub.add_parser("web", help="run the web role under gunicorn")

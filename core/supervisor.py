@@ -212,16 +212,28 @@ def _start_sandbox(
     return base
 
 
+def _seed_demo(settings: Settings, sandbox_url: str, local_url: str) -> list[str]:
+    """The demo campaign (first start in full sandbox mode); what to print about it."""
+    from core.services import demo_seed
+    from core.timeutil import utcnow
+
+    try:
+        return demo_seed.start(settings, sandbox_url, local_url, utcnow())
+    except Exception as exc:  # the demo is a convenience: presave up runs without it
+        return [f"demo: not set up: {exc}"]
+
+
 def run_all(
     settings: Settings,
     *,
     port: int,
     migrate: Callable[[str], None],
     sandbox: SandboxEnv | None = None,
+    demo: bool = True,
 ) -> int:
     """Migrate (`migrate(database_url)`, the CLI's Alembic run), start Redis if needed (and
     the sandbox for providers without real credentials), run every role until Ctrl-C or
-    SIGTERM."""
+    SIGTERM. With the sandbox for every provider, `demo` seeds the demo campaign."""
     migrate(settings.database_url)
     redis_url, embedded = ensure_redis(settings.redis_url, settings.instance_path)
     supervisor = Supervisor(env=env_with_redis(redis_url))
@@ -231,10 +243,12 @@ def run_all(
     local_url = f"http://127.0.0.1:{port}"
     providers = settings.needs_sandbox()
     started_sandbox = bool(providers) and sandbox is not None and not settings.is_production
+    demo_lines: list[str] = []
     try:
         if started_sandbox:
             assert sandbox is not None
-            _start_sandbox(settings, supervisor, providers, sandbox)
+            base = _start_sandbox(settings, supervisor, providers, sandbox)
+            demo_lines = _seed_demo(settings, base, local_url) if demo else []
         supervisor.spawn("web", gunicorn_argv(port))
         supervisor.spawn("worker", _role("worker"))
         supervisor.spawn("clock", _role("clock"))
@@ -247,6 +261,8 @@ def run_all(
             supervisor.tend()
             if not announced and _healthy(local_url):
                 print(f"presave is up: {local_url}  (public URL {settings.public_url})", flush=True)
+                for line in demo_lines:
+                    print(line, flush=True)
                 print("Press Ctrl-C to stop.", flush=True)
                 announced = True
             time.sleep(0.2)

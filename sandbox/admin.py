@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -61,6 +61,7 @@ class Admin:
         ("/_sandbox/clients", "clients", ("POST",)),
         ("/_sandbox/codes", "codes", ("POST",)),
         ("/_sandbox/albums", "albums", ("POST",)),
+        ("/_sandbox/albums/<album_id>/live", "album_live", ("POST",)),
         ("/_sandbox/faults", "faults", ("GET", "POST", "DELETE")),
         ("/_sandbox/clock", "clock", ("GET", "POST")),
         ("/_sandbox/messages", "messages", ("GET",)),
@@ -193,6 +194,20 @@ class Admin:
             "tracks": [{"id": t.id, "isrc": t.isrc} for t in album.tracks],
             "live_at": {m: at.isoformat() for m, at in album.live_at.items()},
         }
+
+    def on_album_live(self, request: Request, album_id: str) -> Response | dict[str, Any]:
+        """Make an album live now in one market ({"market": "US"}); earlier stays earlier."""
+        album = self.state.catalog.album(album_id)
+        if album is None:
+            return json_response({"error": "no such album"}, 404)
+        market = str(body_of(request).get("market", "")).upper()
+        if len(market) != 2 or not market.isalpha():
+            raise AdminError("market must be a two-letter country code")
+        now = self.state.clock.now()
+        if not album.live_in(market, now):
+            album = self.state.catalog.put(replace(album, live_at={**album.live_at, market: now}))
+        live_at = album.went_live(market)
+        return {"id": album.id, "market": market, "live_at": live_at and live_at.isoformat()}
 
     def on_faults(self, request: Request) -> dict[str, Any]:
         """Add (POST), list (GET) or clear (DELETE) forced failures."""

@@ -55,3 +55,10 @@ def send_password_reset(email: str) -> bool:
     from workers.jobs import send_password_reset as job
 
     return job(email)
+
+
+def plan_message(message_id: int) -> dict[str, int]:
+    """Make a due countdown's deliveries and queue them (the sandbox clock's "send now")."""
+    from workers.schedule_jobs import plan_message as job
+
+    return job(message_id)

@@ -16,13 +16,13 @@ ACTIONS = frozenset(
         "discord_allowed", "discord_revoked", "exported", "invited", "member_joined",
         "discord_request_dismissed",
         "api_token_created", "api_token_revoked",
-        "spotify_quota_exceeded", "sender_changed",
+        "spotify_quota_exceeded", "sender_changed", "rescheduled",
     }
 )  # fmt: skip
 DETAIL_MAX = 500
 CLI = "CLI"
 # Entries no person made: shown as written by this instead of "CLI".
-SYSTEM_ACTIONS = {"spotify_quota_exceeded": "Spotify"}
+SYSTEM_ACTIONS = {"spotify_quota_exceeded": "Spotify", "rescheduled": "Sandbox clock"}
 
 
 @dataclass(frozen=True)

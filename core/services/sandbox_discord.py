@@ -8,8 +8,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
 
+from core import sandbox_admin
 from core.sandbox_address import SandboxNotRunning, sandbox_base
 from core.settings import Settings
 
@@ -18,7 +18,6 @@ DEMO_GUILD_ID = "1300000000000000001"
 COMMANDS = ("presave", "presave-setup", "stopalerts")
 OPTIONS = {"presave": ("campaign",), "presave-setup": ("campaign", "channel", "role")}
 MAX_CAMPAIGN = 100
-TIMEOUT_S = 15.0
 DEFERRED, FILLED_IN_WITHIN_S = 5, 10.0
 ANNOUNCEMENT_TYPES = (0, 5)
 URL = re.compile(r"https?://[^\s<>()\"']+")
@@ -108,22 +107,15 @@ class Answer:
     pending: bool = False
 
 
-def _http() -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False  # the sandbox is on loopback: never through a proxy
-    return session
-
-
 def _get(settings: Settings, path: str) -> Any:
     base = sandbox_base(settings)
     try:
-        with _http() as http:
-            answer = http.get(f"{base}/_sandbox/{path}", timeout=TIMEOUT_S)
-    except requests.RequestException as exc:
+        status, found = sandbox_admin.call(base, path)
+    except sandbox_admin.SandboxAdminError as exc:
         raise SandboxNotRunning(f"the sandbox at {base} is not answering ({exc})") from exc
-    if answer.status_code != 200:
-        raise SandboxNotRunning(f"the sandbox answered {answer.status_code} for {path}")
-    return answer.json()
+    if status != 200:
+        raise SandboxNotRunning(f"the sandbox answered {status} for {path}")
+    return found
 
 
 def post_of(message: Any, names: dict[str, str] | None = None) -> Post:
@@ -207,26 +199,23 @@ def run(settings: Settings, form: dict[str, str]) -> Answer:
         return _run(settings, known, user_id, command, body)
     except SimulatorError:
         raise
-    except (requests.RequestException, ValueError, KeyError) as exc:  # ValueError: not JSON
+    except (sandbox_admin.SandboxAdminError, AttributeError, TypeError, KeyError) as exc:
         raise SandboxNotRunning(f"the sandbox did not answer as expected ({exc})") from exc
 
 
 def _run(
     settings: Settings, known: Server, user_id: str, command: str, body: dict[str, Any]
 ) -> Answer:
-    with _http() as http:
-        base = sandbox_base(settings)
-        sent = http.post(f"{base}/_sandbox/discord/interact", json=body, timeout=TIMEOUT_S)
-        found = sent.json()
-        if sent.status_code != 200:
-            raise SimulatorError(f"The sandbox could not run it: {found.get('error')}")
-        answer = _answer_of(command, known, user_id, found)
-        deadline = time.monotonic() + FILLED_IN_WITHIN_S
-        while answer.pending and time.monotonic() < deadline:
-            time.sleep(0.2)
-            url = f"{base}/_sandbox/discord/interactions/{found['token']}"
-            webhook = http.get(url, timeout=TIMEOUT_S).json()["messages"]
-            answer = _answer_of(command, known, user_id, found | {"webhook": webhook})
+    base = sandbox_base(settings)
+    status, found = sandbox_admin.call(base, "discord/interact", body)
+    if status != 200:
+        raise SimulatorError(f"The sandbox could not run it: {found.get('error')}")
+    answer = _answer_of(command, known, user_id, found)
+    deadline = time.monotonic() + FILLED_IN_WITHIN_S
+    while answer.pending and time.monotonic() < deadline:
+        time.sleep(0.2)
+        webhook = _get(settings, f"discord/interactions/{found['token']}")["messages"]
+        answer = _answer_of(command, known, user_id, found | {"webhook": webhook})
     return answer
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from core import validation
 from core.models.catalog import Campaign, CampaignStatus
-from core.providers import sandbox_admin
+from core import sandbox_admin
 from core.sandbox_address import SandboxNotRunning, sandbox_base
 from core.services.sandbox_phone_numbers import checked_number, place_of_number
 from core.settings import Settings, is_loopback_url
@@ -122,7 +122,7 @@ def _base(settings: Settings) -> str:
 def _ask(settings: Settings, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
     try:
         return sandbox_admin.call(_base(settings), path, body)
-    except sandbox_admin.SandboxUnavailable as exc:
+    except sandbox_admin.SandboxAdminError as exc:
         raise PhoneProblem(503, f"The sandbox is not answering ({exc}).") from None
 
 

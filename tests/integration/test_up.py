@@ -55,6 +55,10 @@ def test_up_serves_healthz_and_ctrl_c_stops_every_process(tmp_path: Path) -> Non
         assert f"presave is up: http://127.0.0.1:{port}" in said
         # Nothing set: the Spotify stand-in has no user cap, every sandbox fan can connect.
         assert "Spotify stand-in: SPOTIFY_QUOTA_MODE=extended" in said
+        # Every provider is the stand-in: the demo campaign is seeded, its sign-in printed.
+        assert f"demo: open http://127.0.0.1:{port}/sandbox/ " in said
+        assert f"demo: sign in at http://127.0.0.1:{port}/app/sign-in as demo-artist@" in said
+        assert (tmp_path / "instance" / "demo.json").stat().st_mode & 0o777 == 0o600
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

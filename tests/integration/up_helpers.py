@@ -9,7 +9,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,9 +57,19 @@ class Up:
         )  # fmt: skip
 
 
+def presave_up(root: Path, **extra: str) -> AbstractContextManager[Up]:
+    """`presave up --no-demo` in `root` with nothing set but the port, PUBLIC_URL and `extra`
+    (a story makes its own campaigns)."""
+    return _presave_up(root, ["--no-demo"], extra)
+
+
+def presave_up_with_demo(root: Path, **extra: str) -> AbstractContextManager[Up]:
+    """`presave up` as `presave_up`, seeding the demo campaign."""
+    return _presave_up(root, [], extra)
+
+
 @contextmanager
-def presave_up(root: Path, **extra: str) -> Iterator[Up]:
-    """`presave up` in `root` with nothing set but the port, PUBLIC_URL and `extra`."""
+def _presave_up(root: Path, flags: list[str], extra: dict[str, str]) -> Iterator[Up]:
     port = free_port()
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -69,7 +79,7 @@ def presave_up(root: Path, **extra: str) -> Iterator[Up]:
     }
     with (root / "up.log").open("wb") as log:
         proc = subprocess.Popen(
-            [str(PRESAVE), "up", "--port", str(port)],
+            [str(PRESAVE), "up", "--port", str(port), *flags],
             cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         try:
