@@ -4,9 +4,11 @@ other countries), or any number typed in E.164 form."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import phonenumbers
 
+from core.quiet_hours import hold_until, zones_of
 from core.services.phone_place import country_of
 from core.services.us_states import state_for
 from core.validation import ValidationError
@@ -28,19 +30,46 @@ READY: tuple[tuple[str, str], ...] = (
 
 @dataclass(frozen=True)
 class ReadyNumber:
-    """A number to pick, and where it is from (state for US numbers, else the country)."""
+    """A number to pick, where it is from (state for US numbers, else the country), and, at
+    a given moment, its local time and until when texts to it are held by quiet hours."""
 
     number: str
     place: str
+    local: str | None = None  # "21:42", the time there
+    held_until: str | None = None  # "08:00" there, when texts are held now
 
     @property
     def label(self) -> str:
-        return f"{self.place} ({self.number})"
+        shown = f"{self.place} ({self.number})"
+        if self.local is None:
+            return shown
+        state = f"texts held until {self.held_until}" if self.held_until else "texts go now"
+        return f"{shown}: {self.local} there, {state}"
 
 
-def ready_numbers() -> list[ReadyNumber]:
-    """The numbers offered on the phone page, in the order shown."""
-    return [ReadyNumber(number, place) for number, place in READY]
+def at_moment(number: str, place: str, now: datetime) -> ReadyNumber:
+    """The ready number with its local time at `now` and its quiet-hours hold, if any."""
+    country = country_of(number)
+    region = state_for(number) if country == "US" else None
+    zone = zones_of(number, None)[0]
+    held = hold_until(now, number, None, region, country)
+    local = now.astimezone(zone).strftime("%H:%M")
+    return ReadyNumber(
+        number, place, local, held.astimezone(zone).strftime("%H:%M") if held else None
+    )
+
+
+def ready_numbers(now: datetime | None = None) -> list[ReadyNumber]:
+    """The numbers offered on the phone page, in the order shown (with `now`: each one's
+    local time and whether a text to it would go now or wait for its quiet hours to end)."""
+    if now is None:
+        return [ReadyNumber(number, place) for number, place in READY]
+    return [at_moment(number, place, now) for number, place in READY]
+
+
+def suggested(ready: list[ReadyNumber]) -> str:
+    """The number to preselect: the first one texts can reach now (else the first)."""
+    return next((r.number for r in ready if r.held_until is None), ready[0].number)
 
 
 def place_of_number(number: str) -> str:

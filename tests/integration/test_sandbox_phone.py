@@ -4,10 +4,14 @@ signed SMS webhook, and the conversation is read back from the sandbox's message
 from __future__ import annotations
 
 import socket
+from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.models import Delivery, DeliveryStatus, Fan, ScheduledMessage
 from core.settings import Settings
+from core.timeutil import utcnow
 from sandbox.config import SANDBOX_TWILIO_NUMBER
 from tests.factories import make_campaign
 from tests.integration.phone_fixtures import FAN, PhoneWorld, phone_world
@@ -144,3 +148,34 @@ def test_the_phone_exists_only_in_sandbox_mode_and_never_in_production(
         assert client.get("/sandbox/phone").status_code == 404
         assert client.get(f"/sandbox/phone/thread.json?number=%2B{FAN[1:]}").status_code == 404
     assert create_app(sandboxed).test_client().get("/sandbox/phone").status_code == 200
+
+
+def test_a_text_held_by_quiet_hours_is_said_on_the_phone(
+    phone_world: PhoneWorld, db: Session
+) -> None:
+    """A drop text held until the fan's morning: the phone says so, with the time there."""
+    campaign = make_campaign(db, keyword="BLOOM")
+    phone_world.text("BLOOM")
+    assert phone_world.thread().get_json()["held"] is None
+    fan_id = db.scalar(select(Fan.id).where(Fan.phone_e164 == FAN))
+    message = ScheduledMessage(
+        campaign_id=campaign.id,
+        kind="countdown",
+        template="countdown-1h",
+        send_at=utcnow(),
+        body="soon",
+        channels="sms",
+    )
+    db.add(message)
+    db.flush()
+    morning = datetime(2026, 12, 7, 13, 0, tzinfo=UTC)  # 08:00 in New York
+    db.add(Delivery(message_id=message.id, fan_id=fan_id, channel="sms",
+                    status=DeliveryStatus.HELD, not_before=morning))  # fmt: skip
+    db.commit()
+    said = (
+        "1 text to this phone is held by quiet hours: the next goes at 08:00 there "
+        "(13:00 UTC, Dec 7)."
+    )
+    assert phone_world.thread().get_json()["held"] == said
+    page = phone_world.client.get("/sandbox/phone", query_string={"number": FAN})
+    assert said in page.get_data(as_text=True)

@@ -83,3 +83,21 @@ def test_only_http_links_are_links() -> None:
 
 def test_a_bubble_shows_its_time_in_utc() -> None:
     assert shown_time(datetime(2026, 12, 6, 14, 5, 9, tzinfo=UTC)) == "Dec 6, 14:05 UTC"
+
+
+def test_ready_numbers_say_their_local_time_and_quiet_hours() -> None:
+    from datetime import UTC, datetime
+
+    from core.services.sandbox_phone_numbers import ready_numbers, suggested
+
+    # 02:42 UTC on a Sunday in December: 21:42 in New York (after 21:00), daytime in Australia.
+    now = datetime(2026, 12, 6, 2, 42, tzinfo=UTC)
+    ready = {r.place: r for r in ready_numbers(now)}
+    assert ready["New York"].label == "New York (+12125550101): 21:42 there, texts held until 08:00"
+    # (an Australian mobile has every Australian zone: the first, Adelaide, is shown)
+    assert ready["Australia"].label == "Australia (+61412345678): 13:12 there, texts go now"
+    # Texas: 20:42 on Saturday evening there, inside its 09:00-21:00: the first that texts reach.
+    assert ready["Texas"].label == "Texas (+15125550102): 20:42 there, texts go now"
+    assert suggested(list(ready.values())) == "+15125550102"
+    # At 15:00 UTC (10:00 in New York) the first ready number is the one suggested.
+    assert suggested(ready_numbers(datetime(2026, 12, 7, 15, 0, tzinfo=UTC))) == "+12125550101"

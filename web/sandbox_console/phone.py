@@ -12,7 +12,9 @@ from flask.typing import ResponseReturnValue
 
 from core.services import sandbox_phone
 from core.services.sandbox_phone import PhoneProblem, Thread
-from core.services.sandbox_phone_numbers import ready_numbers
+from core.services.sandbox_phone_held import held_note
+from core.services.sandbox_phone_numbers import ready_numbers, suggested
+from core.timeutil import utcnow
 from core.validation import ValidationError
 from web.page_support import page, settings, unit_of_work
 from web.sandbox_console import bp
@@ -22,6 +24,11 @@ from web.sandbox_console.phone_form import TextForm
 def _keywords() -> list[tuple[str, str]]:
     with unit_of_work() as session:
         return sandbox_phone.open_keywords(session)
+
+
+def _held(number: str) -> str | None:
+    with unit_of_work() as session:
+        return held_note(session, number) if number else None
 
 
 def _thread(number: str) -> tuple[Thread | None, PhoneProblem | None]:
@@ -40,11 +47,14 @@ def _page(number: str, form: TextForm, problem: PhoneProblem | None = None) -> R
     shown = problem or thread_problem
     if shown is not None and shown.field == "text":
         form.text.errors = [shown.message]
+    ready = ready_numbers(utcnow())
     return page(
         "sandbox/phone.html",
         shown.status if shown else 200,
         number=number,
-        ready=ready_numbers(),
+        ready=ready,
+        suggested=suggested(ready),
+        held=_held(thread.phone) if thread else None,
         thread=thread,
         form=form,
         problem=shown,
@@ -91,4 +101,4 @@ def phone_thread() -> ResponseReturnValue:
     if problem is not None or thread is None:
         assert problem is not None
         return jsonify(error=problem.message, field=problem.field), problem.status
-    return jsonify(thread.as_json())
+    return jsonify(thread.as_json() | {"held": _held(thread.phone)})

@@ -6,6 +6,7 @@
   var form = document.getElementById("phone-compose");
   var empty = document.getElementById("phone-empty");
   var note = document.getElementById("phone-sending");
+  var held = document.getElementById("phone-held");
   if (!list || !window.fetch) { return; }
   var url = list.getAttribute("data-url");
   var EVERY = 2000;
@@ -67,6 +68,10 @@
       }
     });
     if (empty) { empty.hidden = data.messages.length > 0; }
+    if (held && held.textContent !== (data.held || "")) {
+      held.textContent = data.held || "";
+      held.hidden = !data.held;
+    }
   }
 
   function refresh() {
