@@ -242,24 +242,25 @@ def shoot(page: Any, base: str, demo: Demo) -> list[Path]:
     return written
 
 
+def guard_loopback(route: Any, refused: list[str]) -> None:
+    """A route handler: requests to 127.0.0.1 go on, any other host is refused and noted."""
+    url = route.request.url
+    if urlsplit(url).hostname == "127.0.0.1" or url.startswith(("data:", "blob:")):
+        route.fallback()
+    else:
+        refused.append(url)
+        route.abort()
+
+
 def browse(base: str, demo: Demo) -> list[Path]:
     """Chromium in a context that refuses every host but 127.0.0.1."""
     from playwright.sync_api import sync_playwright
 
     refused: list[str] = []
-
-    def guard(route: Any) -> None:
-        url = route.request.url
-        if urlsplit(url).hostname == "127.0.0.1" or url.startswith(("data:", "blob:")):
-            route.fallback()
-        else:
-            refused.append(url)
-            route.abort()
-
     with sync_playwright() as api:
         browser = api.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         context = browser.new_context(locale="en-US", timezone_id="America/New_York")
-        context.route("**/*", guard)
+        context.route("**/*", lambda route: guard_loopback(route, refused))
         try:
             written = shoot(context.new_page(), base, demo)
         finally:
