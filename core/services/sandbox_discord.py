@@ -8,7 +8,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-
 from core import sandbox_admin
 from core.sandbox_address import SandboxNotRunning, sandbox_base
 from core.settings import Settings

@@ -17,9 +17,8 @@ from urllib.parse import quote, urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import validation
+from core import sandbox_admin, validation
 from core.models.catalog import Campaign, CampaignStatus
-from core import sandbox_admin
 from core.sandbox_address import SandboxNotRunning, sandbox_base
 from core.services.sandbox_phone_numbers import checked_number, place_of_number
 from core.settings import Settings, is_loopback_url
