@@ -63,7 +63,7 @@ def world(settings: Settings) -> Iterator[World]:
         discord_api_base=f"{sandbox.base}/discord/api/v10",
         discord_bot_token=SANDBOX_DISCORD_BOT_TOKEN,
         discord_application_id=SANDBOX_DISCORD_APPLICATION_ID,
-        sandboxed=("discord",),
+        sandboxed=("discord", "spotify", "twilio"),
         sandbox_url=sandbox.base,
     )
     app = create_app(sandboxed)

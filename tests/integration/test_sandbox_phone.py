@@ -139,11 +139,12 @@ def test_no_sandbox_is_a_503_that_says_so(phone_world: PhoneWorld) -> None:
     assert "The sandbox is not answering" in answer.get_json()["error"]
 
 
-def test_the_phone_exists_only_in_sandbox_mode_and_never_in_production(
+def test_the_phone_exists_only_when_every_provider_is_the_sandbox_never_in_production(
     settings: Settings,
 ) -> None:
-    sandboxed = settings.with_overrides(sandboxed=("twilio",))
-    for built in (settings, sandboxed.with_overrides(env="production")):
+    sandboxed = settings.with_overrides(sandboxed=("twilio", "spotify", "discord"))
+    partly = settings.with_overrides(sandboxed=("twilio",))  # real Spotify and Discord
+    for built in (settings, partly, sandboxed.with_overrides(env="production")):
         client = create_app(built).test_client()
         assert client.get("/sandbox/phone").status_code == 404
         assert client.get(f"/sandbox/phone/thread.json?number=%2B{FAN[1:]}").status_code == 404

@@ -14,9 +14,13 @@ from core.settings import Settings
 bp = Blueprint("sandbox_console", __name__, url_prefix="/sandbox")
 
 
+SANDBOXED_ALL = frozenset({"spotify", "twilio", "discord"})
+
+
 def console_enabled(settings: Settings) -> bool:
-    """The console exists when some provider is the local stand-in, and never in production."""
-    return bool(settings.sandboxed) and not settings.is_production
+    """The console exists when every provider is the local stand-in (no real credentials at
+    all), and never in production: its phone, server and clock act on the stand-ins."""
+    return set(settings.sandboxed) >= SANDBOXED_ALL and not settings.is_production
 
 
 def register(app: Flask, settings: Settings) -> None:
