@@ -143,11 +143,14 @@ def markets(session: Session, campaign: Campaign) -> list[str]:
 
 
 def next_waiting(session: Session, campaign_id: int, now: datetime) -> ScheduledMessage | None:
-    """The countdown message that goes out next (one already due is going out)."""
+    """The countdown message that goes out next (one already due is going out); none once
+    the release was found live (a countdown is no longer true then)."""
     return session.scalar(
         select(ScheduledMessage)
+        .join(Campaign, Campaign.id == ScheduledMessage.campaign_id)
         .where(
             ScheduledMessage.campaign_id == campaign_id,
+            Campaign.detected_at.is_(None),
             ScheduledMessage.kind == broadcast.COUNTDOWN,
             ScheduledMessage.status == MessageStatus.SCHEDULED,
             ScheduledMessage.send_at > now,
@@ -161,6 +164,8 @@ def send_next_now(session: Session, campaign: Campaign, now: datetime) -> Schedu
     """Move the next waiting countdown to `now` (the caller queues it) and log it in the
     team's audit log; ValidationError("message") when none is waiting."""
     message = next_waiting(session, campaign.id, now)
+    if message is None and campaign.detected_at is not None:
+        raise ValidationError("message", f"{campaign.title} is out: countdowns no longer go")
     if message is None:
         raise ValidationError("message", f"{campaign.title} has no countdown message waiting")
     was = message.send_at

@@ -143,6 +143,24 @@ def test_send_next_moves_the_next_countdown_to_now_audits_and_queues_it(
     assert len(job_calls(redis_conn, queues.MESSAGES)) == 2
 
 
+def test_once_the_release_is_out_no_countdown_is_offered_or_sent(
+    seeded: FlaskClient, db: Session, redis_conn: redis.Redis
+) -> None:
+    campaign = demo_campaign(db)
+    campaign.detected_at = utcnow()  # found live (as the watch or "make live" records it)
+    db.commit()
+    page = seeded.get(f"/sandbox/clock?campaign={campaign.id}").get_data(as_text=True)
+    assert "Send the next scheduled message now" not in page
+    answer = seeded.post(
+        "/sandbox/clock/next", data={"csrf_token": token_of(seeded), "campaign": campaign.id}
+    )
+    assert answer.status_code == 400
+    assert "Night Bloom is out: countdowns no longer go" in answer.get_data(as_text=True)
+    assert job_calls(redis_conn, queues.MESSAGES) == []
+    db.rollback()
+    assert db.scalars(select(AuditEntry).where(AuditEntry.action == "rescheduled")).all() == []
+
+
 def test_the_log_names_what_the_workers_did_with_masked_numbers(
     seeded: FlaskClient, db: Session
 ) -> None:
