@@ -14,7 +14,11 @@ from core.timeutil import utcnow
 from tests.integration.api_helpers import ApiTeam, call, is_problem, make_team
 from tests.integration.dashboard_helpers import add_fan
 
-BODIES = {"PATCH": {"title": "Stolen"}, "POST": {"template": "countdown-1d"}}
+BODIES = {
+    "PATCH": {"title": "Stolen"},
+    "POST": {"template": "countdown-1d"},
+    "PUT": {"kind": "toll_free"},
+}
 
 
 def test_another_teams_token_gets_404_on_every_route_with_ids(

@@ -59,10 +59,10 @@ def private(response: Response) -> Response:
 
 def register(app: Flask) -> None:
     """Add the API to `app`: its views, token checks, limits, errors; no CSRF for it."""
-    from web.api import campaigns, docs, fans, messages, problems, stats
+    from web.api import campaigns, docs, fans, messages, problems, sender, stats
     from web.artist import limiter_storage
 
-    del campaigns, docs, fans, messages, stats  # imported for the views they add to `bp`
+    del campaigns, docs, fans, messages, sender, stats  # imported for the views they add
     app.register_blueprint(bp)
     app.extensions["csrf"].exempt(bp)
     settings = app.config["PRESAVE_SETTINGS"]

@@ -15,6 +15,9 @@ FIELD_OF = {
     "spotify-artist-id": "spotify_artist_id",
     "--channels": "channels",
     "slug": "campaign",
+    "--kind": "kind",
+    "--numbers": "numbers",
+    "--daily-cap": "daily_cap",
 }
 WORDS = (
     ("give --force to create it anyway", 'send "force": true to take it anyway'),

@@ -90,7 +90,35 @@ MESSAGE_SCHEDULE: Schema = {
     },
 }
 
+SENDER_KINDS = ["long_code", "toll_free", "short_code", "messaging_service"]
+SENDER_UPDATE: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "kind": {"enum": SENDER_KINDS, "description": "long_code 1/s, toll_free 3/s, "
+                 "short_code 100/s, messaging_service 1/s per number"},
+        "numbers": {"type": "integer", "minimum": 1, "maximum": 400,
+                    "description": "a messaging_service's numbers (only for that kind)"},
+        "daily_cap": nullable("integer", minimum=1, maximum=100_000_000,
+                              description="texts a day at most; null: no cap"),
+    },
+}  # fmt: skip
+SENDER: Schema = {
+    "type": "object",
+    "required": ["slug", "kind", "numbers", "daily_cap", "mps", "twilio_mps_override"],
+    "properties": {
+        "slug": {"type": "string"},
+        "kind": {"enum": SENDER_KINDS},
+        "numbers": {"type": "integer"},
+        "daily_cap": nullable("integer"),
+        "mps": {"type": "number", "description": "texts a second its sends are planned at"},
+        "twilio_mps_override": nullable("number", description="TWILIO_MPS when set"),
+    },
+}
+
 COMPONENTS: dict[str, Schema] = {
+    "Sender": SENDER,
+    "SenderUpdate": SENDER_UPDATE,
     "Problem": {
         "type": "object",
         "description": "RFC 9457 problem details",
